@@ -1,0 +1,54 @@
+import { DomainError } from '../../domain/shared/errors.js';
+import type { Clock } from '../../domain/shared/clock.port.js';
+import { PLATFORM_TENANT_ID } from '../../domain/shared/platform-tenant.js';
+import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
+import { parseUuid } from '../../domain/shared/uuid.js';
+import type { Tenant } from '../../domain/tenancy/tenant.js';
+import { tenantNotFound } from '../../domain/tenancy/tenancy.errors.js';
+import type { TenantDirectory } from '../../domain/tenancy/tenant-directory.port.js';
+import type { Actor } from '../shared/actor.js';
+import { parseDisplayName, parsePlan } from './tenant-input.js';
+
+export interface UpdateTenantInput {
+  readonly id: string;
+  readonly displayName: string | undefined;
+  readonly plan: string | undefined;
+  readonly selfSignUpEnabled: boolean | undefined;
+}
+
+/** Tenant admins edit their own tenant's profile; the plan is the platform's to set. */
+export class TenantUpdater {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly clock: Clock,
+    private readonly directory: TenantDirectory,
+  ) {}
+
+  async run(actor: Actor, input: UpdateTenantInput): Promise<Tenant> {
+    const id = parseUuid('id', input.id);
+    if (input.plan !== undefined && actor.principal.tenantId !== PLATFORM_TENANT_ID) {
+      throw new DomainError(
+        'permission_denied',
+        'PLAN_CHANGE_FORBIDDEN',
+        'plan: only platform operators may change a tenant plan',
+        { field: 'plan' },
+      );
+    }
+    const changes = {
+      ...(input.displayName === undefined
+        ? {}
+        : { displayName: parseDisplayName('display_name', input.displayName) }),
+      ...(input.plan === undefined ? {} : { plan: parsePlan('plan', input.plan) }),
+      ...(input.selfSignUpEnabled === undefined ? {} : { selfSignUpEnabled: input.selfSignUpEnabled }),
+    };
+    const updated = await this.uow.inTenant(actor.tenantId, async (scope) => {
+      const tenant = await scope.tenants.findById(id);
+      if (tenant === undefined) throw tenantNotFound();
+      const next: Tenant = { ...tenant, ...changes, updatedAt: this.clock.now() };
+      await scope.tenants.update(next);
+      return next;
+    });
+    this.directory.invalidate(id);
+    return updated;
+  }
+}

@@ -1,0 +1,17 @@
+import { DomainError } from '../shared/errors.js';
+
+export const authenticationRequired = (): DomainError =>
+  new DomainError('unauthenticated', 'AUTHENTICATION_REQUIRED', 'a bearer access token is required');
+
+export const permissionDenied = (permission: string): DomainError =>
+  new DomainError('permission_denied', 'PERMISSION_DENIED', `missing permission "${permission}"`, {
+    permission,
+  });
+
+export const crossTenantForbidden = (): DomainError =>
+  new DomainError(
+    'permission_denied',
+    'CROSS_TENANT_FORBIDDEN',
+    'x-tenant-id: only platform principals may act in another tenant',
+    { field: 'x-tenant-id' },
+  );

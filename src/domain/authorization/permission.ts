@@ -1,0 +1,33 @@
+import { InvalidArgumentError } from '../shared/errors.js';
+
+const SEGMENT = /^[a-z0-9_-]+$/;
+
+/**
+ * `resource:action`, where either segment may be the whole-segment wildcard `*`, or `*`
+ * alone for everything.
+ */
+export function parsePermission(field: string, raw: string): string {
+  if (raw === '*') return raw;
+  const parts = raw.split(':');
+  const [resource, action] = parts;
+  const valid =
+    parts.length === 2 &&
+    resource !== undefined &&
+    action !== undefined &&
+    SEGMENT.test(resource) &&
+    (action === '*' || SEGMENT.test(action));
+  if (!valid) {
+    throw new InvalidArgumentError(
+      field,
+      `"${raw.slice(0, 100)}" is not a permission (resource:action, lowercase [a-z0-9_-], * as a whole segment)`,
+    );
+  }
+  return raw;
+}
+
+/** Whether a granted permission (possibly a wildcard) covers a required concrete one. */
+export function permissionCovers(granted: string, required: string): boolean {
+  if (granted === '*' || granted === required) return true;
+  if (!granted.endsWith(':*')) return false;
+  return required.startsWith(granted.slice(0, -1));
+}

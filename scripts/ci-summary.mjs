@@ -45,7 +45,8 @@ if (file === undefined) {
 }
 
 let failed = failedTests + brokenFiles + gateFailures;
-if (gateFailures > 0) console.log(`gate steps failed (lint / proto:check): ${String(gateFailures)}`);
+if (gateFailures > 0)
+  console.log(`gate steps failed (lint / proto:check): ${String(gateFailures)}`);
 if (failedTests + brokenFiles === 0 && (vitestExit !== 0 || !reportOk)) {
   console.log(`vitest run failed (exit ${String(vitestExit)}) without a failing test case`);
   failed += 1;

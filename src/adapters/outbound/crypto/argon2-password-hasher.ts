@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
+import type { PasswordHasher } from '../../../domain/identity/password-hasher.port.js';
+
+export interface Argon2Parameters {
+  /** Memory cost in KiB (`m=` in the PHC string). */
+  readonly memoryCost: number;
+  /** Number of passes (`t=`). */
+  readonly timeCost: number;
+  /** Lanes (`p=`). */
+  readonly parallelism: number;
+}
+
+/** OWASP Password Storage Cheat Sheet minimum for argon2id. */
+export const OWASP_ARGON2ID_PARAMETERS: Argon2Parameters = Object.freeze({
+  memoryCost: 19456,
+  timeCost: 2,
+  parallelism: 1,
+});
+
+const ARGON2_VERSION = 19;
+
+/** `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>` (unpadded standard base64). */
+const PHC =
+  /^\$(argon2id|argon2i|argon2d)\$v=(\d{1,3})\$m=(\d{1,10}),t=(\d{1,10}),p=(\d{1,3})\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
+
+interface ParsedPhc {
+  readonly algorithm: string;
+  readonly version: number;
+  readonly memoryCost: number;
+  readonly timeCost: number;
+  readonly parallelism: number;
+}
+
+function parsePhc(hash: string): ParsedPhc | undefined {
+  const m = PHC.exec(hash);
+  if (m === null) return undefined;
+  const [, algorithm, version, memoryCost, timeCost, parallelism] = m;
+  if (
+    algorithm === undefined ||
+    version === undefined ||
+    memoryCost === undefined ||
+    timeCost === undefined ||
+    parallelism === undefined
+  ) {
+    return undefined;
+  }
+  return {
+    algorithm,
+    version: Number(version),
+    memoryCost: Number(memoryCost),
+    timeCost: Number(timeCost),
+    parallelism: Number(parallelism),
+  };
+}
+
+function assertParameters(p: Argon2Parameters): void {
+  const ok =
+    Number.isInteger(p.memoryCost) &&
+    Number.isInteger(p.timeCost) &&
+    Number.isInteger(p.parallelism) &&
+    p.timeCost >= 1 &&
+    p.parallelism >= 1 &&
+    p.parallelism <= 255 &&
+    p.memoryCost >= 8 * p.parallelism;
+  if (!ok) throw new Error('invalid argon2 parameters');
+}
+
+/**
+ * argon2id through `@node-rs/argon2`, whose async functions run on libuv worker threads, so a
+ * hash never blocks the event loop (size UV_THREADPOOL_SIZE for the expected login rate).
+ */
+export class Argon2PasswordHasher implements PasswordHasher {
+  private readonly parameters: Argon2Parameters;
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(parameters: Argon2Parameters = OWASP_ARGON2ID_PARAMETERS) {
+    assertParameters(parameters);
+    this.parameters = Object.freeze({ ...parameters });
+  }
+
+  hash(password: string): Promise<string> {
+    // The library's default algorithm is argon2id (its `Algorithm` is an ambient const enum,
+    // which isolatedModules cannot reference); the unit test pins the `$argon2id$` prefix.
+    return argon2Hash(password, {
+      memoryCost: this.parameters.memoryCost,
+      timeCost: this.parameters.timeCost,
+      parallelism: this.parameters.parallelism,
+    });
+  }
+
+  /** False for a wrong password and for anything that is not a well-formed argon2 hash. */
+  async verify(hash: string, password: string): Promise<boolean> {
+    if (parsePhc(hash) === undefined) return false;
+    try {
+      return await argon2Verify(hash, password);
+    } catch {
+      return false;
+    }
+  }
+
+  needsRehash(hash: string): boolean {
+    const parsed = parsePhc(hash);
+    if (parsed === undefined) return true;
+    return (
+      parsed.algorithm !== 'argon2id' ||
+      parsed.version !== ARGON2_VERSION ||
+      parsed.memoryCost !== this.parameters.memoryCost ||
+      parsed.timeCost !== this.parameters.timeCost ||
+      parsed.parallelism !== this.parameters.parallelism
+    );
+  }
+
+  async verifyDummy(password: string): Promise<void> {
+    await this.verify(await this.getDummyHash(), password);
+  }
+
+  /** Hash of a random password under the current parameters, computed once on first use. */
+  private getDummyHash(): Promise<string> {
+    if (this.dummyHash === undefined) {
+      const pending = this.hash(randomBytes(32).toString('base64url'));
+      this.dummyHash = pending;
+      // A failed computation is retried on the next call instead of being cached.
+      pending.catch(() => {
+        if (this.dummyHash === pending) this.dummyHash = undefined;
+      });
+    }
+    return this.dummyHash;
+  }
+}

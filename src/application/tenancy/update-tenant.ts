@@ -11,9 +11,9 @@ import { parseDisplayName, parsePlan } from './tenant-input.js';
 
 export interface UpdateTenantInput {
   readonly id: string;
-  readonly displayName: string | undefined;
-  readonly plan: string | undefined;
-  readonly selfSignUpEnabled: boolean | undefined;
+  readonly displayName?: string | undefined;
+  readonly plan?: string | undefined;
+  readonly selfSignUpEnabled?: boolean | undefined;
 }
 
 /** Tenant admins edit their own tenant's profile; the plan is the platform's to set. */

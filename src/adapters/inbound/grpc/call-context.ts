@@ -1,0 +1,37 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Metadata } from '@grpc/grpc-js';
+import type { Actor } from '../../../application/shared/actor.js';
+import { authenticationRequired } from '../../../domain/authorization/authorization.errors.js';
+import type { MethodInfo } from './method-catalog.js';
+
+/**
+ * What the interceptors learn about a call, handed to the handler. Filled only by the
+ * server's own interceptors, never copied from client metadata.
+ */
+export class CallContext {
+  actor: Actor | undefined;
+  readonly responseHeaders: Record<string, string> = {};
+
+  constructor(
+    readonly requestId: string,
+    readonly method: MethodInfo,
+    readonly metadata: Metadata,
+    readonly peer: string,
+    readonly signal: AbortSignal,
+  ) {}
+
+  /** The authenticated actor; only absent on public methods. */
+  requireActor(): Actor {
+    if (this.actor === undefined) throw authenticationRequired();
+    return this.actor;
+  }
+
+  /** A single-valued string metadata entry, or undefined. */
+  header(name: string): string | undefined {
+    const [value] = this.metadata.get(name);
+    return typeof value === 'string' ? value : undefined;
+  }
+}
+
+/** The current call, for code far from the handler (logging, audit). */
+export const currentCall = new AsyncLocalStorage<CallContext>();

@@ -1,0 +1,83 @@
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { type DomainError, type ErrorCategory, isDomainError } from '../../../domain/shared/errors.js';
+import { Any } from './generated/google/protobuf/any.js';
+import { BadRequest, ErrorInfo, RetryInfo } from './generated/google/rpc/error_details.js';
+import { Status } from './generated/google/rpc/status.js';
+
+export const ERROR_DOMAIN = 'core.wemaster.dev';
+
+/** The one table from error category to gRPC status. */
+const STATUS_BY_CATEGORY: Record<ErrorCategory, status> = {
+  invalid_argument: status.INVALID_ARGUMENT,
+  not_found: status.NOT_FOUND,
+  already_exists: status.ALREADY_EXISTS,
+  failed_precondition: status.FAILED_PRECONDITION,
+  permission_denied: status.PERMISSION_DENIED,
+  unauthenticated: status.UNAUTHENTICATED,
+  resource_exhausted: status.RESOURCE_EXHAUSTED,
+  unavailable: status.UNAVAILABLE,
+  aborted: status.ABORTED,
+};
+
+const pack = (typeName: string, value: Uint8Array): Any => ({
+  typeUrl: `type.googleapis.com/${typeName}`,
+  value: Buffer.from(value),
+});
+
+function detailsOf(error: DomainError): Any[] {
+  const details = [
+    pack(
+      'google.rpc.ErrorInfo',
+      ErrorInfo.encode({ reason: error.code, domain: ERROR_DOMAIN, metadata: { ...error.metadata } })
+        .finish(),
+    ),
+  ];
+  const field = error.metadata.field;
+  if (error.category === 'invalid_argument' && field !== undefined) {
+    const violation = { field, description: error.message, reason: error.code };
+    details.push(
+      pack('google.rpc.BadRequest', BadRequest.encode({ fieldViolations: [violation] }).finish()),
+    );
+  }
+  const retryAfterMs = Number(error.metadata.retryAfterMs);
+  if (Number.isFinite(retryAfterMs) && retryAfterMs > 0) {
+    const retryDelay = {
+      seconds: Math.floor(retryAfterMs / 1000),
+      nanos: (retryAfterMs % 1000) * 1_000_000,
+    };
+    details.push(pack('google.rpc.RetryInfo', RetryInfo.encode({ retryDelay }).finish()));
+  }
+  return details;
+}
+
+export interface MappedError {
+  readonly serviceError: Partial<ServiceError> & { code: status; details: string };
+  /** Whether this was an unexpected failure whose cause must go to the log. */
+  readonly unexpected: boolean;
+}
+
+/**
+ * Domain errors become their status with `google.rpc.Status` details; anything else becomes
+ * INTERNAL naming only the request id: stacks and SQL stay in the log.
+ */
+export function mapError(error: unknown, requestId: string): MappedError {
+  if (!isDomainError(error)) {
+    return {
+      serviceError: {
+        code: status.INTERNAL,
+        details: `internal error (request id ${requestId})`,
+      },
+      unexpected: true,
+    };
+  }
+  const code = STATUS_BY_CATEGORY[error.category];
+  const trailers = new Metadata();
+  trailers.set(
+    'grpc-status-details-bin',
+    Buffer.from(Status.encode({ code, message: error.message, details: detailsOf(error) }).finish()),
+  );
+  return {
+    serviceError: { code, details: error.message, metadata: trailers },
+    unexpected: false,
+  };
+}

@@ -1,0 +1,15 @@
+import { DomainError } from '../../../../domain/shared/errors.js';
+import type { Interceptor } from '../interceptor.js';
+
+/**
+ * Refuses calls whose deadline has already passed; the remaining time is on `ctx.signal`
+ * for handlers that can stop early.
+ */
+export function deadlineInterceptor(): Interceptor {
+  return (ctx, next) => {
+    if (ctx.signal.aborted) {
+      throw new DomainError('aborted', 'DEADLINE_PASSED', 'the call was cancelled or its deadline passed');
+    }
+    return next();
+  };
+}

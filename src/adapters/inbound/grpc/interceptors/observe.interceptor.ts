@@ -1,0 +1,39 @@
+import { status } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { mapError } from '../error-mapping.js';
+import type { Interceptor } from '../interceptor.js';
+import type { RpcMetrics } from '../rpc-metrics.js';
+
+/**
+ * One structured log line and one metrics sample per call: method, status, latency, tenant,
+ * principal. Request and response bodies are never logged, so neither are secrets.
+ */
+export function observeInterceptor(logger: Logger, metrics: RpcMetrics): Interceptor {
+  return async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    let code: status = status.OK;
+    let failure: unknown;
+    try {
+      return await next();
+    } catch (error) {
+      failure = error;
+      code = mapError(error, ctx.requestId).serviceError.code;
+      throw error;
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const codeName = status[code];
+      metrics.observe(ctx.method.name, codeName, seconds);
+      const line = {
+        requestId: ctx.requestId,
+        method: ctx.method.name,
+        code: codeName,
+        latencyMs: Math.round(seconds * 1e6) / 1e3,
+        tenantId: ctx.actor?.tenantId,
+        principal: ctx.actor?.principal.subjectId,
+        peer: ctx.peer,
+      };
+      if (code === status.INTERNAL) logger.error({ ...line, err: failure }, 'rpc failed');
+      else logger.info(line, 'rpc');
+    }
+  };
+}

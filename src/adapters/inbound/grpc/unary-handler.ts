@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Metadata,
+  type handleUnaryCall,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServiceDefinition,
+} from '@grpc/grpc-js';
+import { CallContext, currentCall } from './call-context.js';
+import { mapError } from './error-mapping.js';
+import { composeInterceptors, type Interceptor } from './interceptor.js';
+import type { MethodInfo } from './method-catalog.js';
+
+/** The handler shape application-facing code writes: no callbacks, a typed context. */
+export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
+
+/** A generated grpc-js server interface, with every method as an async handler. */
+export type AsyncService<S> = {
+  // `as` drops the generated interfaces' inherited string index signature.
+  [K in keyof S as string extends K ? never : K]: S[K] extends handleUnaryCall<infer Req, infer Res> ? UnaryHandler<Req, Res> : never;
+};
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Keeps a caller's request id for tracing when it is sane; otherwise mints one. */
+function requestIdOf(metadata: Metadata): string {
+  const [given] = metadata.get('x-request-id');
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** Aborts when the client cancels or the deadline passes. */
+function callSignal(call: ServerUnaryCall<unknown, unknown>): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const abort = (): void => {
+    controller.abort();
+  };
+  call.once('cancelled', abort);
+  const deadline = call.getDeadline();
+  const remaining = (deadline instanceof Date ? deadline.getTime() : deadline) - Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  if (remaining <= 0) abort();
+  else if (Number.isFinite(remaining)) timer = setTimeout(abort, remaining).unref();
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      call.removeListener('cancelled', abort);
+    },
+  };
+}
+
+/**
+ * Adapts async handlers to grpc-js, running each call through the interceptor chain inside
+ * its AsyncLocalStorage context. Every method must be in the catalog (so it has an access rule).
+ */
+export class CallPipeline {
+  constructor(
+    private readonly catalog: ReadonlyMap<string, MethodInfo>,
+    private readonly interceptors: readonly Interceptor[],
+  ) {}
+
+  adapt<S>(definition: ServiceDefinition, handlers: AsyncService<S>): Record<string, handleUnaryCall<unknown, unknown>> {
+    const implementation: Record<string, handleUnaryCall<unknown, unknown>> = {};
+    for (const [key, method] of Object.entries(definition)) {
+      const info = this.catalog.get(method.path);
+      if (info === undefined) throw new Error(`${method.path} is not in the method catalog`);
+      const handler = (handlers as Record<string, UnaryHandler<unknown, unknown> | undefined>)[key];
+      if (handler === undefined) throw new Error(`${method.path} has no handler`);
+      implementation[key] = this.unary(info, handler);
+    }
+    return implementation;
+  }
+
+  private unary(info: MethodInfo, handler: UnaryHandler<unknown, unknown>): handleUnaryCall<unknown, unknown> {
+    const run = composeInterceptors(this.interceptors, handler);
+    return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      const requestId = requestIdOf(call.metadata);
+      const { signal, dispose } = callSignal(call);
+      const ctx = new CallContext(requestId, info, call.metadata, call.getPeer(), signal);
+      const sendHeaders = (): void => {
+        const headers = new Metadata();
+        headers.set('x-request-id', requestId);
+        for (const [name, value] of Object.entries(ctx.responseHeaders)) headers.set(name, value);
+        call.sendMetadata(headers);
+      };
+      currentCall
+        .run(ctx, async () => run(ctx, call.request))
+        .then(
+          (response) => {
+            sendHeaders();
+            callback(null, response);
+          },
+          (error: unknown) => {
+            sendHeaders();
+            callback(mapError(error, requestId).serviceError);
+          },
+        )
+        .finally(dispose);
+    };
+  }
+}

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+const postgresUrl = optionalText.pipe(
+  z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+);
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => ['true', '1', 'yes'].includes(value));
+
+/** Environment variables, their defaults and rules. Names follow API.md's table. */
+const schema = z.object({
+  GRPC_HOST: z.string().min(1).default('0.0.0.0'),
+  GRPC_PORT: port.default(50051),
+  HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  HTTP_PORT: port.default(8080),
+  DATABASE_URL: postgresUrl,
+  DATABASE_MIGRATION_URL: postgresUrl,
+  DATABASE_POOL_MAX: positiveInt.default(10),
+  MIGRATE_ON_START: booleanFlag.default(true),
+  REDIS_URL: optionalText.pipe(
+    z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  ),
+  WEMASTER_DATA_DIR: z.string().min(1).default('.data'),
+  WEMASTER_MASTER_KEY: optionalText,
+  WEMASTER_ADMIN_EMAIL: optionalText,
+  WEMASTER_ADMIN_PASSWORD: optionalText,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TOKEN_ISSUER: z.string().min(1).default('https://core.wemaster.local'),
+  TOKEN_AUDIENCE: z.string().min(1).default('wemaster'),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt.max(86_400).default(900),
+  GRPC_MAX_MESSAGE_BYTES: positiveInt.max(64 * 1024 * 1024).default(1024 * 1024),
+  SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  TENANT_CACHE_TTL_MS: positiveInt.default(30_000),
+  /** argon2id memory in KiB; the OWASP minimum is the default. */
+  PASSWORD_HASH_MEMORY_KIB: positiveInt.min(8).default(19_456),
+  PASSWORD_HASH_ITERATIONS: positiveInt.default(2),
+});
+
+export type Config = z.output<typeof schema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Reads the configuration, or throws one line naming the first bad variable (never its value:
+ * it may be a secret).
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const result = schema.safeParse(env);
+  if (result.success) {
+    const config = result.data;
+    if (config.DATABASE_URL !== undefined && config.WEMASTER_MASTER_KEY === undefined) {
+      throw new ConfigError(
+        'WEMASTER_MASTER_KEY: required when DATABASE_URL is set (only the embedded default generates one)',
+      );
+    }
+    if (config.DATABASE_MIGRATION_URL !== undefined && config.DATABASE_URL === undefined) {
+      throw new ConfigError('DATABASE_URL: required when DATABASE_MIGRATION_URL is set');
+    }
+    return config;
+  }
+  const [issue] = result.error.issues;
+  const variable = issue?.path.join('.') ?? 'environment';
+  throw new ConfigError(`${variable}: ${issue?.message ?? 'invalid'}`);
+}

@@ -1,0 +1,227 @@
+/**
+ * The composition root: every port bound to its adapter, every use case to its ports, in one
+ * file. Domain and application classes stay plain (no decorators); each binding names its
+ * dependencies with `toResolvedValue(factory, [ids])`.
+ */
+import { Container, ContainerModule, type ServiceIdentifier } from 'inversify';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { AccessChecker } from './application/authorization/access-checker.js';
+import { TokenAuthenticator } from './application/identity/authenticate-token.js';
+import { PlatformAdminBootstrap } from './application/identity/bootstrap-platform-admin.js';
+import { PasswordLogin } from './application/identity/login.js';
+import { JwksPublisher } from './application/identity/publish-jwks.js';
+import { TenantStatusChanger } from './application/tenancy/change-tenant-status.js';
+import { TenantCreator } from './application/tenancy/create-tenant.js';
+import { TenantFinder } from './application/tenancy/get-tenant.js';
+import { TenantLister } from './application/tenancy/list-tenants.js';
+import { ActingTenantResolver } from './application/tenancy/resolve-acting-tenant.js';
+import { TenantUpdater } from './application/tenancy/update-tenant.js';
+import { AesGcmSecretBox } from './adapters/outbound/crypto/aes-gcm-secret-box.js';
+import { Argon2PasswordHasher } from './adapters/outbound/crypto/argon2-password-hasher.js';
+import { JoseTokenService } from './adapters/outbound/crypto/jose-token-service.js';
+import { RandomIdGenerator } from './adapters/outbound/crypto/random-id-generator.js';
+import { SystemClock } from './adapters/outbound/crypto/system-clock.js';
+import { CachedTenantDirectory } from './adapters/outbound/memory/cached-tenant-directory.js';
+import { PgSigningKeyRepository } from './adapters/outbound/postgres/pg-signing-key.repository.js';
+import { PgTenantDirectory } from './adapters/outbound/postgres/pg-tenant-directory.js';
+import { PgUnitOfWork } from './adapters/outbound/postgres/pg-unit-of-work.js';
+import { CallPipeline } from './adapters/inbound/grpc/unary-handler.js';
+import { authenticationInterceptor } from './adapters/inbound/grpc/interceptors/authentication.interceptor.js';
+import { authorizationInterceptor } from './adapters/inbound/grpc/interceptors/authorization.interceptor.js';
+import { deadlineInterceptor } from './adapters/inbound/grpc/interceptors/deadline.interceptor.js';
+import { observeInterceptor } from './adapters/inbound/grpc/interceptors/observe.interceptor.js';
+import { buildMethodCatalog, type MethodInfo } from './adapters/inbound/grpc/method-catalog.js';
+import { RpcMetrics } from './adapters/inbound/grpc/rpc-metrics.js';
+import type { PackageDefinition } from '@grpc/proto-loader';
+import type { Config } from './config.js';
+import type { Clock } from './domain/shared/clock.port.js';
+import type { IdGenerator } from './domain/shared/id-generator.port.js';
+import type { UnitOfWork } from './domain/shared/unit-of-work.port.js';
+import type { TenantDirectory } from './domain/tenancy/tenant-directory.port.js';
+import type { PasswordHasher } from './domain/identity/password-hasher.port.js';
+import type { SecretBox } from './domain/identity/secret-box.port.js';
+import type { SigningKeyRepository } from './domain/identity/signing-key.repository.port.js';
+import { DEFAULT_PASSWORD_POLICY } from './domain/identity/password-policy.js';
+
+const id = <T>(name: string): ServiceIdentifier<T> => Symbol.for(`wemaster.${name}`);
+
+export const TYPES = {
+  Config: id<Config>('Config'),
+  Logger: id<Logger>('Logger'),
+  Knex: id<Knex>('Knex'),
+  MasterKey: id<Uint8Array>('MasterKey'),
+  PackageDefinition: id<PackageDefinition>('PackageDefinition'),
+  MetricsRegistry: id<Registry>('MetricsRegistry'),
+  // ports
+  Clock: id<Clock>('Clock'),
+  IdGenerator: id<IdGenerator>('IdGenerator'),
+  UnitOfWork: id<UnitOfWork>('UnitOfWork'),
+  TenantDirectory: id<TenantDirectory>('TenantDirectory'),
+  PasswordHasher: id<PasswordHasher>('PasswordHasher'),
+  SigningKeyBox: id<SecretBox>('SigningKeyBox'),
+  SigningKeyRepository: id<SigningKeyRepository>('SigningKeyRepository'),
+  TokenService: id<JoseTokenService>('TokenService'),
+  // use cases
+  TenantCreator: id<TenantCreator>('TenantCreator'),
+  TenantFinder: id<TenantFinder>('TenantFinder'),
+  TenantLister: id<TenantLister>('TenantLister'),
+  TenantUpdater: id<TenantUpdater>('TenantUpdater'),
+  TenantStatusChanger: id<TenantStatusChanger>('TenantStatusChanger'),
+  ActingTenantResolver: id<ActingTenantResolver>('ActingTenantResolver'),
+  PasswordLogin: id<PasswordLogin>('PasswordLogin'),
+  TokenAuthenticator: id<TokenAuthenticator>('TokenAuthenticator'),
+  JwksPublisher: id<JwksPublisher>('JwksPublisher'),
+  PlatformAdminBootstrap: id<PlatformAdminBootstrap>('PlatformAdminBootstrap'),
+  AccessChecker: id<AccessChecker>('AccessChecker'),
+  // inbound
+  MethodCatalog: id<ReadonlyMap<string, MethodInfo>>('MethodCatalog'),
+  RpcMetrics: id<RpcMetrics>('RpcMetrics'),
+  CallPipeline: id<CallPipeline>('CallPipeline'),
+} as const;
+
+/** What exists before the container: configuration, logger, database and master key. */
+export interface Runtime {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly knex: Knex;
+  readonly masterKey: Uint8Array;
+  readonly packageDefinition: PackageDefinition;
+}
+
+const runtimeModule = (runtime: Runtime): ContainerModule =>
+  new ContainerModule(({ bind }) => {
+    bind(TYPES.Config).toConstantValue(runtime.config);
+    bind(TYPES.Logger).toConstantValue(runtime.logger);
+    bind(TYPES.Knex).toConstantValue(runtime.knex);
+    bind(TYPES.MasterKey).toConstantValue(runtime.masterKey);
+    bind(TYPES.PackageDefinition).toConstantValue(runtime.packageDefinition);
+    bind(TYPES.MetricsRegistry).toResolvedValue(() => {
+      const registry = new Registry();
+      collectDefaultMetrics({ register: registry });
+      return registry;
+    });
+  });
+
+const sharedModule = new ContainerModule(({ bind }) => {
+  bind(TYPES.Clock).toResolvedValue(() => new SystemClock());
+  bind(TYPES.IdGenerator).toResolvedValue(() => new RandomIdGenerator());
+  bind(TYPES.UnitOfWork).toResolvedValue((knex) => new PgUnitOfWork(knex), [TYPES.Knex]);
+  // One master key, a distinct purpose (bound as AAD) per kind of secret.
+  bind(TYPES.SigningKeyBox).toResolvedValue(
+    (key) => new AesGcmSecretBox(key, { purpose: 'signing-key' }),
+    [TYPES.MasterKey],
+  );
+});
+
+const tenancyModule = new ContainerModule(({ bind }) => {
+  bind(TYPES.TenantDirectory).toResolvedValue(
+    (knex, clock, config) =>
+      new CachedTenantDirectory(new PgTenantDirectory(knex), clock, config.TENANT_CACHE_TTL_MS),
+    [TYPES.Knex, TYPES.Clock, TYPES.Config],
+  );
+  bind(TYPES.TenantCreator).toResolvedValue(
+    (uow, clock, ids) => new TenantCreator(uow, clock, ids),
+    [TYPES.UnitOfWork, TYPES.Clock, TYPES.IdGenerator],
+  );
+  bind(TYPES.TenantFinder).toResolvedValue((uow) => new TenantFinder(uow), [TYPES.UnitOfWork]);
+  bind(TYPES.TenantLister).toResolvedValue((uow) => new TenantLister(uow), [TYPES.UnitOfWork]);
+  bind(TYPES.TenantUpdater).toResolvedValue(
+    (uow, clock, directory) => new TenantUpdater(uow, clock, directory),
+    [TYPES.UnitOfWork, TYPES.Clock, TYPES.TenantDirectory],
+  );
+  bind(TYPES.TenantStatusChanger).toResolvedValue(
+    (uow, clock, directory) => new TenantStatusChanger(uow, clock, directory),
+    [TYPES.UnitOfWork, TYPES.Clock, TYPES.TenantDirectory],
+  );
+  bind(TYPES.ActingTenantResolver).toResolvedValue(
+    (directory) => new ActingTenantResolver(directory),
+    [TYPES.TenantDirectory],
+  );
+});
+
+const identityModule = new ContainerModule(({ bind }) => {
+  bind(TYPES.PasswordHasher).toResolvedValue(
+    (config) =>
+      new Argon2PasswordHasher({
+        memoryCost: config.PASSWORD_HASH_MEMORY_KIB,
+        timeCost: config.PASSWORD_HASH_ITERATIONS,
+        parallelism: 1,
+      }),
+    [TYPES.Config],
+  );
+  bind(TYPES.SigningKeyRepository).toResolvedValue(
+    (knex) => new PgSigningKeyRepository(knex),
+    [TYPES.Knex],
+  );
+  bind(TYPES.TokenService).toResolvedValue(
+    (config, keys, box, clock) =>
+      new JoseTokenService(
+        {
+          issuer: config.TOKEN_ISSUER,
+          audience: config.TOKEN_AUDIENCE,
+          accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+        },
+        { keys, secretBox: box, clock },
+      ),
+    [TYPES.Config, TYPES.SigningKeyRepository, TYPES.SigningKeyBox, TYPES.Clock],
+  );
+  bind(TYPES.PasswordLogin).toResolvedValue(
+    (directory, uow, hasher, tokens, clock) =>
+      new PasswordLogin(directory, uow, hasher, tokens, clock),
+    [TYPES.TenantDirectory, TYPES.UnitOfWork, TYPES.PasswordHasher, TYPES.TokenService, TYPES.Clock],
+  );
+  bind(TYPES.TokenAuthenticator).toResolvedValue(
+    (tokens, directory) => new TokenAuthenticator(tokens, directory),
+    [TYPES.TokenService, TYPES.TenantDirectory],
+  );
+  bind(TYPES.JwksPublisher).toResolvedValue((tokens) => new JwksPublisher(tokens), [TYPES.TokenService]);
+  bind(TYPES.PlatformAdminBootstrap).toResolvedValue(
+    (uow, hasher, clock, ids) =>
+      new PlatformAdminBootstrap(uow, hasher, clock, ids, DEFAULT_PASSWORD_POLICY),
+    [TYPES.UnitOfWork, TYPES.PasswordHasher, TYPES.Clock, TYPES.IdGenerator],
+  );
+});
+
+const authorizationModule = new ContainerModule(({ bind }) => {
+  bind(TYPES.AccessChecker).toResolvedValue(() => new AccessChecker());
+});
+
+const grpcModule = new ContainerModule(({ bind }) => {
+  bind(TYPES.MethodCatalog).toResolvedValue(buildMethodCatalog, [TYPES.PackageDefinition]);
+  bind(TYPES.RpcMetrics).toResolvedValue((registry) => new RpcMetrics(registry), [
+    TYPES.MetricsRegistry,
+  ]);
+  // The request path, in the order the architecture gives.
+  bind(TYPES.CallPipeline).toResolvedValue(
+    (catalog, logger, metrics, authenticator, actingTenant, checker) =>
+      new CallPipeline(catalog, [
+        observeInterceptor(logger, metrics),
+        deadlineInterceptor(),
+        authenticationInterceptor(authenticator, actingTenant),
+        authorizationInterceptor(checker),
+      ]),
+    [
+      TYPES.MethodCatalog,
+      TYPES.Logger,
+      TYPES.RpcMetrics,
+      TYPES.TokenAuthenticator,
+      TYPES.ActingTenantResolver,
+      TYPES.AccessChecker,
+    ],
+  );
+});
+
+export function buildContainer(runtime: Runtime): Container {
+  const container = new Container({ defaultScope: 'Singleton' });
+  container.load(
+    runtimeModule(runtime),
+    sharedModule,
+    tenancyModule,
+    identityModule,
+    authorizationModule,
+    grpcModule,
+  );
+  return container;
+}

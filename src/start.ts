@@ -1,0 +1,165 @@
+/**
+ * Start-up and shutdown of one WeMaster Core process, in order: database (embedded or given),
+ * migrations, the isolation self-check, the object graph, keys and first administrator, then
+ * the gRPC and HTTP servers.
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { parseMasterKey } from './adapters/outbound/crypto/aes-gcm-secret-box.js';
+import { assertIsolationHolds } from './adapters/outbound/postgres/isolation-self-check.js';
+import { createKnex } from './adapters/outbound/postgres/knex.factory.js';
+import { runMigrations } from './adapters/outbound/postgres/migrate.js';
+import { startEmbeddedPostgres } from './adapters/outbound/postgres/embedded-postgres.js';
+import { startGrpcServer } from './adapters/inbound/grpc/grpc-server.js';
+import { identityHandlers } from './adapters/inbound/grpc/handlers/identity.handlers.js';
+import { tenancyHandlers } from './adapters/inbound/grpc/handlers/tenancy.handlers.js';
+import { loadPackageDefinition } from './adapters/inbound/grpc/method-catalog.js';
+import { IdentityServiceService } from './adapters/inbound/grpc/generated/wemaster/core/v1/identity.js';
+import { TenancyServiceService } from './adapters/inbound/grpc/generated/wemaster/core/v1/tenancy.js';
+import { startHttpServer } from './adapters/inbound/http/http-server.js';
+import type { Config } from './config.js';
+import { TYPES, buildContainer } from './container.js';
+import { loadOrCreateAdminPassword, loadOrCreateMasterKey } from './embedded-defaults.js';
+
+export interface RunningCore {
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  /** Graceful: stop accepting, let in-flight calls finish (bounded), close pools. */
+  stop(): Promise<void>;
+}
+
+interface Database {
+  readonly ownerUrl: string;
+  readonly appUrl: string;
+  readonly embedded: boolean;
+  stop(): Promise<void>;
+}
+
+async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  if (config.DATABASE_URL !== undefined) {
+    return {
+      ownerUrl: config.DATABASE_MIGRATION_URL ?? config.DATABASE_URL,
+      appUrl: config.DATABASE_URL,
+      embedded: false,
+      stop: () => Promise.resolve(),
+    };
+  }
+  logger.info({ dataDir: config.WEMASTER_DATA_DIR }, 'no DATABASE_URL: starting embedded Postgres');
+  const embedded = await startEmbeddedPostgres({ dataDir: join(config.WEMASTER_DATA_DIR, 'postgres') });
+  return { ...embedded, embedded: true };
+}
+
+async function adminCredentials(
+  config: Config,
+  database: Database,
+): Promise<{ email: string; password: string; announce?: string } | undefined> {
+  if (config.WEMASTER_ADMIN_EMAIL !== undefined && config.WEMASTER_ADMIN_PASSWORD !== undefined) {
+    return { email: config.WEMASTER_ADMIN_EMAIL, password: config.WEMASTER_ADMIN_PASSWORD };
+  }
+  if (!database.embedded) return undefined;
+  const generated = await loadOrCreateAdminPassword(config.WEMASTER_DATA_DIR);
+  return generated.isNew
+    ? { ...generated, announce: generated.path }
+    : { email: generated.email, password: generated.password };
+}
+
+export async function startCore(config: Config, logger: Logger): Promise<RunningCore> {
+  const database = await openDatabase(config, logger);
+  const cleanups: (() => Promise<void>)[] = [() => database.stop()];
+  const closeAll = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown step failed');
+      });
+    }
+  };
+  try {
+    if (config.MIGRATE_ON_START) {
+      await runMigrations({ ownerUrl: database.ownerUrl, appUrl: database.appUrl });
+    }
+    const knex = createKnex(database.appUrl, { poolMax: config.DATABASE_POOL_MAX });
+    cleanups.push(() => knex.destroy());
+    await assertIsolationHolds(knex);
+
+    const masterKeyText =
+      config.WEMASTER_MASTER_KEY ?? (await loadOrCreateMasterKey(config.WEMASTER_DATA_DIR, logger));
+    const container = buildContainer({
+      config,
+      logger,
+      knex,
+      masterKey: parseMasterKey(masterKeyText),
+      packageDefinition: loadPackageDefinition(),
+    });
+
+    await container.get(TYPES.TokenService).ensureActiveKey();
+    const admin = await adminCredentials(config, database);
+    if (admin !== undefined) {
+      const created = await container.get(TYPES.PlatformAdminBootstrap).run(admin);
+      if (created) logger.info({ email: admin.email }, 'created the platform administrator');
+      if (created && admin.announce !== undefined) {
+        // Shown once, on the terminal only: the log pipeline never sees it.
+        process.stderr.write(
+          `\n  Platform administrator: ${admin.email}\n  Password: ${admin.password}\n  (also in ${admin.announce}, mode 0600)\n\n`,
+        );
+      }
+    } else {
+      logger.warn('WEMASTER_ADMIN_EMAIL/WEMASTER_ADMIN_PASSWORD unset: no platform administrator bootstrapped');
+    }
+
+    const pipeline = container.get(TYPES.CallPipeline);
+    const grpc = await startGrpcServer(
+      { host: config.GRPC_HOST, port: config.GRPC_PORT, maxMessageBytes: config.GRPC_MAX_MESSAGE_BYTES },
+      [
+        {
+          name: 'wemaster.core.v1.TenancyService',
+          definition: TenancyServiceService,
+          implementation: pipeline.adapt(
+            TenancyServiceService,
+            tenancyHandlers({
+              create: container.get(TYPES.TenantCreator),
+              find: container.get(TYPES.TenantFinder),
+              list: container.get(TYPES.TenantLister),
+              update: container.get(TYPES.TenantUpdater),
+              changeStatus: container.get(TYPES.TenantStatusChanger),
+            }),
+          ),
+        },
+        {
+          name: 'wemaster.core.v1.IdentityService',
+          definition: IdentityServiceService,
+          implementation: pipeline.adapt(
+            IdentityServiceService,
+            identityHandlers({
+              login: container.get(TYPES.PasswordLogin),
+              jwks: container.get(TYPES.JwksPublisher),
+            }),
+          ),
+        },
+      ],
+      container.get(TYPES.PackageDefinition),
+    );
+    cleanups.push(() => grpc.shutdown(config.SHUTDOWN_GRACE_MS));
+
+    const metrics: Registry = container.get(TYPES.MetricsRegistry);
+    const http = await startHttpServer(config.HTTP_HOST, config.HTTP_PORT, {
+      jwks: container.get(TYPES.JwksPublisher),
+      ready: async () => {
+        await knex.raw('select 1');
+        return true;
+      },
+      metrics,
+      logger,
+    });
+    cleanups.push(() => http.close());
+
+    logger.info(
+      { grpc: `${config.GRPC_HOST}:${String(grpc.port)}`, http: `http://${config.HTTP_HOST}:${String(http.port)}` },
+      'WeMaster Core is serving',
+    );
+    return { grpcPort: grpc.port, httpPort: http.port, stop: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

@@ -1,0 +1,153 @@
+// Closed-loop load generator, run as its own process (bench/run.ts forks it once per run, so
+// the client's CPU never competes with the parent's bookkeeping and every run starts cold).
+//
+// It receives one LoadJob over IPC, keeps `concurrency` calls in flight on one channel until
+// warmup + duration have passed, measures only the calls that start and finish inside the
+// measured window, sends back one LoadReply and exits. The run is bounded: no new call starts
+// after the window, each call has a deadline, and a watchdog ends the process if calls hang.
+import * as grpc from '@grpc/grpc-js';
+import {
+  identityDeserialize,
+  identitySerialize,
+  type LoadFailure,
+  type LoadJob,
+  type LoadReply,
+  type LoadResult,
+} from './protocol.js';
+
+/** Latency samples kept; beyond this calls are still counted, percentiles use the first ones. */
+const MAX_SAMPLES = 5_000_000;
+
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
+
+export async function runLoad(job: LoadJob): Promise<LoadResult> {
+  const client = new grpc.Client(job.address, grpc.credentials.createInsecure());
+  const request = Buffer.from(job.requestBase64, 'base64');
+  const metadata = new grpc.Metadata();
+  for (const [key, value] of Object.entries(job.metadata)) metadata.set(key, value);
+
+  await new Promise<void>((resolve, reject) => {
+    client.waitForReady(Date.now() + 10_000, (error) => {
+      if (error) reject(error);
+      else resolve();
+    });
+  });
+
+  const ns = (ms: number): bigint => BigInt(Math.round(ms * 1e6));
+  const start = process.hrtime.bigint();
+  const windowStart = start + ns(job.warmupMs);
+  const windowEnd = windowStart + ns(job.durationMs);
+
+  let sampleBuffer = new Float64Array(1 << 20);
+  let sampleCount = 0;
+  let calls = 0;
+  let errors = 0;
+  let lastCompletion = windowStart;
+  const errorsByCode: Record<string, number> = {};
+  let firstError: string | undefined;
+
+  const record = (latencyMs: number): void => {
+    if (sampleCount >= MAX_SAMPLES) return;
+    if (sampleCount === sampleBuffer.length) {
+      const grown = new Float64Array(Math.min(MAX_SAMPLES, sampleBuffer.length * 2));
+      grown.set(sampleBuffer);
+      sampleBuffer = grown;
+    }
+    sampleBuffer[sampleCount++] = latencyMs;
+  };
+
+  const callOnce = (): Promise<{ error: grpc.ServiceError | null; began: bigint; ended: bigint }> =>
+    new Promise((resolve) => {
+      const began = process.hrtime.bigint();
+      client.makeUnaryRequest(
+        job.path,
+        identitySerialize,
+        identityDeserialize,
+        request,
+        metadata,
+        { deadline: Date.now() + job.callTimeoutMs },
+        (error) => {
+          resolve({ error, began, ended: process.hrtime.bigint() });
+        },
+      );
+    });
+
+  const worker = async (): Promise<void> => {
+    while (process.hrtime.bigint() < windowEnd) {
+      const { error, began, ended } = await callOnce();
+      if (began < windowStart || ended > windowEnd) continue; // warmup or spill-over
+      if (ended > lastCompletion) lastCompletion = ended;
+      if (error) {
+        errors += 1;
+        const code = grpc.status[error.code];
+        errorsByCode[code] = (errorsByCode[code] ?? 0) + 1;
+        firstError ??= `${code}: ${error.details}`;
+      } else {
+        calls += 1;
+        record(Number(ended - began) / 1e6);
+      }
+    }
+  };
+
+  await Promise.all(Array.from({ length: job.concurrency }, worker));
+  client.close();
+
+  const sorted = sampleBuffer.subarray(0, sampleCount).sort();
+  const elapsedSeconds = Math.max(Number(lastCompletion - windowStart) / 1e9, 1e-9);
+  return {
+    type: 'result',
+    calls,
+    errors,
+    errorsByCode,
+    firstError,
+    elapsedSeconds,
+    callsPerSecond: calls / elapsedSeconds,
+    p50Ms: percentile(sorted, 0.5),
+    p90Ms: percentile(sorted, 0.9),
+    p99Ms: percentile(sorted, 0.99),
+    maxMs: sorted.length > 0 ? (sorted[sorted.length - 1] ?? Number.NaN) : Number.NaN,
+  };
+}
+
+function reply(message: LoadReply): void {
+  if (process.send) {
+    process.send(message, () => {
+      process.exit(message.type === 'result' ? 0 : 1);
+    });
+  } else {
+    console.log(JSON.stringify(message));
+    process.exit(message.type === 'result' ? 0 : 1);
+  }
+}
+
+function isLoadJob(value: unknown): value is LoadJob {
+  return (
+    typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'job'
+  );
+}
+
+if (process.send) {
+  process.once('message', (message: unknown) => {
+    if (!isLoadJob(message)) {
+      reply({ type: 'failure', message: 'load generator: expected a job message' });
+      return;
+    }
+    // Watchdog: warmup + window + one deadline for the last calls + slack.
+    const bound = message.warmupMs + message.durationMs + message.callTimeoutMs + 10_000;
+    setTimeout(() => {
+      const failure: LoadFailure = {
+        type: 'failure',
+        message: `load generator: still running after ${bound} ms; giving up`,
+      };
+      reply(failure);
+    }, bound).unref();
+    runLoad(message).then(reply, (error: unknown) => {
+      reply({ type: 'failure', message: `load generator: ${String(error)}` });
+    });
+  });
+  process.on('disconnect', () => process.exit(1));
+}

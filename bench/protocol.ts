@@ -1,0 +1,72 @@
+// Messages between bench/run.ts and its child processes (IPC), and the grpc-js pieces they share.
+import type * as grpc from '@grpc/grpc-js';
+
+/** One load run: what to call, how hard, for how long. Requests travel pre-encoded. */
+export interface LoadJob {
+  type: 'job';
+  /** host:port of the gRPC server under load. */
+  address: string;
+  /** Full method path, e.g. `/grpc.health.v1.Health/Check`. */
+  path: string;
+  /** The serialized request message, base64. Every call sends the same bytes. */
+  requestBase64: string;
+  /** ASCII metadata sent with every call (e.g. `authorization`). */
+  metadata: Record<string, string>;
+  /** Calls kept in flight at all times. */
+  concurrency: number;
+  /** Calls during the warmup are made but not measured. */
+  warmupMs: number;
+  /** Measured window after the warmup. */
+  durationMs: number;
+  /** Deadline of each call. */
+  callTimeoutMs: number;
+}
+
+export interface LoadResult {
+  type: 'result';
+  /** Successful calls completed inside the measured window. */
+  calls: number;
+  /** Failed calls inside the measured window, by status name. */
+  errors: number;
+  errorsByCode: Record<string, number>;
+  firstError: string | undefined;
+  /** Length of the measured window actually observed, in seconds. */
+  elapsedSeconds: number;
+  callsPerSecond: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface LoadFailure {
+  type: 'failure';
+  message: string;
+}
+
+export type LoadReply = LoadResult | LoadFailure;
+
+export interface EchoListening {
+  type: 'listening';
+  port: number;
+}
+
+/** Requests and responses stay raw bytes: the load generator needs no generated code. */
+export const identitySerialize = (value: Buffer): Buffer => value;
+export const identityDeserialize = (value: Buffer): Buffer => value;
+
+export const ECHO_PATH = '/bench.v1.EchoService/Echo';
+export const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
+
+/** A unary method definition with identity serializers, for grpc-js servers and clients. */
+export function rawUnaryMethod(path: string): grpc.MethodDefinition<Buffer, Buffer> {
+  return {
+    path,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: identitySerialize,
+    requestDeserialize: identityDeserialize,
+    responseSerialize: identitySerialize,
+    responseDeserialize: identityDeserialize,
+  };
+}

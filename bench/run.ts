@@ -1,0 +1,580 @@
+// npm run bench
+//
+// Starts the service (node --import tsx src/main.ts) and a bare grpc-js echo server, drives
+// both with the same closed-loop load generator (a separate process per run: fixed
+// concurrency, fixed duration, bounded), and prints calls/s and p50/p99 latency per RPC next to
+// the echo floor at the same concurrency. Results also go to bench/results/latest.json.
+// No timing assertions anywhere: the numbers are for people, compare them on one machine.
+//
+// Environment:
+//   BENCH_CONCURRENCY=16,64     calls in flight, one run per level and scenario
+//   BENCH_DURATION_MS=5000      measured window per run
+//   BENCH_WARMUP_MS=1000        unmeasured warmup per run
+//   BENCH_CALL_TIMEOUT_MS=5000  deadline of each call
+//   BENCH_SCENARIOS=a,b         only scenarios whose name contains one of these (case-insensitive)
+//   BENCH_ONLY_ECHO=1           only the echo floor (no service needed)
+//   BENCH_SERVICE_ADDRESS=h:p   use a running service instead of starting one; then
+//                               WEMASTER_ADMIN_EMAIL / WEMASTER_ADMIN_PASSWORD must log in
+//   DATABASE_URL, DATABASE_MIGRATION_URL, WEMASTER_MASTER_KEY, REDIS_URL are passed to the
+//   service; without DATABASE_URL it uses its embedded Postgres in a temporary data folder.
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import * as grpc from '@grpc/grpc-js';
+import {
+  IdentityServiceClient,
+  type LoginResponse,
+} from '../src/adapters/inbound/grpc/generated/wemaster/core/v1/identity.js';
+import {
+  TenancyServiceClient,
+  type CreateTenantResponse,
+} from '../src/adapters/inbound/grpc/generated/wemaster/core/v1/tenancy.js';
+import {
+  HEALTH_CHECK_PATH,
+  identityDeserialize,
+  identitySerialize,
+  type EchoListening,
+  type LoadJob,
+  type LoadReply,
+  type LoadResult,
+} from './protocol.js';
+import { echoScenario, scenarios, type BenchContext, type Scenario } from './scenarios.js';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const root = dirname(benchDir);
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+function intList(value: string | undefined, fallback: number[]): number[] {
+  if (value === undefined || value.trim() === '') return fallback;
+  const list = value.split(',').map((part) => Number.parseInt(part.trim(), 10));
+  if (list.some((n) => !Number.isInteger(n) || n <= 0)) {
+    throw new Error(`expected a comma-separated list of positive integers, got "${value}"`);
+  }
+  return list;
+}
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number.parseInt(raw, 10);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer`);
+  return n;
+}
+
+const config = {
+  concurrency: intList(process.env.BENCH_CONCURRENCY, [16, 64]),
+  durationMs: positiveInt('BENCH_DURATION_MS', 5_000),
+  warmupMs: positiveInt('BENCH_WARMUP_MS', 1_000),
+  callTimeoutMs: positiveInt('BENCH_CALL_TIMEOUT_MS', 5_000),
+  onlyEcho: process.env.BENCH_ONLY_ECHO === '1' || process.env.BENCH_ONLY_ECHO === 'true',
+  scenarioFilter: (process.env.BENCH_SCENARIOS ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== ''),
+  serviceAddress: process.env.BENCH_SERVICE_ADDRESS,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: tracked so every exit path ends them
+
+const children = new Set<ChildProcess>();
+const cleanups: (() => Promise<void> | void)[] = [];
+
+function killChild(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    // Detached children lead their own process group (the service and its embedded Postgres).
+    if (child.spawnargs.includes('--bench-group')) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    // already gone
+  }
+}
+
+function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      resolve(false);
+    }, timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
+  killChild(child, 'SIGTERM');
+  if (!(await waitForExit(child, graceMs))) {
+    killChild(child, 'SIGKILL');
+    await waitForExit(child, 5_000);
+  }
+  children.delete(child);
+}
+
+let cleaningUp: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaningUp ??= (async () => {
+    await Promise.all([...children].map((child) => stopChild(child)));
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (error) {
+        console.error(`cleanup: ${String(error)}`);
+      }
+    }
+  })();
+  return cleaningUp;
+}
+
+process.on('exit', () => {
+  for (const child of children) killChild(child, 'SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping child processes`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => {
+        resolve(port);
+      });
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms);
+  });
+
+/** Forks a TypeScript file from bench/ with the tsx loader and an IPC channel. */
+function forkTs(file: string, args: string[] = []): ChildProcess {
+  const child = fork(join(benchDir, file), args, {
+    cwd: root,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+function nextMessage<T>(child: ChildProcess, timeoutMs: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`${what}: no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onMessage = (message: unknown): void => {
+      done();
+      resolve(message as T);
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+      done();
+      reject(new Error(`${what}: exited (code ${String(code)}, signal ${String(signal)})`));
+    };
+    const done = (): void => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+function unary<TResponse>(
+  invoke: (callback: (error: grpc.ServiceError | null, response?: TResponse) => void) => unknown,
+): Promise<TResponse> {
+  return new Promise((resolve, reject) => {
+    invoke((error, response) => {
+      if (error) reject(error);
+      else if (response === undefined) reject(new Error('empty response'));
+      else resolve(response);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Echo server, service, setup
+
+async function startEcho(): Promise<string> {
+  const child = forkTs('echo-server.ts', ['0']);
+  const message = await nextMessage<EchoListening>(child, 30_000, 'echo server');
+  return `127.0.0.1:${message.port}`;
+}
+
+/** grpc.health.v1.HealthCheckResponse.status of the whole server; SERVING = 1. */
+async function healthStatus(address: string): Promise<number> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  try {
+    const bytes = await unary<Buffer>((callback) =>
+      client.makeUnaryRequest(
+        HEALTH_CHECK_PATH,
+        identitySerialize,
+        identityDeserialize,
+        Buffer.alloc(0),
+        new grpc.Metadata(),
+        { deadline: Date.now() + 2_000 },
+        callback,
+      ),
+    );
+    const reader = new BinaryReader(bytes);
+    let status = 0;
+    while (reader.pos < reader.len) {
+      const [field, wireType] = reader.tag();
+      if (field === 1 && wireType === WireType.Varint) status = reader.int32();
+      else reader.skip(wireType);
+    }
+    return status;
+  } finally {
+    client.close();
+  }
+}
+
+interface Service {
+  address: string;
+  adminEmail: string;
+  adminPassword: string;
+}
+
+async function startService(): Promise<Service> {
+  if (config.serviceAddress !== undefined) {
+    const adminEmail = process.env.WEMASTER_ADMIN_EMAIL;
+    const adminPassword = process.env.WEMASTER_ADMIN_PASSWORD;
+    if (adminEmail === undefined || adminPassword === undefined) {
+      throw new Error(
+        'BENCH_SERVICE_ADDRESS needs WEMASTER_ADMIN_EMAIL and WEMASTER_ADMIN_PASSWORD',
+      );
+    }
+    return { address: config.serviceAddress, adminEmail, adminPassword };
+  }
+
+  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+  const adminEmail = 'bench-admin@example.com';
+  // A persistent DATABASE_URL keeps its first admin: let the caller name the password then.
+  const adminPassword =
+    (process.env.DATABASE_URL !== undefined ? process.env.WEMASTER_ADMIN_PASSWORD : undefined) ??
+    randomBytes(18).toString('base64url'); // 24 characters
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    GRPC_PORT: String(grpcPort),
+    HTTP_PORT: String(httpPort),
+    LOG_LEVEL: 'warn',
+    WEMASTER_ADMIN_EMAIL: adminEmail,
+    WEMASTER_ADMIN_PASSWORD: adminPassword,
+  };
+  if (process.env.DATABASE_URL === undefined) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wemaster-bench-'));
+    env.WEMASTER_DATA_DIR = dataDir;
+    cleanups.push(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+  }
+
+  // `--bench-group` only marks the child: it leads its own process group, which is killed as one.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--bench-group'], {
+    cwd: root,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  const output: string[] = [];
+  const keep = (chunk: Buffer): void => {
+    output.push(chunk.toString('utf8'));
+    if (output.length > 200) output.shift();
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  if (process.env.BENCH_VERBOSE === '1') {
+    child.stdout.pipe(process.stdout);
+    child.stderr.pipe(process.stderr);
+  }
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    exited = `code ${String(code)}, signal ${String(signal)}`;
+    children.delete(child);
+  });
+
+  const address = `127.0.0.1:${grpcPort}`;
+  const deadline = Date.now() + 120_000;
+  let lastError = 'no answer yet';
+  for (;;) {
+    if (exited !== undefined) {
+      throw new Error(`the service exited during startup (${exited}). Output:\n${output.join('')}`);
+    }
+    try {
+      const status = await healthStatus(address);
+      if (status === 1) break;
+      lastError = `health status ${status}`;
+    } catch (error) {
+      lastError = String(error);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the service was not SERVING within 120 s (${lastError}). Output:\n${output.join('')}`,
+      );
+    }
+    await sleep(250);
+  }
+  return { address, adminEmail, adminPassword };
+}
+
+async function setUp(service: Service): Promise<BenchContext> {
+  const credentials = grpc.credentials.createInsecure();
+  const identity = new IdentityServiceClient(service.address, credentials);
+  const tenancy = new TenancyServiceClient(service.address, credentials);
+  try {
+    const login = await unary<LoginResponse>((callback) =>
+      identity.login(
+        { tenantSlug: 'platform', email: service.adminEmail, password: service.adminPassword },
+        callback,
+      ),
+    );
+    if (login.result?.$case !== 'tokens') {
+      throw new Error(`admin login did not return tokens (${login.result?.$case ?? 'empty'})`);
+    }
+    const adminToken = login.result.value.accessToken;
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', `Bearer ${adminToken}`);
+    const slug = `bench-${randomBytes(4).toString('hex')}`;
+    const created = await unary<CreateTenantResponse>((callback) =>
+      tenancy.createTenant(
+        { slug, displayName: 'Bench', plan: '', selfSignUpEnabled: false },
+        metadata,
+        callback,
+      ),
+    );
+    if (created.tenant === undefined) throw new Error('CreateTenant returned no tenant');
+    return {
+      serviceAddress: service.address,
+      adminToken,
+      tenant: { id: created.tenant.id, slug: created.tenant.slug },
+    };
+  } finally {
+    identity.close();
+    tenancy.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load runs
+
+async function runLoad(job: Omit<LoadJob, 'type'>): Promise<LoadResult> {
+  const child = forkTs('load-generator.ts');
+  const bound = job.warmupMs + job.durationMs + job.callTimeoutMs + 30_000;
+  try {
+    const replyPromise = nextMessage<LoadReply>(child, bound, 'load generator');
+    child.send({ type: 'job', ...job } satisfies LoadJob);
+    const reply = await replyPromise;
+    if (reply.type === 'failure') throw new Error(reply.message);
+    return reply;
+  } finally {
+    await stopChild(child, 5_000);
+  }
+}
+
+interface Row {
+  scenario: string;
+  path: string;
+  target: 'echo' | 'service';
+  concurrency: number;
+  result: LoadResult;
+  callsPerSecondRatio: number;
+  p99Ratio: number;
+}
+
+const fmt = (n: number, digits: number): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+function printTable(rows: Row[]): void {
+  const header = [
+    'scenario',
+    'in-flight',
+    'calls/s',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'calls/s vs echo',
+    'p99 vs echo',
+  ];
+  const lines = rows.map((row) => [
+    row.scenario,
+    String(row.concurrency),
+    fmt(row.result.callsPerSecond, 0),
+    fmt(row.result.p50Ms, 2),
+    fmt(row.result.p99Ms, 2),
+    String(row.result.errors),
+    fmt(row.callsPerSecondRatio, 2),
+    fmt(row.p99Ratio, 2),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const render = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ');
+  console.log(`\n${render(header)}`);
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const l of lines) console.log(render(l));
+  for (const row of rows) {
+    if (row.result.firstError !== undefined) {
+      console.log(
+        `\n${row.scenario} @${row.concurrency}: ${row.result.errors} errors ` +
+          `${JSON.stringify(row.result.errorsByCode)}; first: ${row.result.firstError}`,
+      );
+    }
+  }
+}
+
+function gitCommit(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: root,
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const selected: readonly Scenario[] = config.onlyEcho
+    ? []
+    : scenarios.filter(
+        (s) =>
+          config.scenarioFilter.length === 0 ||
+          config.scenarioFilter.some((f) => s.name.toLowerCase().includes(f)),
+      );
+
+  console.log(
+    `bench: in-flight ${config.concurrency.join(', ')}; ${config.warmupMs} ms warmup + ` +
+      `${config.durationMs} ms per run; ${selected.length} scenario(s) + echo floor`,
+  );
+  const echoAddress = await startEcho();
+  console.log(`echo server on ${echoAddress}`);
+
+  const prepared: { scenario: Scenario; request: Uint8Array; metadata: Record<string, string> }[] =
+    [];
+  let serviceAddress: string | undefined;
+  if (selected.length > 0) {
+    console.log('starting the service (src/main.ts) ...');
+    const started = Date.now();
+    const service = await startService();
+    serviceAddress = service.address;
+    console.log(`service SERVING on ${service.address} after ${Date.now() - started} ms`);
+    const context = await setUp(service);
+    console.log(`setup: admin logged in, tenant ${context.tenant.slug} created`);
+    for (const scenario of selected) {
+      const call = await scenario.prepare(context);
+      prepared.push({ scenario, ...call });
+    }
+  }
+
+  const rows: Row[] = [];
+  for (const concurrency of config.concurrency) {
+    const common = {
+      concurrency,
+      warmupMs: config.warmupMs,
+      durationMs: config.durationMs,
+      callTimeoutMs: config.callTimeoutMs,
+    };
+    console.log(`\n-- ${concurrency} in flight`);
+    const echo = await runLoad({
+      ...common,
+      address: echoAddress,
+      path: echoScenario.path,
+      requestBase64: Buffer.from(echoScenario.request).toString('base64'),
+      metadata: {},
+    });
+    console.log(`   ${echoScenario.name}: ${fmt(echo.callsPerSecond, 0)} calls/s`);
+    rows.push({
+      scenario: echoScenario.name,
+      path: echoScenario.path,
+      target: 'echo',
+      concurrency,
+      result: echo,
+      callsPerSecondRatio: 1,
+      p99Ratio: 1,
+    });
+    for (const { scenario, request, metadata } of prepared) {
+      if (serviceAddress === undefined) break;
+      const result = await runLoad({
+        ...common,
+        address: serviceAddress,
+        path: scenario.path,
+        requestBase64: Buffer.from(request).toString('base64'),
+        metadata,
+      });
+      console.log(`   ${scenario.name}: ${fmt(result.callsPerSecond, 0)} calls/s`);
+      rows.push({
+        scenario: scenario.name,
+        path: scenario.path,
+        target: 'service',
+        concurrency,
+        result,
+        callsPerSecondRatio: result.callsPerSecond / echo.callsPerSecond,
+        p99Ratio: result.p99Ms / echo.p99Ms,
+      });
+    }
+  }
+
+  printTable(rows);
+
+  const resultsDir = join(benchDir, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, 'latest.json');
+  const cpuList = cpus();
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        commit: gitCommit(),
+        node: process.version,
+        cpus: { count: cpuList.length, model: cpuList[0]?.model },
+        config: {
+          concurrency: config.concurrency,
+          warmupMs: config.warmupMs,
+          durationMs: config.durationMs,
+          callTimeoutMs: config.callTimeoutMs,
+          database: process.env.DATABASE_URL === undefined ? 'embedded' : 'DATABASE_URL',
+          redis: process.env.REDIS_URL === undefined ? 'none' : 'REDIS_URL',
+        },
+        rows,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(`\nresults written to ${file}`);
+}
+
+try {
+  await main();
+  await cleanup();
+} catch (error) {
+  console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
+  await cleanup();
+  process.exitCode = 1;
+}

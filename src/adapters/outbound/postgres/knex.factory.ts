@@ -1,0 +1,21 @@
+// knex is CommonJS without an exports map: only its default export is visible to ESM.
+import knexFactory, { type Knex } from 'knex';
+
+export interface KnexOptions {
+  /** Largest number of pooled connections. */
+  readonly poolMax?: number;
+  /** Shown in pg_stat_activity. */
+  readonly applicationName?: string;
+}
+
+/** A knex instance on node-postgres for one connection URL. Call `destroy()` to close it. */
+export function createKnex(
+  url: string,
+  { poolMax = 10, applicationName = 'wemaster-core' }: KnexOptions = {},
+): Knex {
+  return knexFactory({
+    client: 'pg',
+    connection: { connectionString: url, application_name: applicationName },
+    pool: { min: 0, max: poolMax },
+  });
+}

@@ -1,7 +1,11 @@
 import { DomainError } from '../shared/errors.js';
 
 export const authenticationRequired = (): DomainError =>
-  new DomainError('unauthenticated', 'AUTHENTICATION_REQUIRED', 'a bearer access token is required');
+  new DomainError(
+    'unauthenticated',
+    'AUTHENTICATION_REQUIRED',
+    'a bearer access token is required',
+  );
 
 export const permissionDenied = (permission: string): DomainError =>
   new DomainError('permission_denied', 'PERMISSION_DENIED', `missing permission "${permission}"`, {
@@ -15,3 +19,9 @@ export const crossTenantForbidden = (): DomainError =>
     'x-tenant-id: only platform principals may act in another tenant',
     { field: 'x-tenant-id' },
   );
+
+/** Role names are unique within a tenant (never compared across tenants). */
+export const roleNameTaken = (name: string): DomainError =>
+  new DomainError('already_exists', 'ROLE_NAME_TAKEN', `a role named "${name}" already exists`, {
+    name,
+  });

@@ -1,0 +1,32 @@
+import type { Knex } from 'knex';
+
+import { isUuid } from '../../../domain/shared/uuid.js';
+import type { TenantScope, UnitOfWork } from '../../../domain/shared/unit-of-work.port.js';
+import { PgRoleRepository } from './pg-role.repository.js';
+import { TENANT_SETTING } from './pg-schema.js';
+import { PgTenantRepository } from './pg-tenant.repository.js';
+import { PgUserRepository } from './pg-user.repository.js';
+
+/**
+ * One transaction per unit of work, with the tenant set transaction-locally
+ * (`set_config(..., true)`): the row-level security policies confine every statement to that
+ * tenant, and the setting cannot outlive the transaction on a pooled connection.
+ * Use a knex connected as the app role (never the owner).
+ */
+export class PgUnitOfWork implements UnitOfWork {
+  constructor(private readonly db: Knex) {}
+
+  async inTenant<T>(tenantId: string, work: (scope: TenantScope) => Promise<T>): Promise<T> {
+    if (!isUuid(tenantId)) throw new Error('inTenant: the tenant id must be a UUID');
+    return this.db.transaction(async (trx) => {
+      await trx.raw('select set_config(?, ?, true)', [TENANT_SETTING, tenantId]);
+      const scope: TenantScope = {
+        tenantId,
+        tenants: new PgTenantRepository(trx),
+        users: new PgUserRepository(trx),
+        roles: new PgRoleRepository(trx),
+      };
+      return work(scope);
+    });
+  }
+}

@@ -1,0 +1,78 @@
+import type { Knex } from 'knex';
+
+import { userEmailTaken } from '../../../domain/identity/identity.errors.js';
+import type { UserRepository } from '../../../domain/identity/user.repository.port.js';
+import type { User, UserStatus } from '../../../domain/identity/user.js';
+import { isUniqueViolation } from './pg-errors.js';
+import { TABLE } from './pg-schema.js';
+
+interface UserRow {
+  tenant_id: string;
+  id: string;
+  email: string;
+  email_normalized: string;
+  display_name: string;
+  password_hash: string;
+  status: UserStatus;
+  created_at: Date;
+  last_login_at: Date | null;
+}
+
+const toUser = (row: UserRow): User => ({
+  tenantId: row.tenant_id,
+  id: row.id,
+  email: row.email,
+  emailNormalized: row.email_normalized,
+  displayName: row.display_name,
+  passwordHash: row.password_hash,
+  status: row.status,
+  createdAt: row.created_at,
+  lastLoginAt: row.last_login_at ?? undefined,
+});
+
+/** Users of the transaction's tenant (row-level security decides which rows exist here). */
+export class PgUserRepository implements UserRepository {
+  constructor(private readonly db: Knex | Knex.Transaction) {}
+
+  async insert(user: User): Promise<void> {
+    try {
+      await this.db<UserRow>(TABLE.users).insert({
+        tenant_id: user.tenantId,
+        id: user.id,
+        email: user.email,
+        email_normalized: user.emailNormalized,
+        display_name: user.displayName,
+        password_hash: user.passwordHash,
+        status: user.status,
+        created_at: user.createdAt,
+        last_login_at: user.lastLoginAt ?? null,
+      });
+    } catch (error) {
+      // The unique key is (tenant_id, email_normalized): it only ever compares within a tenant.
+      if (isUniqueViolation(error, 'users_tenant_email_key')) throw userEmailTaken();
+      throw error;
+    }
+  }
+
+  async findByEmail(emailNormalized: string): Promise<User | undefined> {
+    const row = await this.db<UserRow>(TABLE.users)
+      .where({ email_normalized: emailNormalized })
+      .first();
+    return row === undefined ? undefined : toUser(row);
+  }
+
+  async findById(id: string): Promise<User | undefined> {
+    const row = await this.db<UserRow>(TABLE.users).where({ id }).first();
+    return row === undefined ? undefined : toUser(row);
+  }
+
+  async recordLogin(id: string, at: Date, passwordHash?: string): Promise<void> {
+    await this.db<UserRow>(TABLE.users)
+      .where({ id })
+      .update(
+        passwordHash === undefined
+          ? { last_login_at: at }
+          : { last_login_at: at, password_hash: passwordHash },
+      );
+  }
+}

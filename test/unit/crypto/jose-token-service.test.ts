@@ -470,7 +470,8 @@ describe('JoseTokenService', () => {
     }
     expect(JSON.parse(await service.publishedKeys())).toEqual(jwks);
 
-    clock.advanceSeconds(TTL + 4);
+    // Published for TTL + tolerance (5 s) + key cache age (60 s) after retirement.
+    clock.advanceSeconds(TTL + 64);
     expect((await service.jwks()).keys.map((k) => k.kid)).toEqual([newKid, firstKid]);
     clock.advanceSeconds(2);
     expect((await service.jwks()).keys.map((k) => k.kid)).toEqual([newKid]);

@@ -250,9 +250,14 @@ export class JoseTokenService implements AccessTokenIssuer, AccessTokenVerifier,
     };
   }
 
-  /** A key retired before this instant can no longer have signed an unexpired token. */
+  /**
+   * A key retired before this instant can no longer have signed an unexpired token. Besides
+   * TTL and tolerance, the window covers the key cache age: a replica that has not yet seen a
+   * rotation made elsewhere keeps signing with the old key for up to that long.
+   */
   private publishableSince(now: Date): Date {
-    return new Date(now.getTime() - (this.ttlSeconds + this.toleranceSeconds) * 1000);
+    const windowMs = (this.ttlSeconds + this.toleranceSeconds) * 1000 + this.cacheMaxAgeMs;
+    return new Date(now.getTime() - windowMs);
   }
 
   /**

@@ -37,7 +37,7 @@ if (file === undefined) {
     console.log(
       `tests: ${String(report.numTotalTests ?? 0)} total, ${String(passed)} passed, ` +
         `${String(failedTests)} failed, ${String(report.numPendingTests ?? 0)} skipped, ` +
-        `${String(report.numTodoTests ?? 0)} todo; files: ${String(report.numTotalTestSuites ?? 0)}`,
+        `${String(report.numTodoTests ?? 0)} todo; files: ${String((report.testResults ?? []).length)}`,
     );
   } catch (error) {
     console.error(`ci-summary: cannot read the vitest report ${file}: ${String(error)}`);

@@ -60,6 +60,9 @@ export default defineConfig(
           ignoreRestSiblings: true,
         },
       ],
+      // `() => doSomething()` is idiomatic (callbacks, `expect(() => f()).toThrow()`); a void
+      // value used anywhere else is still reported.
+      '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
       '@typescript-eslint/consistent-type-imports': [
         'error',
         { prefer: 'type-imports', fixStyle: 'inline-type-imports' },

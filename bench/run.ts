@@ -85,13 +85,15 @@ const config = {
 // Child processes: tracked so every exit path ends them
 
 const children = new Set<ChildProcess>();
+/** Children started detached, so that signals go to their whole process group. */
+const groupLeaders = new WeakSet<ChildProcess>();
 const cleanups: (() => Promise<void> | void)[] = [];
 
 function killChild(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {
     // Detached children lead their own process group (the service and its embedded Postgres).
-    if (child.spawnargs.includes('--bench-group')) process.kill(-child.pid, signal);
+    if (groupLeaders.has(child)) process.kill(-child.pid, signal);
     else child.kill(signal);
   } catch {
     // already gone
@@ -293,14 +295,15 @@ async function startService(): Promise<Service> {
     });
   }
 
-  // `--bench-group` only marks the child: it leads its own process group, which is killed as one.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--bench-group'], {
+  // Detached: the service leads its own process group (with its embedded Postgres), killed as one.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
+  groupLeaders.add(child);
   const output: string[] = [];
   const keep = (chunk: Buffer): void => {
     output.push(chunk.toString('utf8'));

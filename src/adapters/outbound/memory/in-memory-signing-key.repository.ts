@@ -1,0 +1,40 @@
+import type { SigningKeyRepository } from '../../../domain/identity/signing-key.repository.port.js';
+import type { SigningKey } from '../../../domain/identity/signing-key.js';
+import { uniqueViolation } from './memory-database.js';
+
+const copy = (key: SigningKey): SigningKey => ({
+  ...key,
+  publicJwk: structuredClone(key.publicJwk),
+  sealedPrivateJwk: new Uint8Array(key.sealedPrivateJwk),
+});
+
+/** Platform-wide signing keys in memory (same semantics as `PgSigningKeyRepository`). */
+export class InMemorySigningKeyRepository implements SigningKeyRepository {
+  private readonly keys = new Map<string, SigningKey>();
+
+  insert(key: SigningKey): Promise<void> {
+    if (this.keys.has(key.kid)) return Promise.reject(uniqueViolation('signing_keys_pkey'));
+    this.keys.set(key.kid, copy(key));
+    return Promise.resolve();
+  }
+
+  listPublishable(since: Date): Promise<SigningKey[]> {
+    const keys = [...this.keys.values()]
+      .filter((key) => key.retiredAt === undefined || key.retiredAt.getTime() > since.getTime())
+      .sort(
+        (a, b) =>
+          a.createdAt.getTime() - b.createdAt.getTime() ||
+          (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0),
+      )
+      .map(copy);
+    return Promise.resolve(keys);
+  }
+
+  /** Retiring an already retired key keeps its first retirement time. */
+  retire(kid: string, at: Date): Promise<void> {
+    const key = this.keys.get(kid);
+    if (key !== undefined && key.retiredAt === undefined)
+      this.keys.set(kid, { ...key, retiredAt: at });
+    return Promise.resolve();
+  }
+}

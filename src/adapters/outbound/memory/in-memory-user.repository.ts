@@ -1,0 +1,69 @@
+import { userEmailTaken } from '../../../domain/identity/identity.errors.js';
+import type { UserRepository } from '../../../domain/identity/user.repository.port.js';
+import type { User } from '../../../domain/identity/user.js';
+import { foreignKeyViolation, rlsViolation, rowKey, uniqueViolation } from './memory-database.js';
+import type { MemoryTransaction } from './memory-transaction.js';
+
+/** Users of the scope's tenant, as the `users` policy allows. */
+export class InMemoryUserRepository implements UserRepository {
+  constructor(
+    private readonly tx: MemoryTransaction,
+    private readonly scopeTenantId: string,
+  ) {}
+
+  insert(user: User): Promise<void> {
+    const scope = this.scopeTenantId;
+    return run(() => {
+      this.tx.write((tables) => {
+        const tenantId = user.tenantId.toLowerCase();
+        if (tenantId !== scope) throw rlsViolation('users');
+        const key = rowKey(tenantId, user.id);
+        if (tables.users.has(key)) throw uniqueViolation('users_pkey');
+        const emailTaken = [...tables.users.values()].some(
+          (other) =>
+            other.tenantId.toLowerCase() === tenantId &&
+            other.emailNormalized === user.emailNormalized,
+        );
+        if (emailTaken) throw userEmailTaken();
+        if (!tables.tenants.has(tenantId)) throw foreignKeyViolation('users', 'users_tenant_fkey');
+        tables.users.set(key, { ...user });
+      });
+    });
+  }
+
+  findByEmail(emailNormalized: string): Promise<User | undefined> {
+    return run(() =>
+      this.tx.read((tables) =>
+        [...tables.users.values()].find(
+          (user) =>
+            user.tenantId.toLowerCase() === this.scopeTenantId &&
+            user.emailNormalized === emailNormalized,
+        ),
+      ),
+    );
+  }
+
+  findById(id: string): Promise<User | undefined> {
+    return run(() => this.tx.read((tables) => tables.users.get(rowKey(this.scopeTenantId, id))));
+  }
+
+  recordLogin(id: string, at: Date, passwordHash?: string): Promise<void> {
+    const key = rowKey(this.scopeTenantId, id);
+    return run(() => {
+      this.tx.write((tables) => {
+        const user = tables.users.get(key);
+        if (user === undefined) return;
+        tables.users.set(key, {
+          ...user,
+          lastLoginAt: at,
+          passwordHash: passwordHash ?? user.passwordHash,
+        });
+      });
+    });
+  }
+}
+
+const run = <T>(statement: () => T): Promise<T> =>
+  new Promise((resolve) => {
+    resolve(statement());
+  });

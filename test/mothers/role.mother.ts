@@ -1,0 +1,32 @@
+import type { Role, RoleBinding } from '../../src/domain/authorization/role.js';
+import { CREATED_AT, TENANT_A_ID } from './tenant.mother.js';
+import { USER_ID } from './user.mother.js';
+
+export const ROLE_ID = '0d000000-0000-4000-8000-00000000000d';
+export const BINDING_ID = '0e000000-0000-4000-8000-00000000000e';
+
+/** The system role "admin" of tenant A. */
+export function aRole(overrides: Partial<Role> = {}): Role {
+  return {
+    tenantId: TENANT_A_ID,
+    id: ROLE_ID,
+    name: 'admin',
+    description: 'Everything but ownership transfer and billing',
+    permissions: ['tenant:read', 'users:*'],
+    system: true,
+    createdAt: CREATED_AT,
+    ...overrides,
+  };
+}
+
+/** Binds `aUser()` to `aRole()`. */
+export function aRoleBinding(overrides: Partial<RoleBinding> = {}): RoleBinding {
+  return {
+    tenantId: TENANT_A_ID,
+    id: BINDING_ID,
+    subjectId: USER_ID,
+    roleId: ROLE_ID,
+    createdAt: CREATED_AT,
+    ...overrides,
+  };
+}

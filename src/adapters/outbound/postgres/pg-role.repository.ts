@@ -38,11 +38,14 @@ const toRole = (row: RoleRow): Role => ({
 export class PgRoleRepository implements RoleRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
+  /**
+   * One statement per role, so a name conflict names its role: with row-level security on, the
+   * server leaves the key out of the violation's detail (it never shows other rows' values).
+   */
   async insertRoles(roles: readonly Role[]): Promise<void> {
-    if (roles.length === 0) return;
-    try {
-      await this.db<RoleRow>(TABLE.roles).insert(
-        roles.map((role) => ({
+    for (const role of roles) {
+      try {
+        await this.db<RoleRow>(TABLE.roles).insert({
           tenant_id: role.tenantId,
           id: role.id,
           name: role.name,
@@ -50,13 +53,11 @@ export class PgRoleRepository implements RoleRepository {
           permissions: [...role.permissions],
           system: role.system,
           created_at: role.createdAt,
-        })),
-      );
-    } catch (error) {
-      if (isUniqueViolation(error, 'roles_tenant_name_key')) {
-        throw roleNameTaken(duplicateName(error, roles));
+        });
+      } catch (error) {
+        if (isUniqueViolation(error, 'roles_tenant_name_key')) throw roleNameTaken(role.name);
+        throw error;
       }
-      throw error;
     }
   }
 
@@ -94,14 +95,4 @@ export class PgRoleRepository implements RoleRepository {
       .orderBy('r.name', 'asc')) as { name: string }[];
     return rows.map((row) => row.name);
   }
-}
-
-/** The role name Postgres reported in the violation detail, else the first one inserted. */
-function duplicateName(error: unknown, roles: readonly Role[]): string {
-  const detail = (error as { detail?: unknown }).detail;
-  if (typeof detail === 'string') {
-    const found = roles.find((role) => detail.includes(`, ${role.name})`));
-    if (found !== undefined) return found.name;
-  }
-  return roles[0]?.name ?? '';
 }

@@ -19,7 +19,7 @@
 //   service; without DATABASE_URL it uses its embedded Postgres in a temporary data folder.
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -289,7 +289,9 @@ async function startService(): Promise<Service> {
   };
   if (process.env.DATABASE_URL === undefined) {
     const dataDir = mkdtempSync(join(tmpdir(), 'wemaster-bench-'));
-    env.WEMASTER_DATA_DIR = dataDir;
+    // Started by root, embedded Postgres runs as the OS user postgres: let it traverse.
+    chmodSync(dataDir, 0o711);
+    env.WEMASTER_DATA_DIR = join(dataDir, 'data');
     cleanups.push(() => {
       rmSync(dataDir, { recursive: true, force: true });
     });

@@ -174,26 +174,25 @@ export async function startEmbeddedPostgres(
 
 /**
  * Creates the data folder (0700). As root, the server runs as `postgres` and must be able to
- * reach `<dataDir>/pg`: folders created here get 0711 (traverse only; the credentials stay 0600),
- * and an existing ancestor that `postgres` cannot traverse is reported instead of changed.
+ * reach `<dataDir>/pg`: the data folder gets 0711 (traverse only; the credentials stay 0600),
+ * and an ancestor owned by root that `postgres` cannot traverse gets o+x (traverse, not list),
+ * said on stderr. An ancestor owned by someone else is reported instead of changed.
  */
 async function prepareDataDir(dataDir: string, isRoot: boolean): Promise<void> {
-  const firstCreated = await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (!isRoot) return;
-  const created = new Set<string>();
-  if (firstCreated !== undefined) {
-    for (let dir = dataDir; dir.length >= firstCreated.length; dir = dirname(dir)) {
-      created.add(dir);
-      if (dir === firstCreated) break;
-    }
-  }
   for (let dir = dataDir; ; dir = dirname(dir)) {
-    const { mode } = await stat(dir);
+    const { mode, uid } = await stat(dir);
     if ((mode & 0o001) === 0) {
-      if (created.has(dir) || dir === dataDir) await chmod(dir, (mode & 0o777) | 0o711);
-      else {
+      if (uid !== 0) {
         throw new Error(
           `embedded Postgres runs as the OS user "postgres" when started by root, and it cannot traverse ${dir}: allow it (chmod o+x) or choose another data folder`,
+        );
+      }
+      await chmod(dir, (mode & 0o7777) | (dir === dataDir ? 0o011 : 0o001));
+      if (dir !== dataDir) {
+        process.stderr.write(
+          `embedded Postgres: added o+x (traverse only) to ${dir} so the "postgres" OS user can reach its data\n`,
         );
       }
     }

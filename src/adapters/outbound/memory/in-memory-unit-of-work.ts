@@ -11,7 +11,7 @@ import { MemoryTransaction } from './memory-transaction.js';
  * policies (a tenant sees its own rows; the platform tenant also sees every tenant row, but
  * only its own users and roles), the same conflicts, and transactions: `work` runs on a
  * snapshot whose writes are committed when it resolves and dropped when it throws (or when a
- * statement failed, as Postgres turns that COMMIT into a ROLLBACK).
+ * statement failed: then it rejects, like PgUnitOfWork).
  */
 export class InMemoryUnitOfWork implements UnitOfWork {
   constructor(readonly database: MemoryDatabase = new MemoryDatabase()) {}
@@ -35,7 +35,13 @@ export class InMemoryUnitOfWork implements UnitOfWork {
     }
     const aborted = tx.aborted;
     const operations = tx.close();
-    if (!aborted) this.database.commit(operations);
+    // As PgUnitOfWork: a failed statement the work caught still rolls everything back.
+    if (aborted) {
+      throw new Error(
+        'unit of work rolled back: a statement failed and the work carried on (current transaction is aborted)',
+      );
+    }
+    this.database.commit(operations);
     return result;
   }
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 
+import { abortedUnitOfWork, trackFailures } from './unit-of-work-failures.js';
 import { isUuid } from '../../../domain/shared/uuid.js';
 import type { TenantScope, UnitOfWork } from '../../../domain/shared/unit-of-work.port.js';
 import { PgRoleRepository } from './pg-role.repository.js';
@@ -20,13 +21,21 @@ export class PgUnitOfWork implements UnitOfWork {
     if (!isUuid(tenantId)) throw new Error('inTenant: the tenant id must be a UUID');
     return this.db.transaction(async (trx) => {
       await trx.raw('select set_config(?, ?, true)', [TENANT_SETTING, tenantId]);
+      const state = { failed: false };
+      const onFailure = (): void => {
+        state.failed = true;
+      };
       const scope: TenantScope = {
         tenantId,
-        tenants: new PgTenantRepository(trx),
-        users: new PgUserRepository(trx),
-        roles: new PgRoleRepository(trx),
+        tenants: trackFailures(new PgTenantRepository(trx), onFailure),
+        users: trackFailures(new PgUserRepository(trx), onFailure),
+        roles: trackFailures(new PgRoleRepository(trx), onFailure),
       };
-      return work(scope);
+      const result = await work(scope);
+      // Postgres turns the COMMIT of a transaction with a failed statement into a ROLLBACK
+      // without an error: say so instead of reporting success for writes that are gone.
+      if (state.failed) throw abortedUnitOfWork();
+      return result;
     });
   }
 }

@@ -157,6 +157,31 @@ export function tenantRepositoryContract(name: string, makeUnitOfWork: MakeUnitO
       );
     });
 
+    it('after a failed statement, even one the work caught, nothing else runs and nothing commits', async () => {
+      await uow.inTenant(P, ({ tenants }) => tenants.insert(aTenant()));
+      const outcome = uow.inTenant(P, async ({ tenants }) => {
+        await tenants.insert(anotherTenant());
+        await tenants
+          .insert(anotherTenant({ id: '0f000000-0000-4000-8000-0000000000f1', slug: 'acme' }))
+          .catch(() => undefined);
+        await tenants.findById(TENANT_B_ID);
+      });
+      await expect(outcome).rejects.toThrow(/current transaction is aborted/);
+      expect(await uow.inTenant(P, ({ tenants }) => tenants.findById(TENANT_B_ID))).toBeUndefined();
+    });
+
+    it('a work that catches a failed statement and returns commits nothing, and says so', async () => {
+      await uow.inTenant(P, ({ tenants }) => tenants.insert(aTenant()));
+      const outcome = uow.inTenant(P, async ({ tenants }) => {
+        await tenants.insert(anotherTenant());
+        await tenants
+          .insert(anotherTenant({ id: '0f000000-0000-4000-8000-0000000000f1', slug: 'acme' }))
+          .catch(() => undefined);
+      });
+      await expect(outcome).rejects.toThrow(/rolled back/);
+      expect(await uow.inTenant(P, ({ tenants }) => tenants.findById(TENANT_B_ID))).toBeUndefined();
+    });
+
     it('sees its own uncommitted writes inside the unit of work', async () => {
       await uow.inTenant(P, async ({ tenants }) => {
         await tenants.insert(aTenant());

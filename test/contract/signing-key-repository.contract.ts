@@ -1,0 +1,69 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+
+import type { SigningKeyRepository } from '../../src/domain/identity/signing-key.repository.port.js';
+import type { SigningKey } from '../../src/domain/identity/signing-key.js';
+
+const aKey = (overrides: Partial<SigningKey> = {}): SigningKey => ({
+  kid: 'key-2025-01',
+  algorithm: 'EdDSA',
+  publicJwk: {
+    kty: 'OKP',
+    crv: 'Ed25519',
+    x: 'eHh4',
+    kid: 'key-2025-01',
+    alg: 'EdDSA',
+    use: 'sig',
+  },
+  sealedPrivateJwk: new Uint8Array([1, 2, 3, 250, 0, 7]),
+  createdAt: new Date('2025-01-01T00:00:00.000Z'),
+  retiredAt: undefined,
+  ...overrides,
+});
+
+/** The SigningKeyRepository port (platform-wide, no tenant), run against every adapter. */
+export function signingKeyRepositoryContract(
+  name: string,
+  make: () => Promise<SigningKeyRepository>,
+): void {
+  describe(`SigningKeyRepository contract: ${name}`, () => {
+    let keys: SigningKeyRepository;
+    beforeEach(async () => {
+      keys = await make();
+    });
+
+    it('stores keys and lists the publishable ones oldest first, bytes and JWK intact', async () => {
+      const second = aKey({ kid: 'key-2025-02', createdAt: new Date('2025-02-01T00:00:00.000Z') });
+      await keys.insert(second);
+      await keys.insert(aKey());
+      expect(await keys.listPublishable(new Date('2025-03-01T00:00:00.000Z'))).toEqual([
+        aKey(),
+        second,
+      ]);
+    });
+
+    it('keeps a retired key publishable until the cut-off passes its retirement', async () => {
+      await keys.insert(aKey());
+      const retiredAt = new Date('2025-01-10T00:00:00.000Z');
+      await keys.retire('key-2025-01', retiredAt);
+      expect(await keys.listPublishable(new Date('2025-01-09T00:00:00.000Z'))).toEqual([
+        aKey({ retiredAt }),
+      ]);
+      expect(await keys.listPublishable(new Date('2025-01-10T00:00:00.000Z'))).toEqual([]);
+    });
+
+    it('keeps the first retirement time when retired twice', async () => {
+      await keys.insert(aKey());
+      const first = new Date('2025-01-10T00:00:00.000Z');
+      await keys.retire('key-2025-01', first);
+      await keys.retire('key-2025-01', new Date('2025-01-20T00:00:00.000Z'));
+      expect(await keys.listPublishable(new Date('2025-01-01T00:00:00.000Z'))).toEqual([
+        aKey({ retiredAt: first }),
+      ]);
+    });
+
+    it('refuses a second key with the same kid', async () => {
+      await keys.insert(aKey());
+      await expect(keys.insert(aKey())).rejects.toMatchObject({ code: '23505' });
+    });
+  });
+}

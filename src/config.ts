@@ -27,7 +27,10 @@ const schema = z.object({
   DATABASE_POOL_MAX: positiveInt.default(10),
   MIGRATE_ON_START: booleanFlag.default(true),
   REDIS_URL: optionalText.pipe(
-    z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
   ),
   WEMASTER_DATA_DIR: z.string().min(1).default('.data'),
   WEMASTER_MASTER_KEY: optionalText,

@@ -170,13 +170,22 @@ const identityModule = new ContainerModule(({ bind }) => {
   bind(TYPES.PasswordLogin).toResolvedValue(
     (directory, uow, hasher, tokens, clock) =>
       new PasswordLogin(directory, uow, hasher, tokens, clock),
-    [TYPES.TenantDirectory, TYPES.UnitOfWork, TYPES.PasswordHasher, TYPES.TokenService, TYPES.Clock],
+    [
+      TYPES.TenantDirectory,
+      TYPES.UnitOfWork,
+      TYPES.PasswordHasher,
+      TYPES.TokenService,
+      TYPES.Clock,
+    ],
   );
   bind(TYPES.TokenAuthenticator).toResolvedValue(
     (tokens, directory) => new TokenAuthenticator(tokens, directory),
     [TYPES.TokenService, TYPES.TenantDirectory],
   );
-  bind(TYPES.JwksPublisher).toResolvedValue((tokens) => new JwksPublisher(tokens), [TYPES.TokenService]);
+  bind(TYPES.JwksPublisher).toResolvedValue(
+    (tokens) => new JwksPublisher(tokens),
+    [TYPES.TokenService],
+  );
   bind(TYPES.PlatformAdminBootstrap).toResolvedValue(
     (uow, hasher, clock, ids) =>
       new PlatformAdminBootstrap(uow, hasher, clock, ids, DEFAULT_PASSWORD_POLICY),
@@ -190,9 +199,10 @@ const authorizationModule = new ContainerModule(({ bind }) => {
 
 const grpcModule = new ContainerModule(({ bind }) => {
   bind(TYPES.MethodCatalog).toResolvedValue(buildMethodCatalog, [TYPES.PackageDefinition]);
-  bind(TYPES.RpcMetrics).toResolvedValue((registry) => new RpcMetrics(registry), [
-    TYPES.MetricsRegistry,
-  ]);
+  bind(TYPES.RpcMetrics).toResolvedValue(
+    (registry) => new RpcMetrics(registry),
+    [TYPES.MetricsRegistry],
+  );
   // The request path, in the order the architecture gives.
   bind(TYPES.CallPipeline).toResolvedValue(
     (catalog, logger, metrics, authenticator, actingTenant, checker) =>

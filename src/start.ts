@@ -46,7 +46,9 @@ async function openDatabase(config: Config, logger: Logger): Promise<Database> {
     };
   }
   logger.info({ dataDir: config.WEMASTER_DATA_DIR }, 'no DATABASE_URL: starting embedded Postgres');
-  const embedded = await startEmbeddedPostgres({ dataDir: join(config.WEMASTER_DATA_DIR, 'postgres') });
+  const embedded = await startEmbeddedPostgres({
+    dataDir: join(config.WEMASTER_DATA_DIR, 'postgres'),
+  });
   return { ...embedded, embedded: true };
 }
 
@@ -104,12 +106,18 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
         );
       }
     } else {
-      logger.warn('WEMASTER_ADMIN_EMAIL/WEMASTER_ADMIN_PASSWORD unset: no platform administrator bootstrapped');
+      logger.warn(
+        'WEMASTER_ADMIN_EMAIL/WEMASTER_ADMIN_PASSWORD unset: no platform administrator bootstrapped',
+      );
     }
 
     const pipeline = container.get(TYPES.CallPipeline);
     const grpc = await startGrpcServer(
-      { host: config.GRPC_HOST, port: config.GRPC_PORT, maxMessageBytes: config.GRPC_MAX_MESSAGE_BYTES },
+      {
+        host: config.GRPC_HOST,
+        port: config.GRPC_PORT,
+        maxMessageBytes: config.GRPC_MAX_MESSAGE_BYTES,
+      },
       [
         {
           name: 'wemaster.core.v1.TenancyService',
@@ -154,7 +162,10 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
     cleanups.push(() => http.close());
 
     logger.info(
-      { grpc: `${config.GRPC_HOST}:${String(grpc.port)}`, http: `http://${config.HTTP_HOST}:${String(http.port)}` },
+      {
+        grpc: `${config.GRPC_HOST}:${String(grpc.port)}`,
+        http: `http://${config.HTTP_HOST}:${String(http.port)}`,
+      },
       'WeMaster Core is serving',
     );
     return { grpcPort: grpc.port, httpPort: http.port, stop: closeAll };

@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { TenantStatus } from '../../src/adapters/inbound/grpc/generated/wemaster/core/v1/tenancy.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestCore, type TestCore } from '../support/core.js';
 import { bearer, call, failureOf, metadataOf } from '../support/grpc.js';
@@ -17,7 +18,12 @@ describe('IdentityService end to end: Login, GetJwks and token checks', () => {
   });
 
   const listTenants = (token: string) =>
-    call(t.tenancy, t.tenancy.listTenants, { page: undefined, status: 0 }, bearer(token));
+    call(
+      t.tenancy,
+      'listTenants',
+      { page: undefined, status: TenantStatus.TENANT_STATUS_UNSPECIFIED },
+      bearer(token),
+    );
 
   it('logs the platform administrator in with an EdDSA access token carrying the right claims', async () => {
     const token = await t.login('platform', ADMIN_EMAIL.toUpperCase(), ADMIN_PASSWORD);
@@ -25,7 +31,11 @@ describe('IdentityService end to end: Login, GetJwks and token checks', () => {
     expect(header).toMatchObject({ alg: 'EdDSA', typ: 'at+jwt' });
     expect(typeof header.kid).toBe('string');
     const claims = decodeJwt(token);
-    expect(claims).toMatchObject({ tid: '00000000-0000-4000-8000-000000000001', roles: ['owner'], amr: ['pwd'] });
+    expect(claims).toMatchObject({
+      tid: '00000000-0000-4000-8000-000000000001',
+      roles: ['owner'],
+      amr: ['pwd'],
+    });
     expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(900);
     expect((await listTenants(token)).tenants.length).toBeGreaterThan(0);
   });
@@ -51,14 +61,17 @@ describe('IdentityService end to end: Login, GetJwks and token checks', () => {
     [{ tenantSlug: 'platform', email: `${'a'.repeat(300)}@x.io`, password: 'x' }, 'email'],
     [{ tenantSlug: 'platform', email: ADMIN_EMAIL, password: '' }, 'password'],
     [{ tenantSlug: 'platform', email: ADMIN_EMAIL, password: 'p'.repeat(5000) }, 'password'],
-  ])('refuses malformed login input %# with INVALID_ARGUMENT naming the field', async (request, field) => {
-    const error = await failureOf(call(t.identity, t.identity.login, request));
-    expect(error.code).toBe(status.INVALID_ARGUMENT);
-    expect(error.fieldViolations).toEqual([field]);
-  });
+  ])(
+    'refuses malformed login input %# with INVALID_ARGUMENT naming the field',
+    async (request, field) => {
+      const error = await failureOf(call(t.identity, 'login', request));
+      expect(error.code).toBe(status.INVALID_ARGUMENT);
+      expect(error.fieldViolations).toEqual([field]);
+    },
+  );
 
   it('publishes the verifying key in GetJwks and at /.well-known/jwks.json alike', async () => {
-    const { keysJson } = await call(t.identity, t.identity.getJwks, {});
+    const { keysJson } = await call(t.identity, 'getJwks', {});
     const jwks = JSON.parse(keysJson) as { keys: { kid: string; kty: string; d?: string }[] };
     const token = await t.adminToken();
     expect(jwks.keys.map((key) => key.kid)).toContain(decodeProtectedHeader(token).kid);
@@ -87,11 +100,21 @@ describe('IdentityService end to end: Login, GetJwks and token checks', () => {
       const error = await failureOf(listTenants(token));
       expect(error.code, token.slice(0, 40)).toBe(status.UNAUTHENTICATED);
     }
-    const noToken = await failureOf(call(t.tenancy, t.tenancy.listTenants, { page: undefined, status: 0 }));
+    const noToken = await failureOf(
+      call(t.tenancy, 'listTenants', {
+        page: undefined,
+        status: TenantStatus.TENANT_STATUS_UNSPECIFIED,
+      }),
+    );
     expect(noToken.code).toBe(status.UNAUTHENTICATED);
     expect(noToken.reason).toBe('AUTHENTICATION_REQUIRED');
     const basic = await failureOf(
-      call(t.tenancy, t.tenancy.listTenants, { page: undefined, status: 0 }, metadataOf({ authorization: 'Basic abc' })),
+      call(
+        t.tenancy,
+        'listTenants',
+        { page: undefined, status: TenantStatus.TENANT_STATUS_UNSPECIFIED },
+        metadataOf({ authorization: 'Basic abc' }),
+      ),
     );
     expect(basic.code).toBe(status.UNAUTHENTICATED);
   });
@@ -99,7 +122,7 @@ describe('IdentityService end to end: Login, GetJwks and token checks', () => {
   it('ignores credentials on public methods, so a stale token never blocks Login', async () => {
     const { result } = await call(
       t.identity,
-      t.identity.login,
+      'login',
       { tenantSlug: 'platform', email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
       bearer('stale.garbage.token'),
     );

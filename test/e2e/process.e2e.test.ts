@@ -71,36 +71,42 @@ describe('the service process', () => {
     expect(output()).not.toContain('x@127.0.0.1');
   });
 
-  it(
-    'starts on embedded Postgres with a generated administrator, stops cleanly on SIGTERM, and reuses its data',
-    async () => {
-      const dataDir = await mkdtemp(join(tmpdir(), 'wemaster-embedded-'));
-      dirs.push(dataDir);
-      const env = { WEMASTER_DATA_DIR: dataDir, GRPC_PORT: '0', HTTP_PORT: '0', GRPC_HOST: '127.0.0.1', HTTP_HOST: '127.0.0.1' };
+  it('starts on embedded Postgres with a generated administrator, stops cleanly on SIGTERM, and reuses its data', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'wemaster-embedded-'));
+    dirs.push(dataDir);
+    const env = {
+      WEMASTER_DATA_DIR: dataDir,
+      GRPC_PORT: '0',
+      HTTP_PORT: '0',
+      GRPC_HOST: '127.0.0.1',
+      HTTP_HOST: '127.0.0.1',
+    };
 
-      const first = await startAndWait(env);
-      const passwordFile = join(dataDir, 'admin-password');
-      const password = (await readFile(passwordFile, 'utf8')).trim();
-      expect((await stat(passwordFile)).mode & 0o777).toBe(0o600);
-      expect((await stat(join(dataDir, 'master.key'))).mode & 0o777).toBe(0o600);
-      expect(first.output()).toContain(password);
+    const first = await startAndWait(env);
+    const passwordFile = join(dataDir, 'admin-password');
+    const password = (await readFile(passwordFile, 'utf8')).trim();
+    expect((await stat(passwordFile)).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dataDir, 'master.key'))).mode & 0o777).toBe(0o600);
+    expect(first.output()).toContain(password);
 
-      const login = async (address: string) => {
-        const identity = new IdentityServiceClient(address, insecure);
-        const { result } = await call(identity, identity.login, { tenantSlug: 'platform', email: 'admin@wemaster.local', password });
-        identity.close();
-        return result?.$case;
-      };
-      expect(await login(first.grpcAddress)).toBe('tokens');
-      first.child.kill('SIGTERM');
-      expect(await exitOf(first.child)).toBe(0);
+    const login = async (address: string) => {
+      const identity = new IdentityServiceClient(address, insecure);
+      const { result } = await call(identity, 'login', {
+        tenantSlug: 'platform',
+        email: 'admin@wemaster.local',
+        password,
+      });
+      identity.close();
+      return result?.$case;
+    };
+    expect(await login(first.grpcAddress)).toBe('tokens');
+    first.child.kill('SIGTERM');
+    expect(await exitOf(first.child)).toBe(0);
 
-      const second = await startAndWait(env);
-      expect(second.output()).not.toContain(password);
-      expect(await login(second.grpcAddress)).toBe('tokens');
-      second.child.kill('SIGTERM');
-      expect(await exitOf(second.child)).toBe(0);
-    },
-    240_000,
-  );
+    const second = await startAndWait(env);
+    expect(second.output()).not.toContain(password);
+    expect(await login(second.grpcAddress)).toBe('tokens');
+    second.child.kill('SIGTERM');
+    expect(await exitOf(second.child)).toBe(0);
+  }, 240_000);
 });

@@ -22,7 +22,7 @@ describe('TenancyService end to end', () => {
   const create = (slug: string, token = admin) =>
     call(
       t.tenancy,
-      t.tenancy.createTenant,
+      'createTenant',
       { slug, displayName: `Tenant ${slug}`, plan: '', selfSignUpEnabled: false },
       bearer(token),
     );
@@ -35,8 +35,18 @@ describe('TenancyService end to end', () => {
       plan: 'free',
       status: TenantStatus.TENANT_STATUS_ACTIVE,
     });
-    const byId = await call(t.tenancy, t.tenancy.getTenant, { lookup: { $case: 'id', value: tenant!.id } }, bearer(admin));
-    const bySlug = await call(t.tenancy, t.tenancy.getTenant, { lookup: { $case: 'slug', value: 'acme' } }, bearer(admin));
+    const byId = await call(
+      t.tenancy,
+      'getTenant',
+      { lookup: { $case: 'id', value: tenant!.id } },
+      bearer(admin),
+    );
+    const bySlug = await call(
+      t.tenancy,
+      'getTenant',
+      { lookup: { $case: 'slug', value: 'acme' } },
+      bearer(admin),
+    );
     expect(byId.tenant).toEqual(tenant);
     expect(bySlug.tenant).toEqual(tenant);
   });
@@ -65,7 +75,12 @@ describe('TenancyService end to end', () => {
   it('refuses an empty or oversized display name naming the field', async () => {
     for (const displayName of ['', '   ', 'x'.repeat(201)]) {
       const error = await failureOf(
-        call(t.tenancy, t.tenancy.createTenant, { slug: 'named-co', displayName, plan: '', selfSignUpEnabled: false }, bearer(admin)),
+        call(
+          t.tenancy,
+          'createTenant',
+          { slug: 'named-co', displayName, plan: '', selfSignUpEnabled: false },
+          bearer(admin),
+        ),
       );
       expect(error.code).toBe(status.INVALID_ARGUMENT);
       expect(error.fieldViolations).toEqual(['display_name']);
@@ -73,28 +88,57 @@ describe('TenancyService end to end', () => {
   });
 
   it('refuses malformed ids, unknown enum values and foreign page tokens', async () => {
-    const badId = await failureOf(call(t.tenancy, t.tenancy.getTenant, { lookup: { $case: 'id', value: 'not-a-uuid' } }, bearer(admin)));
+    const badId = await failureOf(
+      call(t.tenancy, 'getTenant', { lookup: { $case: 'id', value: 'not-a-uuid' } }, bearer(admin)),
+    );
     expect(badId.code).toBe(status.INVALID_ARGUMENT);
     expect(badId.fieldViolations).toEqual(['id']);
-    const noLookup = await failureOf(call(t.tenancy, t.tenancy.getTenant, { lookup: undefined }, bearer(admin)));
+    const noLookup = await failureOf(
+      call(t.tenancy, 'getTenant', { lookup: undefined }, bearer(admin)),
+    );
     expect(noLookup.code).toBe(status.INVALID_ARGUMENT);
-    const badStatus = await failureOf(call(t.tenancy, t.tenancy.listTenants, { page: undefined, status: 99 as TenantStatus }, bearer(admin)));
+    const badStatus = await failureOf(
+      call(
+        t.tenancy,
+        'listTenants',
+        { page: undefined, status: TenantStatus.UNRECOGNIZED },
+        bearer(admin),
+      ),
+    );
     expect(badStatus.code).toBe(status.INVALID_ARGUMENT);
     expect(badStatus.fieldViolations).toEqual(['status']);
     const badToken = await failureOf(
-      call(t.tenancy, t.tenancy.listTenants, { page: { pageSize: 1, pageToken: 'garbage!' }, status: 0 }, bearer(admin)),
+      call(
+        t.tenancy,
+        'listTenants',
+        {
+          page: { pageSize: 1, pageToken: 'garbage!' },
+          status: TenantStatus.TENANT_STATUS_UNSPECIFIED,
+        },
+        bearer(admin),
+      ),
     );
     expect(badToken.code).toBe(status.INVALID_ARGUMENT);
     expect(badToken.fieldViolations).toEqual(['page.page_token']);
     const badSize = await failureOf(
-      call(t.tenancy, t.tenancy.listTenants, { page: { pageSize: 501, pageToken: '' }, status: 0 }, bearer(admin)),
+      call(
+        t.tenancy,
+        'listTenants',
+        { page: { pageSize: 501, pageToken: '' }, status: TenantStatus.TENANT_STATUS_UNSPECIFIED },
+        bearer(admin),
+      ),
     );
     expect(badSize.fieldViolations).toEqual(['page.page_size']);
   });
 
   it('answers an unknown tenant id with NOT_FOUND', async () => {
     const error = await failureOf(
-      call(t.tenancy, t.tenancy.getTenant, { lookup: { $case: 'id', value: '0190a5e2-0000-7000-8000-000000000000' } }, bearer(admin)),
+      call(
+        t.tenancy,
+        'getTenant',
+        { lookup: { $case: 'id', value: '0190a5e2-0000-7000-8000-000000000000' } },
+        bearer(admin),
+      ),
     );
     expect(error.code).toBe(status.NOT_FOUND);
     expect(error.reason).toBe('TENANT_NOT_FOUND');
@@ -105,7 +149,12 @@ describe('TenancyService end to end', () => {
     const seen: string[] = [];
     let pageToken = '';
     do {
-      const page = await call(t.tenancy, t.tenancy.listTenants, { page: { pageSize: 2, pageToken }, status: 0 }, bearer(admin));
+      const page = await call(
+        t.tenancy,
+        'listTenants',
+        { page: { pageSize: 2, pageToken }, status: TenantStatus.TENANT_STATUS_UNSPECIFIED },
+        bearer(admin),
+      );
       expect(page.tenants.length).toBeLessThanOrEqual(2);
       seen.push(...page.tenants.map((tenant) => tenant.slug));
       pageToken = page.page?.nextPageToken ?? '';
@@ -119,7 +168,7 @@ describe('TenancyService end to end', () => {
     const { tenant } = await create('upd-co');
     const { tenant: updated } = await call(
       t.tenancy,
-      t.tenancy.updateTenant,
+      'updateTenant',
       { id: tenant!.id, displayName: 'Renamed', plan: 'pro' },
       bearer(admin),
     );
@@ -134,20 +183,36 @@ describe('TenancyService end to end', () => {
     beforeAll(async () => {
       tenantId = (await create('member-co')).tenant!.id;
       otherId = (await create('other-co')).tenant!.id;
-      await seedUser(t.database.appUrl, tenantId, { email: 'Mia@Member.test', password: MEMBER_PASSWORD, role: 'member' });
+      await seedUser(t.database.appUrl, tenantId, {
+        email: 'Mia@Member.test',
+        password: MEMBER_PASSWORD,
+        role: 'member',
+      });
       member = await t.login('member-co', 'mia@member.test', MEMBER_PASSWORD);
     });
 
     it('reads its own tenant but not another one (NOT_FOUND, existence not revealed)', async () => {
-      const own = await call(t.tenancy, t.tenancy.getTenant, { lookup: { $case: 'slug', value: 'member-co' } }, bearer(member));
+      const own = await call(
+        t.tenancy,
+        'getTenant',
+        { lookup: { $case: 'slug', value: 'member-co' } },
+        bearer(member),
+      );
       expect(own.tenant?.id).toBe(tenantId);
-      const other = await failureOf(call(t.tenancy, t.tenancy.getTenant, { lookup: { $case: 'id', value: otherId } }, bearer(member)));
+      const other = await failureOf(
+        call(t.tenancy, 'getTenant', { lookup: { $case: 'id', value: otherId } }, bearer(member)),
+      );
       expect(other.code).toBe(status.NOT_FOUND);
     });
 
     it('may not act in another tenant through x-tenant-id', async () => {
       const error = await failureOf(
-        call(t.tenancy, t.tenancy.getTenant, { lookup: { $case: 'id', value: otherId } }, bearer(member, { 'x-tenant-id': otherId })),
+        call(
+          t.tenancy,
+          'getTenant',
+          { lookup: { $case: 'id', value: otherId } },
+          bearer(member, { 'x-tenant-id': otherId }),
+        ),
       );
       expect(error.code).toBe(status.PERMISSION_DENIED);
       expect(error.reason).toBe('CROSS_TENANT_FORBIDDEN');
@@ -156,10 +221,17 @@ describe('TenancyService end to end', () => {
     it('is denied platform operations and writes it lacks the permission for', async () => {
       const createError = await failureOf(create('nope-co', member));
       expect(createError.code).toBe(status.PERMISSION_DENIED);
-      const listError = await failureOf(call(t.tenancy, t.tenancy.listTenants, { page: undefined, status: 0 }, bearer(member)));
+      const listError = await failureOf(
+        call(
+          t.tenancy,
+          'listTenants',
+          { page: undefined, status: TenantStatus.TENANT_STATUS_UNSPECIFIED },
+          bearer(member),
+        ),
+      );
       expect(listError.code).toBe(status.PERMISSION_DENIED);
       const updateError = await failureOf(
-        call(t.tenancy, t.tenancy.updateTenant, { id: tenantId, displayName: 'Mine now' }, bearer(member)),
+        call(t.tenancy, 'updateTenant', { id: tenantId, displayName: 'Mine now' }, bearer(member)),
       );
       expect(updateError.code).toBe(status.PERMISSION_DENIED);
       expect(updateError.reason).toBe('PERMISSION_DENIED');
@@ -167,32 +239,54 @@ describe('TenancyService end to end', () => {
 
     it('lets a platform operator act inside the tenant with x-tenant-id, confined to it', async () => {
       const scoped = bearer(admin, { 'x-tenant-id': tenantId });
-      const own = await call(t.tenancy, t.tenancy.getTenant, { lookup: { $case: 'id', value: tenantId } }, scoped);
+      const own = await call(
+        t.tenancy,
+        'getTenant',
+        { lookup: { $case: 'id', value: tenantId } },
+        scoped,
+      );
       expect(own.tenant?.slug).toBe('member-co');
-      const other = await failureOf(call(t.tenancy, t.tenancy.getTenant, { lookup: { $case: 'id', value: otherId } }, scoped));
+      const other = await failureOf(
+        call(t.tenancy, 'getTenant', { lookup: { $case: 'id', value: otherId } }, scoped),
+      );
       expect(other.code).toBe(status.NOT_FOUND);
     });
 
     it('suspension stops the tenant tokens and logins at once; reactivation restores them', async () => {
-      const { tenant } = await call(t.tenancy, t.tenancy.suspendTenant, { id: tenantId, reason: 'test' }, bearer(admin));
+      const { tenant } = await call(
+        t.tenancy,
+        'suspendTenant',
+        { id: tenantId, reason: 'test' },
+        bearer(admin),
+      );
       expect(tenant?.status).toBe(TenantStatus.TENANT_STATUS_SUSPENDED);
       const tokenError = await failureOf(
-        call(t.tenancy, t.tenancy.getTenant, { lookup: { $case: 'id', value: tenantId } }, bearer(member)),
+        call(t.tenancy, 'getTenant', { lookup: { $case: 'id', value: tenantId } }, bearer(member)),
       );
       expect(tokenError.code).toBe(status.UNAUTHENTICATED);
       const loginError = await failureOf(t.login('member-co', 'mia@member.test', MEMBER_PASSWORD));
       expect(loginError.code).toBe(status.UNAUTHENTICATED);
       expect(loginError.reason).toBe('INVALID_CREDENTIALS');
 
-      await call(t.tenancy, t.tenancy.reactivateTenant, { id: tenantId }, bearer(admin));
-      const again = await call(t.tenancy, t.tenancy.getTenant, { lookup: { $case: 'id', value: tenantId } }, bearer(member));
+      await call(t.tenancy, 'reactivateTenant', { id: tenantId }, bearer(admin));
+      const again = await call(
+        t.tenancy,
+        'getTenant',
+        { lookup: { $case: 'id', value: tenantId } },
+        bearer(member),
+      );
       expect(again.tenant?.status).toBe(TenantStatus.TENANT_STATUS_ACTIVE);
     });
   });
 
   it('refuses to suspend the platform tenant', async () => {
     const error = await failureOf(
-      call(t.tenancy, t.tenancy.suspendTenant, { id: '00000000-0000-4000-8000-000000000001', reason: '' }, bearer(admin)),
+      call(
+        t.tenancy,
+        'suspendTenant',
+        { id: '00000000-0000-4000-8000-000000000001', reason: '' },
+        bearer(admin),
+      ),
     );
     expect(error.code).toBe(status.FAILED_PRECONDITION);
     expect(error.reason).toBe('PLATFORM_TENANT_PROTECTED');

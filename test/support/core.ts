@@ -52,7 +52,7 @@ export async function startTestCore(overrides: Record<string, string> = {}): Pro
   const tenancy = new TenancyServiceClient(address, insecure);
   const identity = new IdentityServiceClient(address, insecure);
   const login = async (tenantSlug: string, email: string, password: string): Promise<string> => {
-    const { result } = await call(identity, identity.login, { tenantSlug, email, password });
+    const { result } = await call(identity, 'login', { tenantSlug, email, password });
     if (result?.$case !== 'tokens') throw new Error('expected tokens');
     return result.value.accessToken;
   };

@@ -6,16 +6,33 @@ import {
   type CallOptions,
   type ClientUnaryCall,
 } from '@grpc/grpc-js';
-import { Any } from '../../src/adapters/inbound/grpc/generated/google/protobuf/any.js';
-import { BadRequest, ErrorInfo } from '../../src/adapters/inbound/grpc/generated/google/rpc/error_details.js';
+import type { Any } from '../../src/adapters/inbound/grpc/generated/google/protobuf/any.js';
+import {
+  BadRequest,
+  ErrorInfo,
+} from '../../src/adapters/inbound/grpc/generated/google/rpc/error_details.js';
 import { Status } from '../../src/adapters/inbound/grpc/generated/google/rpc/status.js';
 
-type UnaryMethod<Req, Res> = (
-  request: Req,
+/** Names of a generated client's RPC methods (everything it adds to grpc-js's Client). */
+export type UnaryName<C> = Exclude<keyof C, keyof Client> & string;
+
+// The last overload of a generated method is (request, metadata, options, callback).
+type RequestOf<M> = M extends (
+  request: infer Req,
   metadata: Metadata,
   options: Partial<CallOptions>,
-  callback: (error: ServiceError | null, response: Res) => void,
-) => ClientUnaryCall;
+  callback: never,
+) => ClientUnaryCall
+  ? Req
+  : never;
+type ResponseOf<M> = M extends (
+  request: never,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: infer Res) => void,
+) => ClientUnaryCall
+  ? Res
+  : never;
 
 export interface UnaryResult<Res> {
   readonly response: Res;
@@ -33,31 +50,44 @@ export function metadataOf(entries: Record<string, string>): Metadata {
 export const bearer = (token: string, extra: Record<string, string> = {}): Metadata =>
   metadataOf({ authorization: `Bearer ${token}`, ...extra });
 
-/** Calls a generated client method, resolving with the response and the response headers. */
-export function callWithHeaders<C extends Client, Req, Res>(
+/** Calls a generated client method by name, resolving with the response and response headers. */
+export function callWithHeaders<C extends Client, K extends UnaryName<C>>(
   client: C,
-  method: UnaryMethod<Req, Res>,
-  request: Req,
+  method: K,
+  request: RequestOf<C[K]>,
   metadata: Metadata = new Metadata(),
-): Promise<UnaryResult<Res>> {
+): Promise<UnaryResult<ResponseOf<C[K]>>> {
   return new Promise((resolve, reject) => {
     let headers = new Metadata();
-    const call = method.call(client, request, metadata, { deadline: Date.now() + 20_000 }, (error, response) => {
-      if (error) reject(error);
-      else resolve({ response, headers });
-    });
+    const invoke = client[method] as unknown as (
+      this: C,
+      request: RequestOf<C[K]>,
+      metadata: Metadata,
+      options: Partial<CallOptions>,
+      callback: (error: ServiceError | null, response: ResponseOf<C[K]>) => void,
+    ) => ClientUnaryCall;
+    const call = invoke.call(
+      client,
+      request,
+      metadata,
+      { deadline: Date.now() + 20_000 },
+      (error, response) => {
+        if (error) reject(error);
+        else resolve({ response, headers });
+      },
+    );
     call.on('metadata', (received: Metadata) => {
       headers = received;
     });
   });
 }
 
-export async function call<C extends Client, Req, Res>(
+export async function call<C extends Client, K extends UnaryName<C>>(
   client: C,
-  method: UnaryMethod<Req, Res>,
-  request: Req,
+  method: K,
+  request: RequestOf<C[K]>,
   metadata?: Metadata,
-): Promise<Res> {
+): Promise<ResponseOf<C[K]>> {
   return (await callWithHeaders(client, method, request, metadata)).response;
 }
 

@@ -1,4 +1,7 @@
-import type { AccessTokenIssuer, IssuedAccessToken } from '../../domain/identity/access-token.port.js';
+import type {
+  AccessTokenIssuer,
+  IssuedAccessToken,
+} from '../../domain/identity/access-token.port.js';
 import { parseEmail } from '../../domain/identity/email.js';
 import { invalidCredentials } from '../../domain/identity/identity.errors.js';
 import type { PasswordHasher } from '../../domain/identity/password-hasher.port.js';

@@ -5,7 +5,8 @@ import { tenantNotFound } from '../../domain/tenancy/tenancy.errors.js';
 import { parseTenantSlug } from '../../domain/tenancy/tenant-slug.js';
 import type { Actor } from '../shared/actor.js';
 
-export type TenantLookup = { readonly by: 'id'; readonly id: string } | { readonly by: 'slug'; readonly slug: string };
+export type TenantLookup =
+  { readonly by: 'id'; readonly id: string } | { readonly by: 'slug'; readonly slug: string };
 
 /** Finds a tenant the actor may see; one it may not see is reported as not found. */
 export class TenantFinder {

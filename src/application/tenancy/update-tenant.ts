@@ -39,7 +39,9 @@ export class TenantUpdater {
         ? {}
         : { displayName: parseDisplayName('display_name', input.displayName) }),
       ...(input.plan === undefined ? {} : { plan: parsePlan('plan', input.plan) }),
-      ...(input.selfSignUpEnabled === undefined ? {} : { selfSignUpEnabled: input.selfSignUpEnabled }),
+      ...(input.selfSignUpEnabled === undefined
+        ? {}
+        : { selfSignUpEnabled: input.selfSignUpEnabled }),
     };
     const updated = await this.uow.inTenant(actor.tenantId, async (scope) => {
       const tenant = await scope.tenants.findById(id);

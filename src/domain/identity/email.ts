@@ -16,4 +16,5 @@ export function parseEmail(field: string, raw: string): { email: string; normali
   return { email, normalized: normalizeEmail(email) };
 }
 
-export const normalizeEmail = (email: string): string => email.trim().normalize('NFC').toLowerCase();
+export const normalizeEmail = (email: string): string =>
+  email.trim().normalize('NFC').toLowerCase();

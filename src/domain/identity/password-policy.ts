@@ -28,7 +28,7 @@ const COMMON = new Set([
 
 /** Checks a new password. Never echoes it back in the error. */
 export function checkNewPassword(field: string, password: string, policy: PasswordPolicy): string {
-  const length = [...password].length;
+  const length = Array.from(password).length;
   if (length < policy.minLength) {
     throw new InvalidArgumentError(field, `must be at least ${policy.minLength} characters`);
   }

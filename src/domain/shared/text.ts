@@ -8,7 +8,10 @@ export function parseText(
 ): string {
   const text = value.trim();
   if (text.length < min) {
-    throw new InvalidArgumentError(field, min === 1 ? 'is required' : `needs at least ${min} characters`);
+    throw new InvalidArgumentError(
+      field,
+      min === 1 ? 'is required' : `needs at least ${min} characters`,
+    );
   }
   if (text.length > max) throw new InvalidArgumentError(field, `must be at most ${max} characters`);
   // eslint-disable-next-line no-control-regex -- control characters are exactly what we refuse

@@ -5,7 +5,14 @@ import { PLATFORM_TENANT_ID } from '../../../src/domain/shared/platform-tenant.j
 
 const actor = (tenantId: string, roles: string[]): Actor => ({
   tenantId,
-  principal: { subjectId: 's', tenantId, kind: 'user', roles, sessionId: undefined, expiresAt: new Date() },
+  principal: {
+    subjectId: 's',
+    tenantId,
+    kind: 'user',
+    roles,
+    sessionId: undefined,
+    expiresAt: new Date(),
+  },
 });
 const TENANT = '0190a5e2-0000-7000-8000-000000000001';
 
@@ -25,15 +32,25 @@ describe('AccessChecker', () => {
   });
 
   it('requires a principal for everything else', () => {
-    for (const rule of [{ kind: 'authenticated' }, { kind: 'platform' }, { kind: 'permission', permission: 'tenant:read' }] as const) {
+    for (const rule of [
+      { kind: 'authenticated' },
+      { kind: 'platform' },
+      { kind: 'permission', permission: 'tenant:read' },
+    ] as const) {
       expect(codeOf(() => checker.check(undefined, rule))).toBe('AUTHENTICATION_REQUIRED');
     }
   });
 
   it('keeps platform methods to platform principals holding platform:admin', () => {
-    expect(codeOf(() => checker.check(actor(PLATFORM_TENANT_ID, ['owner']), { kind: 'platform' }))).toBeUndefined();
-    expect(codeOf(() => checker.check(actor(PLATFORM_TENANT_ID, ['member']), { kind: 'platform' }))).toBe('PERMISSION_DENIED');
-    expect(codeOf(() => checker.check(actor(TENANT, ['owner']), { kind: 'platform' }))).toBe('PERMISSION_DENIED');
+    expect(
+      codeOf(() => checker.check(actor(PLATFORM_TENANT_ID, ['owner']), { kind: 'platform' })),
+    ).toBeUndefined();
+    expect(
+      codeOf(() => checker.check(actor(PLATFORM_TENANT_ID, ['member']), { kind: 'platform' })),
+    ).toBe('PERMISSION_DENIED');
+    expect(codeOf(() => checker.check(actor(TENANT, ['owner']), { kind: 'platform' }))).toBe(
+      'PERMISSION_DENIED',
+    );
   });
 
   it('checks declared permissions against the roles', () => {

@@ -19,8 +19,8 @@ describe('tenant slug rules', () => {
     ['a.bc', 'DNS label'],
     ['ünï', 'DNS label'],
   ])('refuses %j (%s), naming the field', (slug, why) => {
-    expect(() => parseTenantSlug('slug', slug)).toThrowError(InvalidArgumentError);
-    expect(() => parseTenantSlug('slug', slug)).toThrowError(why);
+    expect(() => parseTenantSlug('slug', slug)).toThrow(InvalidArgumentError);
+    expect(() => parseTenantSlug('slug', slug)).toThrow(why);
   });
 
   it('accepts exactly the strings that are lowercase DNS labels of 3..63 characters', () => {

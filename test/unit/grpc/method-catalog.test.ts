@@ -16,7 +16,7 @@ describe('method catalog', () => {
 
   it('knows the access rule and side effects of every generated method', () => {
     for (const service of [TenancyServiceService, IdentityServiceService]) {
-      for (const method of Object.values(service)) {
+      for (const method of Object.values<{ path: string }>(service)) {
         expect(catalog.get(method.path), method.path).toBeDefined();
       }
     }
@@ -29,7 +29,9 @@ describe('method catalog', () => {
       access: { kind: 'permission', permission: 'tenant:read' },
       sideEffects: false,
     });
-    expect(catalog.get('/wemaster.core.v1.IdentityService/Login')?.access).toEqual({ kind: 'public' });
+    expect(catalog.get('/wemaster.core.v1.IdentityService/Login')?.access).toEqual({
+      kind: 'public',
+    });
   });
 
   it('refuses to build when a method declares no access rule', async () => {
@@ -50,7 +52,7 @@ service LeakyService {
     const definition = protoLoader.loadSync('wemaster/core/v1/leaky.proto', {
       includeDirs: [dir, PROTO_ROOT],
     });
-    expect(() => buildMethodCatalog(definition)).toThrowError(
+    expect(() => buildMethodCatalog(definition)).toThrow(
       '/wemaster.core.v1.LeakyService/Leak declares no access rule',
     );
   });

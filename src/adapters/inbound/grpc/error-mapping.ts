@@ -1,6 +1,10 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { type DomainError, type ErrorCategory, isDomainError } from '../../../domain/shared/errors.js';
-import { Any } from './generated/google/protobuf/any.js';
+import {
+  type DomainError,
+  type ErrorCategory,
+  isDomainError,
+} from '../../../domain/shared/errors.js';
+import type { Any } from './generated/google/protobuf/any.js';
 import { BadRequest, ErrorInfo, RetryInfo } from './generated/google/rpc/error_details.js';
 import { Status } from './generated/google/rpc/status.js';
 
@@ -28,8 +32,11 @@ function detailsOf(error: DomainError): Any[] {
   const details = [
     pack(
       'google.rpc.ErrorInfo',
-      ErrorInfo.encode({ reason: error.code, domain: ERROR_DOMAIN, metadata: { ...error.metadata } })
-        .finish(),
+      ErrorInfo.encode({
+        reason: error.code,
+        domain: ERROR_DOMAIN,
+        metadata: { ...error.metadata },
+      }).finish(),
     ),
   ];
   const field = error.metadata.field;
@@ -74,7 +81,9 @@ export function mapError(error: unknown, requestId: string): MappedError {
   const trailers = new Metadata();
   trailers.set(
     'grpc-status-details-bin',
-    Buffer.from(Status.encode({ code, message: error.message, details: detailsOf(error) }).finish()),
+    Buffer.from(
+      Status.encode({ code, message: error.message, details: detailsOf(error) }).finish(),
+    ),
   );
   return {
     serviceError: { code, details: error.message, metadata: trailers },

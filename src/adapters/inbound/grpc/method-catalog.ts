@@ -38,20 +38,24 @@ function accessRuleOf(path: string, options: Record<string, unknown>): AccessRul
   if (typeof raw?.permission === 'string' && raw.permission !== '') {
     return { kind: 'permission', permission: raw.permission };
   }
-  throw new Error(`${path} declares no access rule (option (wemaster.core.v1.access)); refusing to start`);
+  throw new Error(
+    `${path} declares no access rule (option (wemaster.core.v1.access)); refusing to start`,
+  );
 }
 
 /**
  * Reads each RPC's access rule and idempotency level from the contract, so the rules live
  * next to the methods they guard. Throws when any method lacks a rule.
  */
-export function buildMethodCatalog(definition: protoLoader.PackageDefinition): Map<string, MethodInfo> {
+export function buildMethodCatalog(
+  definition: protoLoader.PackageDefinition,
+): Map<string, MethodInfo> {
   const catalog = new Map<string, MethodInfo>();
   for (const [serviceName, entry] of Object.entries(definition)) {
     if (!serviceName.startsWith('wemaster.') || 'format' in entry) continue;
     const shortService = serviceName.slice(serviceName.lastIndexOf('.') + 1);
-    for (const [methodName, method] of Object.entries(entry as protoLoader.ServiceDefinition)) {
-      const options = (method.options ?? {}) as Record<string, unknown>;
+    for (const [methodName, method] of Object.entries(entry)) {
+      const options = method.options as Record<string, unknown>;
       catalog.set(method.path, {
         path: method.path,
         name: `${shortService}.${methodName}`,

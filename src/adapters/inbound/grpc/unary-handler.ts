@@ -17,7 +17,9 @@ export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise
 /** A generated grpc-js server interface, with every method as an async handler. */
 export type AsyncService<S> = {
   // `as` drops the generated interfaces' inherited string index signature.
-  [K in keyof S as string extends K ? never : K]: S[K] extends handleUnaryCall<infer Req, infer Res> ? UnaryHandler<Req, Res> : never;
+  [K in keyof S as string extends K ? never : K]: S[K] extends handleUnaryCall<infer Req, infer Res>
+    ? UnaryHandler<Req, Res>
+    : never;
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -29,7 +31,10 @@ function requestIdOf(metadata: Metadata): string {
 }
 
 /** Aborts when the client cancels or the deadline passes. */
-function callSignal(call: ServerUnaryCall<unknown, unknown>): { signal: AbortSignal; dispose(): void } {
+function callSignal(call: ServerUnaryCall<unknown, unknown>): {
+  signal: AbortSignal;
+  dispose(): void;
+} {
   const controller = new AbortController();
   const abort = (): void => {
     controller.abort();
@@ -59,7 +64,10 @@ export class CallPipeline {
     private readonly interceptors: readonly Interceptor[],
   ) {}
 
-  adapt<S>(definition: ServiceDefinition, handlers: AsyncService<S>): Record<string, handleUnaryCall<unknown, unknown>> {
+  adapt<S>(
+    definition: ServiceDefinition,
+    handlers: AsyncService<S>,
+  ): Record<string, handleUnaryCall<unknown, unknown>> {
     const implementation: Record<string, handleUnaryCall<unknown, unknown>> = {};
     for (const [key, method] of Object.entries(definition)) {
       const info = this.catalog.get(method.path);
@@ -71,12 +79,15 @@ export class CallPipeline {
     return implementation;
   }
 
-  private unary(info: MethodInfo, handler: UnaryHandler<unknown, unknown>): handleUnaryCall<unknown, unknown> {
+  private unary(
+    info: MethodInfo,
+    handler: UnaryHandler<unknown, unknown>,
+  ): handleUnaryCall<unknown, unknown> {
     const run = composeInterceptors(this.interceptors, handler);
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const requestId = requestIdOf(call.metadata);
-      const { signal, dispose } = callSignal(call);
-      const ctx = new CallContext(requestId, info, call.metadata, call.getPeer(), signal);
+      const lifetime = callSignal(call);
+      const ctx = new CallContext(requestId, info, call.metadata, call.getPeer(), lifetime.signal);
       const sendHeaders = (): void => {
         const headers = new Metadata();
         headers.set('x-request-id', requestId);
@@ -95,7 +106,9 @@ export class CallPipeline {
             callback(mapError(error, requestId).serviceError);
           },
         )
-        .finally(dispose);
+        .finally(() => {
+          lifetime.dispose();
+        });
     };
   }
 }

@@ -8,7 +8,11 @@ import type { Interceptor } from '../interceptor.js';
 export function deadlineInterceptor(): Interceptor {
   return (ctx, next) => {
     if (ctx.signal.aborted) {
-      throw new DomainError('aborted', 'DEADLINE_PASSED', 'the call was cancelled or its deadline passed');
+      throw new DomainError(
+        'aborted',
+        'DEADLINE_PASSED',
+        'the call was cancelled or its deadline passed',
+      );
     }
     return next();
   };

@@ -1,6 +1,9 @@
 import { InvalidArgumentError } from '../../../../domain/shared/errors.js';
 import type { Tenant as DomainTenant, TenantStatus } from '../../../../domain/tenancy/tenant.js';
-import { type Tenant, TenantStatus as ProtoTenantStatus } from '../generated/wemaster/core/v1/tenancy.js';
+import {
+  type Tenant,
+  TenantStatus as ProtoTenantStatus,
+} from '../generated/wemaster/core/v1/tenancy.js';
 
 const TO_PROTO: Record<TenantStatus, ProtoTenantStatus> = {
   active: ProtoTenantStatus.TENANT_STATUS_ACTIVE,
@@ -23,9 +26,13 @@ export function toProtoTenant(tenant: DomainTenant): Tenant {
 }
 
 /** A status filter: UNSPECIFIED means none; values this server does not know are refused. */
-export function fromProtoStatusFilter(field: string, value: ProtoTenantStatus): TenantStatus | undefined {
+export function fromProtoStatusFilter(
+  field: string,
+  value: ProtoTenantStatus,
+): TenantStatus | undefined {
   if (value === ProtoTenantStatus.TENANT_STATUS_UNSPECIFIED) return undefined;
   const entry = Object.entries(TO_PROTO).find(([, proto]) => proto === value);
-  if (entry === undefined) throw new InvalidArgumentError(field, `unknown tenant status ${String(value)}`);
+  if (entry === undefined)
+    throw new InvalidArgumentError(field, `unknown tenant status ${String(value)}`);
   return entry[0] as TenantStatus;
 }

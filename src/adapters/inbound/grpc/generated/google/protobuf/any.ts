@@ -5,11 +5,11 @@
 // source: google/protobuf/any.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 
-export const protobufPackage = "google.protobuf";
+export const protobufPackage = 'google.protobuf';
 
-export const protobufFileName = "google/protobuf/any.proto";
+export const protobufFileName = 'google/protobuf/any.proto';
 
 /**
  * `Any` contains an arbitrary serialized protocol buffer message along with a
@@ -81,15 +81,12 @@ export interface Any {
 }
 
 function createBaseAny(): Any {
-  return { typeUrl: "", value: Buffer.alloc(0) };
+  return { typeUrl: '', value: Buffer.alloc(0) };
 }
 
 export const Any: MessageFns<Any> = {
-  encode(
-    message: Any,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.typeUrl !== "") {
+  encode(message: Any, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.typeUrl !== '') {
       writer.uint32(10).string(message.typeUrl);
     }
     if (message.value.length !== 0) {
@@ -99,11 +96,10 @@ export const Any: MessageFns<Any> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): Any {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -146,16 +142,14 @@ export const Any: MessageFns<Any> = {
         ? globalThis.String(object.typeUrl)
         : isSet(object.type_url)
           ? globalThis.String(object.type_url)
-          : "",
-      value: isSet(object.value)
-        ? Buffer.from(bytesFromBase64(object.value))
-        : Buffer.alloc(0),
+          : '',
+      value: isSet(object.value) ? Buffer.from(bytesFromBase64(object.value)) : Buffer.alloc(0),
     };
   },
 
   toJSON(message: Any): unknown {
     const obj: any = {};
-    if (message.typeUrl !== "") {
+    if (message.typeUrl !== '') {
       obj.typeUrl = message.typeUrl;
     }
     if (message.value.length !== 0) {
@@ -169,22 +163,21 @@ export const Any: MessageFns<Any> = {
   },
   fromPartial(object: DeepPartial<Any>): Any {
     const message = createBaseAny();
-    message.typeUrl = object.typeUrl ?? "";
+    message.typeUrl = object.typeUrl ?? '';
     message.value = object.value ?? Buffer.alloc(0);
     return message;
   },
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+  return Uint8Array.from(globalThis.Buffer.from(b64, 'base64'));
 }
 
 function base64FromBytes(arr: Uint8Array): string {
-  return globalThis.Buffer.from(arr).toString("base64");
+  return globalThis.Buffer.from(arr).toString('base64');
 }
 
-type Builtin =
-  Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin
   ? T
@@ -193,7 +186,7 @@ export type DeepPartial<T> = T extends Builtin
     : T extends ReadonlyArray<infer U>
       ? ReadonlyArray<DeepPartial<U>>
       : T extends { $case: string; value: unknown }
-        ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+        ? { $case: T['$case']; value?: DeepPartial<T['value']> }
         : T extends {}
           ? { [K in keyof T]?: DeepPartial<T[K]> }
           : Partial<T>;

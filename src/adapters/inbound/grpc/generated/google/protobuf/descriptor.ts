@@ -5,11 +5,11 @@
 // source: google/protobuf/descriptor.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 
-export const protobufPackage = "google.protobuf";
+export const protobufPackage = 'google.protobuf';
 
-export const protobufFileName = "google/protobuf/descriptor.proto";
+export const protobufFileName = 'google/protobuf/descriptor.proto';
 
 /** The full set of known editions. */
 export enum Edition {
@@ -59,49 +59,49 @@ export enum Edition {
 export function editionFromJSON(object: any): Edition {
   switch (object) {
     case 0:
-    case "EDITION_UNKNOWN":
+    case 'EDITION_UNKNOWN':
       return Edition.EDITION_UNKNOWN;
     case 900:
-    case "EDITION_LEGACY":
+    case 'EDITION_LEGACY':
       return Edition.EDITION_LEGACY;
     case 998:
-    case "EDITION_PROTO2":
+    case 'EDITION_PROTO2':
       return Edition.EDITION_PROTO2;
     case 999:
-    case "EDITION_PROTO3":
+    case 'EDITION_PROTO3':
       return Edition.EDITION_PROTO3;
     case 1000:
-    case "EDITION_2023":
+    case 'EDITION_2023':
       return Edition.EDITION_2023;
     case 1001:
-    case "EDITION_2024":
+    case 'EDITION_2024':
       return Edition.EDITION_2024;
     case 1002:
-    case "EDITION_2026":
+    case 'EDITION_2026':
       return Edition.EDITION_2026;
     case 9999:
-    case "EDITION_UNSTABLE":
+    case 'EDITION_UNSTABLE':
       return Edition.EDITION_UNSTABLE;
     case 1:
-    case "EDITION_1_TEST_ONLY":
+    case 'EDITION_1_TEST_ONLY':
       return Edition.EDITION_1_TEST_ONLY;
     case 2:
-    case "EDITION_2_TEST_ONLY":
+    case 'EDITION_2_TEST_ONLY':
       return Edition.EDITION_2_TEST_ONLY;
     case 99997:
-    case "EDITION_99997_TEST_ONLY":
+    case 'EDITION_99997_TEST_ONLY':
       return Edition.EDITION_99997_TEST_ONLY;
     case 99998:
-    case "EDITION_99998_TEST_ONLY":
+    case 'EDITION_99998_TEST_ONLY':
       return Edition.EDITION_99998_TEST_ONLY;
     case 99999:
-    case "EDITION_99999_TEST_ONLY":
+    case 'EDITION_99999_TEST_ONLY':
       return Edition.EDITION_99999_TEST_ONLY;
     case 2147483647:
-    case "EDITION_MAX":
+    case 'EDITION_MAX':
       return Edition.EDITION_MAX;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return Edition.UNRECOGNIZED;
   }
@@ -110,36 +110,36 @@ export function editionFromJSON(object: any): Edition {
 export function editionToJSON(object: Edition): string {
   switch (object) {
     case Edition.EDITION_UNKNOWN:
-      return "EDITION_UNKNOWN";
+      return 'EDITION_UNKNOWN';
     case Edition.EDITION_LEGACY:
-      return "EDITION_LEGACY";
+      return 'EDITION_LEGACY';
     case Edition.EDITION_PROTO2:
-      return "EDITION_PROTO2";
+      return 'EDITION_PROTO2';
     case Edition.EDITION_PROTO3:
-      return "EDITION_PROTO3";
+      return 'EDITION_PROTO3';
     case Edition.EDITION_2023:
-      return "EDITION_2023";
+      return 'EDITION_2023';
     case Edition.EDITION_2024:
-      return "EDITION_2024";
+      return 'EDITION_2024';
     case Edition.EDITION_2026:
-      return "EDITION_2026";
+      return 'EDITION_2026';
     case Edition.EDITION_UNSTABLE:
-      return "EDITION_UNSTABLE";
+      return 'EDITION_UNSTABLE';
     case Edition.EDITION_1_TEST_ONLY:
-      return "EDITION_1_TEST_ONLY";
+      return 'EDITION_1_TEST_ONLY';
     case Edition.EDITION_2_TEST_ONLY:
-      return "EDITION_2_TEST_ONLY";
+      return 'EDITION_2_TEST_ONLY';
     case Edition.EDITION_99997_TEST_ONLY:
-      return "EDITION_99997_TEST_ONLY";
+      return 'EDITION_99997_TEST_ONLY';
     case Edition.EDITION_99998_TEST_ONLY:
-      return "EDITION_99998_TEST_ONLY";
+      return 'EDITION_99998_TEST_ONLY';
     case Edition.EDITION_99999_TEST_ONLY:
-      return "EDITION_99999_TEST_ONLY";
+      return 'EDITION_99999_TEST_ONLY';
     case Edition.EDITION_MAX:
-      return "EDITION_MAX";
+      return 'EDITION_MAX';
     case Edition.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -160,16 +160,16 @@ export enum SymbolVisibility {
 export function symbolVisibilityFromJSON(object: any): SymbolVisibility {
   switch (object) {
     case 0:
-    case "VISIBILITY_UNSET":
+    case 'VISIBILITY_UNSET':
       return SymbolVisibility.VISIBILITY_UNSET;
     case 1:
-    case "VISIBILITY_LOCAL":
+    case 'VISIBILITY_LOCAL':
       return SymbolVisibility.VISIBILITY_LOCAL;
     case 2:
-    case "VISIBILITY_EXPORT":
+    case 'VISIBILITY_EXPORT':
       return SymbolVisibility.VISIBILITY_EXPORT;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return SymbolVisibility.UNRECOGNIZED;
   }
@@ -178,14 +178,14 @@ export function symbolVisibilityFromJSON(object: any): SymbolVisibility {
 export function symbolVisibilityToJSON(object: SymbolVisibility): string {
   switch (object) {
     case SymbolVisibility.VISIBILITY_UNSET:
-      return "VISIBILITY_UNSET";
+      return 'VISIBILITY_UNSET';
     case SymbolVisibility.VISIBILITY_LOCAL:
-      return "VISIBILITY_LOCAL";
+      return 'VISIBILITY_LOCAL';
     case SymbolVisibility.VISIBILITY_EXPORT:
-      return "VISIBILITY_EXPORT";
+      return 'VISIBILITY_EXPORT';
     case SymbolVisibility.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -321,13 +321,13 @@ export function extensionRangeOptions_VerificationStateFromJSON(
 ): ExtensionRangeOptions_VerificationState {
   switch (object) {
     case 0:
-    case "DECLARATION":
+    case 'DECLARATION':
       return ExtensionRangeOptions_VerificationState.DECLARATION;
     case 1:
-    case "UNVERIFIED":
+    case 'UNVERIFIED':
       return ExtensionRangeOptions_VerificationState.UNVERIFIED;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return ExtensionRangeOptions_VerificationState.UNRECOGNIZED;
   }
@@ -338,12 +338,12 @@ export function extensionRangeOptions_VerificationStateToJSON(
 ): string {
   switch (object) {
     case ExtensionRangeOptions_VerificationState.DECLARATION:
-      return "DECLARATION";
+      return 'DECLARATION';
     case ExtensionRangeOptions_VerificationState.UNVERIFIED:
-      return "UNVERIFIED";
+      return 'UNVERIFIED';
     case ExtensionRangeOptions_VerificationState.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -488,114 +488,110 @@ export enum FieldDescriptorProto_Type {
   UNRECOGNIZED = -1,
 }
 
-export function fieldDescriptorProto_TypeFromJSON(
-  object: any,
-): FieldDescriptorProto_Type {
+export function fieldDescriptorProto_TypeFromJSON(object: any): FieldDescriptorProto_Type {
   switch (object) {
     case 1:
-    case "TYPE_DOUBLE":
+    case 'TYPE_DOUBLE':
       return FieldDescriptorProto_Type.TYPE_DOUBLE;
     case 2:
-    case "TYPE_FLOAT":
+    case 'TYPE_FLOAT':
       return FieldDescriptorProto_Type.TYPE_FLOAT;
     case 3:
-    case "TYPE_INT64":
+    case 'TYPE_INT64':
       return FieldDescriptorProto_Type.TYPE_INT64;
     case 4:
-    case "TYPE_UINT64":
+    case 'TYPE_UINT64':
       return FieldDescriptorProto_Type.TYPE_UINT64;
     case 5:
-    case "TYPE_INT32":
+    case 'TYPE_INT32':
       return FieldDescriptorProto_Type.TYPE_INT32;
     case 6:
-    case "TYPE_FIXED64":
+    case 'TYPE_FIXED64':
       return FieldDescriptorProto_Type.TYPE_FIXED64;
     case 7:
-    case "TYPE_FIXED32":
+    case 'TYPE_FIXED32':
       return FieldDescriptorProto_Type.TYPE_FIXED32;
     case 8:
-    case "TYPE_BOOL":
+    case 'TYPE_BOOL':
       return FieldDescriptorProto_Type.TYPE_BOOL;
     case 9:
-    case "TYPE_STRING":
+    case 'TYPE_STRING':
       return FieldDescriptorProto_Type.TYPE_STRING;
     case 10:
-    case "TYPE_GROUP":
+    case 'TYPE_GROUP':
       return FieldDescriptorProto_Type.TYPE_GROUP;
     case 11:
-    case "TYPE_MESSAGE":
+    case 'TYPE_MESSAGE':
       return FieldDescriptorProto_Type.TYPE_MESSAGE;
     case 12:
-    case "TYPE_BYTES":
+    case 'TYPE_BYTES':
       return FieldDescriptorProto_Type.TYPE_BYTES;
     case 13:
-    case "TYPE_UINT32":
+    case 'TYPE_UINT32':
       return FieldDescriptorProto_Type.TYPE_UINT32;
     case 14:
-    case "TYPE_ENUM":
+    case 'TYPE_ENUM':
       return FieldDescriptorProto_Type.TYPE_ENUM;
     case 15:
-    case "TYPE_SFIXED32":
+    case 'TYPE_SFIXED32':
       return FieldDescriptorProto_Type.TYPE_SFIXED32;
     case 16:
-    case "TYPE_SFIXED64":
+    case 'TYPE_SFIXED64':
       return FieldDescriptorProto_Type.TYPE_SFIXED64;
     case 17:
-    case "TYPE_SINT32":
+    case 'TYPE_SINT32':
       return FieldDescriptorProto_Type.TYPE_SINT32;
     case 18:
-    case "TYPE_SINT64":
+    case 'TYPE_SINT64':
       return FieldDescriptorProto_Type.TYPE_SINT64;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return FieldDescriptorProto_Type.UNRECOGNIZED;
   }
 }
 
-export function fieldDescriptorProto_TypeToJSON(
-  object: FieldDescriptorProto_Type,
-): string {
+export function fieldDescriptorProto_TypeToJSON(object: FieldDescriptorProto_Type): string {
   switch (object) {
     case FieldDescriptorProto_Type.TYPE_DOUBLE:
-      return "TYPE_DOUBLE";
+      return 'TYPE_DOUBLE';
     case FieldDescriptorProto_Type.TYPE_FLOAT:
-      return "TYPE_FLOAT";
+      return 'TYPE_FLOAT';
     case FieldDescriptorProto_Type.TYPE_INT64:
-      return "TYPE_INT64";
+      return 'TYPE_INT64';
     case FieldDescriptorProto_Type.TYPE_UINT64:
-      return "TYPE_UINT64";
+      return 'TYPE_UINT64';
     case FieldDescriptorProto_Type.TYPE_INT32:
-      return "TYPE_INT32";
+      return 'TYPE_INT32';
     case FieldDescriptorProto_Type.TYPE_FIXED64:
-      return "TYPE_FIXED64";
+      return 'TYPE_FIXED64';
     case FieldDescriptorProto_Type.TYPE_FIXED32:
-      return "TYPE_FIXED32";
+      return 'TYPE_FIXED32';
     case FieldDescriptorProto_Type.TYPE_BOOL:
-      return "TYPE_BOOL";
+      return 'TYPE_BOOL';
     case FieldDescriptorProto_Type.TYPE_STRING:
-      return "TYPE_STRING";
+      return 'TYPE_STRING';
     case FieldDescriptorProto_Type.TYPE_GROUP:
-      return "TYPE_GROUP";
+      return 'TYPE_GROUP';
     case FieldDescriptorProto_Type.TYPE_MESSAGE:
-      return "TYPE_MESSAGE";
+      return 'TYPE_MESSAGE';
     case FieldDescriptorProto_Type.TYPE_BYTES:
-      return "TYPE_BYTES";
+      return 'TYPE_BYTES';
     case FieldDescriptorProto_Type.TYPE_UINT32:
-      return "TYPE_UINT32";
+      return 'TYPE_UINT32';
     case FieldDescriptorProto_Type.TYPE_ENUM:
-      return "TYPE_ENUM";
+      return 'TYPE_ENUM';
     case FieldDescriptorProto_Type.TYPE_SFIXED32:
-      return "TYPE_SFIXED32";
+      return 'TYPE_SFIXED32';
     case FieldDescriptorProto_Type.TYPE_SFIXED64:
-      return "TYPE_SFIXED64";
+      return 'TYPE_SFIXED64';
     case FieldDescriptorProto_Type.TYPE_SINT32:
-      return "TYPE_SINT32";
+      return 'TYPE_SINT32';
     case FieldDescriptorProto_Type.TYPE_SINT64:
-      return "TYPE_SINT64";
+      return 'TYPE_SINT64';
     case FieldDescriptorProto_Type.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -612,39 +608,35 @@ export enum FieldDescriptorProto_Label {
   UNRECOGNIZED = -1,
 }
 
-export function fieldDescriptorProto_LabelFromJSON(
-  object: any,
-): FieldDescriptorProto_Label {
+export function fieldDescriptorProto_LabelFromJSON(object: any): FieldDescriptorProto_Label {
   switch (object) {
     case 1:
-    case "LABEL_OPTIONAL":
+    case 'LABEL_OPTIONAL':
       return FieldDescriptorProto_Label.LABEL_OPTIONAL;
     case 3:
-    case "LABEL_REPEATED":
+    case 'LABEL_REPEATED':
       return FieldDescriptorProto_Label.LABEL_REPEATED;
     case 2:
-    case "LABEL_REQUIRED":
+    case 'LABEL_REQUIRED':
       return FieldDescriptorProto_Label.LABEL_REQUIRED;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return FieldDescriptorProto_Label.UNRECOGNIZED;
   }
 }
 
-export function fieldDescriptorProto_LabelToJSON(
-  object: FieldDescriptorProto_Label,
-): string {
+export function fieldDescriptorProto_LabelToJSON(object: FieldDescriptorProto_Label): string {
   switch (object) {
     case FieldDescriptorProto_Label.LABEL_OPTIONAL:
-      return "LABEL_OPTIONAL";
+      return 'LABEL_OPTIONAL';
     case FieldDescriptorProto_Label.LABEL_REPEATED:
-      return "LABEL_REPEATED";
+      return 'LABEL_REPEATED';
     case FieldDescriptorProto_Label.LABEL_REQUIRED:
-      return "LABEL_REQUIRED";
+      return 'LABEL_REQUIRED';
     case FieldDescriptorProto_Label.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -861,39 +853,35 @@ export enum FileOptions_OptimizeMode {
   UNRECOGNIZED = -1,
 }
 
-export function fileOptions_OptimizeModeFromJSON(
-  object: any,
-): FileOptions_OptimizeMode {
+export function fileOptions_OptimizeModeFromJSON(object: any): FileOptions_OptimizeMode {
   switch (object) {
     case 1:
-    case "SPEED":
+    case 'SPEED':
       return FileOptions_OptimizeMode.SPEED;
     case 2:
-    case "CODE_SIZE":
+    case 'CODE_SIZE':
       return FileOptions_OptimizeMode.CODE_SIZE;
     case 3:
-    case "LITE_RUNTIME":
+    case 'LITE_RUNTIME':
       return FileOptions_OptimizeMode.LITE_RUNTIME;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return FileOptions_OptimizeMode.UNRECOGNIZED;
   }
 }
 
-export function fileOptions_OptimizeModeToJSON(
-  object: FileOptions_OptimizeMode,
-): string {
+export function fileOptions_OptimizeModeToJSON(object: FileOptions_OptimizeMode): string {
   switch (object) {
     case FileOptions_OptimizeMode.SPEED:
-      return "SPEED";
+      return 'SPEED';
     case FileOptions_OptimizeMode.CODE_SIZE:
-      return "CODE_SIZE";
+      return 'CODE_SIZE';
     case FileOptions_OptimizeMode.LITE_RUNTIME:
-      return "LITE_RUNTIME";
+      return 'LITE_RUNTIME';
     case FileOptions_OptimizeMode.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -1101,16 +1089,16 @@ export enum FieldOptions_CType {
 export function fieldOptions_CTypeFromJSON(object: any): FieldOptions_CType {
   switch (object) {
     case 0:
-    case "STRING":
+    case 'STRING':
       return FieldOptions_CType.STRING;
     case 1:
-    case "CORD":
+    case 'CORD':
       return FieldOptions_CType.CORD;
     case 2:
-    case "STRING_PIECE":
+    case 'STRING_PIECE':
       return FieldOptions_CType.STRING_PIECE;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return FieldOptions_CType.UNRECOGNIZED;
   }
@@ -1119,14 +1107,14 @@ export function fieldOptions_CTypeFromJSON(object: any): FieldOptions_CType {
 export function fieldOptions_CTypeToJSON(object: FieldOptions_CType): string {
   switch (object) {
     case FieldOptions_CType.STRING:
-      return "STRING";
+      return 'STRING';
     case FieldOptions_CType.CORD:
-      return "CORD";
+      return 'CORD';
     case FieldOptions_CType.STRING_PIECE:
-      return "STRING_PIECE";
+      return 'STRING_PIECE';
     case FieldOptions_CType.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -1143,16 +1131,16 @@ export enum FieldOptions_JSType {
 export function fieldOptions_JSTypeFromJSON(object: any): FieldOptions_JSType {
   switch (object) {
     case 0:
-    case "JS_NORMAL":
+    case 'JS_NORMAL':
       return FieldOptions_JSType.JS_NORMAL;
     case 1:
-    case "JS_STRING":
+    case 'JS_STRING':
       return FieldOptions_JSType.JS_STRING;
     case 2:
-    case "JS_NUMBER":
+    case 'JS_NUMBER':
       return FieldOptions_JSType.JS_NUMBER;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return FieldOptions_JSType.UNRECOGNIZED;
   }
@@ -1161,14 +1149,14 @@ export function fieldOptions_JSTypeFromJSON(object: any): FieldOptions_JSType {
 export function fieldOptions_JSTypeToJSON(object: FieldOptions_JSType): string {
   switch (object) {
     case FieldOptions_JSType.JS_NORMAL:
-      return "JS_NORMAL";
+      return 'JS_NORMAL';
     case FieldOptions_JSType.JS_STRING:
-      return "JS_STRING";
+      return 'JS_STRING';
     case FieldOptions_JSType.JS_NUMBER:
-      return "JS_NUMBER";
+      return 'JS_NUMBER';
     case FieldOptions_JSType.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -1180,39 +1168,35 @@ export enum FieldOptions_OptionRetention {
   UNRECOGNIZED = -1,
 }
 
-export function fieldOptions_OptionRetentionFromJSON(
-  object: any,
-): FieldOptions_OptionRetention {
+export function fieldOptions_OptionRetentionFromJSON(object: any): FieldOptions_OptionRetention {
   switch (object) {
     case 0:
-    case "RETENTION_UNKNOWN":
+    case 'RETENTION_UNKNOWN':
       return FieldOptions_OptionRetention.RETENTION_UNKNOWN;
     case 1:
-    case "RETENTION_RUNTIME":
+    case 'RETENTION_RUNTIME':
       return FieldOptions_OptionRetention.RETENTION_RUNTIME;
     case 2:
-    case "RETENTION_SOURCE":
+    case 'RETENTION_SOURCE':
       return FieldOptions_OptionRetention.RETENTION_SOURCE;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return FieldOptions_OptionRetention.UNRECOGNIZED;
   }
 }
 
-export function fieldOptions_OptionRetentionToJSON(
-  object: FieldOptions_OptionRetention,
-): string {
+export function fieldOptions_OptionRetentionToJSON(object: FieldOptions_OptionRetention): string {
   switch (object) {
     case FieldOptions_OptionRetention.RETENTION_UNKNOWN:
-      return "RETENTION_UNKNOWN";
+      return 'RETENTION_UNKNOWN';
     case FieldOptions_OptionRetention.RETENTION_RUNTIME:
-      return "RETENTION_RUNTIME";
+      return 'RETENTION_RUNTIME';
     case FieldOptions_OptionRetention.RETENTION_SOURCE:
-      return "RETENTION_SOURCE";
+      return 'RETENTION_SOURCE';
     case FieldOptions_OptionRetention.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -1235,74 +1219,70 @@ export enum FieldOptions_OptionTargetType {
   UNRECOGNIZED = -1,
 }
 
-export function fieldOptions_OptionTargetTypeFromJSON(
-  object: any,
-): FieldOptions_OptionTargetType {
+export function fieldOptions_OptionTargetTypeFromJSON(object: any): FieldOptions_OptionTargetType {
   switch (object) {
     case 0:
-    case "TARGET_TYPE_UNKNOWN":
+    case 'TARGET_TYPE_UNKNOWN':
       return FieldOptions_OptionTargetType.TARGET_TYPE_UNKNOWN;
     case 1:
-    case "TARGET_TYPE_FILE":
+    case 'TARGET_TYPE_FILE':
       return FieldOptions_OptionTargetType.TARGET_TYPE_FILE;
     case 2:
-    case "TARGET_TYPE_EXTENSION_RANGE":
+    case 'TARGET_TYPE_EXTENSION_RANGE':
       return FieldOptions_OptionTargetType.TARGET_TYPE_EXTENSION_RANGE;
     case 3:
-    case "TARGET_TYPE_MESSAGE":
+    case 'TARGET_TYPE_MESSAGE':
       return FieldOptions_OptionTargetType.TARGET_TYPE_MESSAGE;
     case 4:
-    case "TARGET_TYPE_FIELD":
+    case 'TARGET_TYPE_FIELD':
       return FieldOptions_OptionTargetType.TARGET_TYPE_FIELD;
     case 5:
-    case "TARGET_TYPE_ONEOF":
+    case 'TARGET_TYPE_ONEOF':
       return FieldOptions_OptionTargetType.TARGET_TYPE_ONEOF;
     case 6:
-    case "TARGET_TYPE_ENUM":
+    case 'TARGET_TYPE_ENUM':
       return FieldOptions_OptionTargetType.TARGET_TYPE_ENUM;
     case 7:
-    case "TARGET_TYPE_ENUM_ENTRY":
+    case 'TARGET_TYPE_ENUM_ENTRY':
       return FieldOptions_OptionTargetType.TARGET_TYPE_ENUM_ENTRY;
     case 8:
-    case "TARGET_TYPE_SERVICE":
+    case 'TARGET_TYPE_SERVICE':
       return FieldOptions_OptionTargetType.TARGET_TYPE_SERVICE;
     case 9:
-    case "TARGET_TYPE_METHOD":
+    case 'TARGET_TYPE_METHOD':
       return FieldOptions_OptionTargetType.TARGET_TYPE_METHOD;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return FieldOptions_OptionTargetType.UNRECOGNIZED;
   }
 }
 
-export function fieldOptions_OptionTargetTypeToJSON(
-  object: FieldOptions_OptionTargetType,
-): string {
+export function fieldOptions_OptionTargetTypeToJSON(object: FieldOptions_OptionTargetType): string {
   switch (object) {
     case FieldOptions_OptionTargetType.TARGET_TYPE_UNKNOWN:
-      return "TARGET_TYPE_UNKNOWN";
+      return 'TARGET_TYPE_UNKNOWN';
     case FieldOptions_OptionTargetType.TARGET_TYPE_FILE:
-      return "TARGET_TYPE_FILE";
+      return 'TARGET_TYPE_FILE';
     case FieldOptions_OptionTargetType.TARGET_TYPE_EXTENSION_RANGE:
-      return "TARGET_TYPE_EXTENSION_RANGE";
+      return 'TARGET_TYPE_EXTENSION_RANGE';
     case FieldOptions_OptionTargetType.TARGET_TYPE_MESSAGE:
-      return "TARGET_TYPE_MESSAGE";
+      return 'TARGET_TYPE_MESSAGE';
     case FieldOptions_OptionTargetType.TARGET_TYPE_FIELD:
-      return "TARGET_TYPE_FIELD";
+      return 'TARGET_TYPE_FIELD';
     case FieldOptions_OptionTargetType.TARGET_TYPE_ONEOF:
-      return "TARGET_TYPE_ONEOF";
+      return 'TARGET_TYPE_ONEOF';
     case FieldOptions_OptionTargetType.TARGET_TYPE_ENUM:
-      return "TARGET_TYPE_ENUM";
+      return 'TARGET_TYPE_ENUM';
     case FieldOptions_OptionTargetType.TARGET_TYPE_ENUM_ENTRY:
-      return "TARGET_TYPE_ENUM_ENTRY";
+      return 'TARGET_TYPE_ENUM_ENTRY';
     case FieldOptions_OptionTargetType.TARGET_TYPE_SERVICE:
-      return "TARGET_TYPE_SERVICE";
+      return 'TARGET_TYPE_SERVICE';
     case FieldOptions_OptionTargetType.TARGET_TYPE_METHOD:
-      return "TARGET_TYPE_METHOD";
+      return 'TARGET_TYPE_METHOD';
     case FieldOptions_OptionTargetType.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -1475,16 +1455,16 @@ export function methodOptions_IdempotencyLevelFromJSON(
 ): MethodOptions_IdempotencyLevel {
   switch (object) {
     case 0:
-    case "IDEMPOTENCY_UNKNOWN":
+    case 'IDEMPOTENCY_UNKNOWN':
       return MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN;
     case 1:
-    case "NO_SIDE_EFFECTS":
+    case 'NO_SIDE_EFFECTS':
       return MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
     case 2:
-    case "IDEMPOTENT":
+    case 'IDEMPOTENT':
       return MethodOptions_IdempotencyLevel.IDEMPOTENT;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return MethodOptions_IdempotencyLevel.UNRECOGNIZED;
   }
@@ -1495,14 +1475,14 @@ export function methodOptions_IdempotencyLevelToJSON(
 ): string {
   switch (object) {
     case MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN:
-      return "IDEMPOTENCY_UNKNOWN";
+      return 'IDEMPOTENCY_UNKNOWN';
     case MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS:
-      return "NO_SIDE_EFFECTS";
+      return 'NO_SIDE_EFFECTS';
     case MethodOptions_IdempotencyLevel.IDEMPOTENT:
-      return "IDEMPOTENT";
+      return 'IDEMPOTENT';
     case MethodOptions_IdempotencyLevel.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -1556,10 +1536,8 @@ export interface FeatureSet {
   messageEncoding?: FeatureSet_MessageEncoding | undefined;
   jsonFormat?: FeatureSet_JsonFormat | undefined;
   enforceNamingStyle?: FeatureSet_EnforceNamingStyle | undefined;
-  defaultSymbolVisibility?:
-    FeatureSet_VisibilityFeature_DefaultSymbolVisibility | undefined;
-  enforceProtoLimits?:
-    FeatureSet_ProtoLimitsFeature_EnforceProtoLimits | undefined;
+  defaultSymbolVisibility?: FeatureSet_VisibilityFeature_DefaultSymbolVisibility | undefined;
+  enforceProtoLimits?: FeatureSet_ProtoLimitsFeature_EnforceProtoLimits | undefined;
 }
 
 export enum FeatureSet_FieldPresence {
@@ -1570,44 +1548,40 @@ export enum FeatureSet_FieldPresence {
   UNRECOGNIZED = -1,
 }
 
-export function featureSet_FieldPresenceFromJSON(
-  object: any,
-): FeatureSet_FieldPresence {
+export function featureSet_FieldPresenceFromJSON(object: any): FeatureSet_FieldPresence {
   switch (object) {
     case 0:
-    case "FIELD_PRESENCE_UNKNOWN":
+    case 'FIELD_PRESENCE_UNKNOWN':
       return FeatureSet_FieldPresence.FIELD_PRESENCE_UNKNOWN;
     case 1:
-    case "EXPLICIT":
+    case 'EXPLICIT':
       return FeatureSet_FieldPresence.EXPLICIT;
     case 2:
-    case "IMPLICIT":
+    case 'IMPLICIT':
       return FeatureSet_FieldPresence.IMPLICIT;
     case 3:
-    case "LEGACY_REQUIRED":
+    case 'LEGACY_REQUIRED':
       return FeatureSet_FieldPresence.LEGACY_REQUIRED;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return FeatureSet_FieldPresence.UNRECOGNIZED;
   }
 }
 
-export function featureSet_FieldPresenceToJSON(
-  object: FeatureSet_FieldPresence,
-): string {
+export function featureSet_FieldPresenceToJSON(object: FeatureSet_FieldPresence): string {
   switch (object) {
     case FeatureSet_FieldPresence.FIELD_PRESENCE_UNKNOWN:
-      return "FIELD_PRESENCE_UNKNOWN";
+      return 'FIELD_PRESENCE_UNKNOWN';
     case FeatureSet_FieldPresence.EXPLICIT:
-      return "EXPLICIT";
+      return 'EXPLICIT';
     case FeatureSet_FieldPresence.IMPLICIT:
-      return "IMPLICIT";
+      return 'IMPLICIT';
     case FeatureSet_FieldPresence.LEGACY_REQUIRED:
-      return "LEGACY_REQUIRED";
+      return 'LEGACY_REQUIRED';
     case FeatureSet_FieldPresence.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -1621,16 +1595,16 @@ export enum FeatureSet_EnumType {
 export function featureSet_EnumTypeFromJSON(object: any): FeatureSet_EnumType {
   switch (object) {
     case 0:
-    case "ENUM_TYPE_UNKNOWN":
+    case 'ENUM_TYPE_UNKNOWN':
       return FeatureSet_EnumType.ENUM_TYPE_UNKNOWN;
     case 1:
-    case "OPEN":
+    case 'OPEN':
       return FeatureSet_EnumType.OPEN;
     case 2:
-    case "CLOSED":
+    case 'CLOSED':
       return FeatureSet_EnumType.CLOSED;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return FeatureSet_EnumType.UNRECOGNIZED;
   }
@@ -1639,14 +1613,14 @@ export function featureSet_EnumTypeFromJSON(object: any): FeatureSet_EnumType {
 export function featureSet_EnumTypeToJSON(object: FeatureSet_EnumType): string {
   switch (object) {
     case FeatureSet_EnumType.ENUM_TYPE_UNKNOWN:
-      return "ENUM_TYPE_UNKNOWN";
+      return 'ENUM_TYPE_UNKNOWN';
     case FeatureSet_EnumType.OPEN:
-      return "OPEN";
+      return 'OPEN';
     case FeatureSet_EnumType.CLOSED:
-      return "CLOSED";
+      return 'CLOSED';
     case FeatureSet_EnumType.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -1662,16 +1636,16 @@ export function featureSet_RepeatedFieldEncodingFromJSON(
 ): FeatureSet_RepeatedFieldEncoding {
   switch (object) {
     case 0:
-    case "REPEATED_FIELD_ENCODING_UNKNOWN":
+    case 'REPEATED_FIELD_ENCODING_UNKNOWN':
       return FeatureSet_RepeatedFieldEncoding.REPEATED_FIELD_ENCODING_UNKNOWN;
     case 1:
-    case "PACKED":
+    case 'PACKED':
       return FeatureSet_RepeatedFieldEncoding.PACKED;
     case 2:
-    case "EXPANDED":
+    case 'EXPANDED':
       return FeatureSet_RepeatedFieldEncoding.EXPANDED;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return FeatureSet_RepeatedFieldEncoding.UNRECOGNIZED;
   }
@@ -1682,14 +1656,14 @@ export function featureSet_RepeatedFieldEncodingToJSON(
 ): string {
   switch (object) {
     case FeatureSet_RepeatedFieldEncoding.REPEATED_FIELD_ENCODING_UNKNOWN:
-      return "REPEATED_FIELD_ENCODING_UNKNOWN";
+      return 'REPEATED_FIELD_ENCODING_UNKNOWN';
     case FeatureSet_RepeatedFieldEncoding.PACKED:
-      return "PACKED";
+      return 'PACKED';
     case FeatureSet_RepeatedFieldEncoding.EXPANDED:
-      return "EXPANDED";
+      return 'EXPANDED';
     case FeatureSet_RepeatedFieldEncoding.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -1700,39 +1674,35 @@ export enum FeatureSet_Utf8Validation {
   UNRECOGNIZED = -1,
 }
 
-export function featureSet_Utf8ValidationFromJSON(
-  object: any,
-): FeatureSet_Utf8Validation {
+export function featureSet_Utf8ValidationFromJSON(object: any): FeatureSet_Utf8Validation {
   switch (object) {
     case 0:
-    case "UTF8_VALIDATION_UNKNOWN":
+    case 'UTF8_VALIDATION_UNKNOWN':
       return FeatureSet_Utf8Validation.UTF8_VALIDATION_UNKNOWN;
     case 2:
-    case "VERIFY":
+    case 'VERIFY':
       return FeatureSet_Utf8Validation.VERIFY;
     case 3:
-    case "NONE":
+    case 'NONE':
       return FeatureSet_Utf8Validation.NONE;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return FeatureSet_Utf8Validation.UNRECOGNIZED;
   }
 }
 
-export function featureSet_Utf8ValidationToJSON(
-  object: FeatureSet_Utf8Validation,
-): string {
+export function featureSet_Utf8ValidationToJSON(object: FeatureSet_Utf8Validation): string {
   switch (object) {
     case FeatureSet_Utf8Validation.UTF8_VALIDATION_UNKNOWN:
-      return "UTF8_VALIDATION_UNKNOWN";
+      return 'UTF8_VALIDATION_UNKNOWN';
     case FeatureSet_Utf8Validation.VERIFY:
-      return "VERIFY";
+      return 'VERIFY';
     case FeatureSet_Utf8Validation.NONE:
-      return "NONE";
+      return 'NONE';
     case FeatureSet_Utf8Validation.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -1743,39 +1713,35 @@ export enum FeatureSet_MessageEncoding {
   UNRECOGNIZED = -1,
 }
 
-export function featureSet_MessageEncodingFromJSON(
-  object: any,
-): FeatureSet_MessageEncoding {
+export function featureSet_MessageEncodingFromJSON(object: any): FeatureSet_MessageEncoding {
   switch (object) {
     case 0:
-    case "MESSAGE_ENCODING_UNKNOWN":
+    case 'MESSAGE_ENCODING_UNKNOWN':
       return FeatureSet_MessageEncoding.MESSAGE_ENCODING_UNKNOWN;
     case 1:
-    case "LENGTH_PREFIXED":
+    case 'LENGTH_PREFIXED':
       return FeatureSet_MessageEncoding.LENGTH_PREFIXED;
     case 2:
-    case "DELIMITED":
+    case 'DELIMITED':
       return FeatureSet_MessageEncoding.DELIMITED;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return FeatureSet_MessageEncoding.UNRECOGNIZED;
   }
 }
 
-export function featureSet_MessageEncodingToJSON(
-  object: FeatureSet_MessageEncoding,
-): string {
+export function featureSet_MessageEncodingToJSON(object: FeatureSet_MessageEncoding): string {
   switch (object) {
     case FeatureSet_MessageEncoding.MESSAGE_ENCODING_UNKNOWN:
-      return "MESSAGE_ENCODING_UNKNOWN";
+      return 'MESSAGE_ENCODING_UNKNOWN';
     case FeatureSet_MessageEncoding.LENGTH_PREFIXED:
-      return "LENGTH_PREFIXED";
+      return 'LENGTH_PREFIXED';
     case FeatureSet_MessageEncoding.DELIMITED:
-      return "DELIMITED";
+      return 'DELIMITED';
     case FeatureSet_MessageEncoding.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -1786,39 +1752,35 @@ export enum FeatureSet_JsonFormat {
   UNRECOGNIZED = -1,
 }
 
-export function featureSet_JsonFormatFromJSON(
-  object: any,
-): FeatureSet_JsonFormat {
+export function featureSet_JsonFormatFromJSON(object: any): FeatureSet_JsonFormat {
   switch (object) {
     case 0:
-    case "JSON_FORMAT_UNKNOWN":
+    case 'JSON_FORMAT_UNKNOWN':
       return FeatureSet_JsonFormat.JSON_FORMAT_UNKNOWN;
     case 1:
-    case "ALLOW":
+    case 'ALLOW':
       return FeatureSet_JsonFormat.ALLOW;
     case 2:
-    case "LEGACY_BEST_EFFORT":
+    case 'LEGACY_BEST_EFFORT':
       return FeatureSet_JsonFormat.LEGACY_BEST_EFFORT;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return FeatureSet_JsonFormat.UNRECOGNIZED;
   }
 }
 
-export function featureSet_JsonFormatToJSON(
-  object: FeatureSet_JsonFormat,
-): string {
+export function featureSet_JsonFormatToJSON(object: FeatureSet_JsonFormat): string {
   switch (object) {
     case FeatureSet_JsonFormat.JSON_FORMAT_UNKNOWN:
-      return "JSON_FORMAT_UNKNOWN";
+      return 'JSON_FORMAT_UNKNOWN';
     case FeatureSet_JsonFormat.ALLOW:
-      return "ALLOW";
+      return 'ALLOW';
     case FeatureSet_JsonFormat.LEGACY_BEST_EFFORT:
-      return "LEGACY_BEST_EFFORT";
+      return 'LEGACY_BEST_EFFORT';
     case FeatureSet_JsonFormat.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -1830,44 +1792,40 @@ export enum FeatureSet_EnforceNamingStyle {
   UNRECOGNIZED = -1,
 }
 
-export function featureSet_EnforceNamingStyleFromJSON(
-  object: any,
-): FeatureSet_EnforceNamingStyle {
+export function featureSet_EnforceNamingStyleFromJSON(object: any): FeatureSet_EnforceNamingStyle {
   switch (object) {
     case 0:
-    case "ENFORCE_NAMING_STYLE_UNKNOWN":
+    case 'ENFORCE_NAMING_STYLE_UNKNOWN':
       return FeatureSet_EnforceNamingStyle.ENFORCE_NAMING_STYLE_UNKNOWN;
     case 1:
-    case "STYLE2024":
+    case 'STYLE2024':
       return FeatureSet_EnforceNamingStyle.STYLE2024;
     case 2:
-    case "STYLE_LEGACY":
+    case 'STYLE_LEGACY':
       return FeatureSet_EnforceNamingStyle.STYLE_LEGACY;
     case 3:
-    case "STYLE2026":
+    case 'STYLE2026':
       return FeatureSet_EnforceNamingStyle.STYLE2026;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return FeatureSet_EnforceNamingStyle.UNRECOGNIZED;
   }
 }
 
-export function featureSet_EnforceNamingStyleToJSON(
-  object: FeatureSet_EnforceNamingStyle,
-): string {
+export function featureSet_EnforceNamingStyleToJSON(object: FeatureSet_EnforceNamingStyle): string {
   switch (object) {
     case FeatureSet_EnforceNamingStyle.ENFORCE_NAMING_STYLE_UNKNOWN:
-      return "ENFORCE_NAMING_STYLE_UNKNOWN";
+      return 'ENFORCE_NAMING_STYLE_UNKNOWN';
     case FeatureSet_EnforceNamingStyle.STYLE2024:
-      return "STYLE2024";
+      return 'STYLE2024';
     case FeatureSet_EnforceNamingStyle.STYLE_LEGACY:
-      return "STYLE_LEGACY";
+      return 'STYLE_LEGACY';
     case FeatureSet_EnforceNamingStyle.STYLE2026:
-      return "STYLE2026";
+      return 'STYLE2026';
     case FeatureSet_EnforceNamingStyle.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -1895,22 +1853,22 @@ export function featureSet_VisibilityFeature_DefaultSymbolVisibilityFromJSON(
 ): FeatureSet_VisibilityFeature_DefaultSymbolVisibility {
   switch (object) {
     case 0:
-    case "DEFAULT_SYMBOL_VISIBILITY_UNKNOWN":
+    case 'DEFAULT_SYMBOL_VISIBILITY_UNKNOWN':
       return FeatureSet_VisibilityFeature_DefaultSymbolVisibility.DEFAULT_SYMBOL_VISIBILITY_UNKNOWN;
     case 1:
-    case "EXPORT_ALL":
+    case 'EXPORT_ALL':
       return FeatureSet_VisibilityFeature_DefaultSymbolVisibility.EXPORT_ALL;
     case 2:
-    case "EXPORT_TOP_LEVEL":
+    case 'EXPORT_TOP_LEVEL':
       return FeatureSet_VisibilityFeature_DefaultSymbolVisibility.EXPORT_TOP_LEVEL;
     case 3:
-    case "LOCAL_ALL":
+    case 'LOCAL_ALL':
       return FeatureSet_VisibilityFeature_DefaultSymbolVisibility.LOCAL_ALL;
     case 4:
-    case "STRICT":
+    case 'STRICT':
       return FeatureSet_VisibilityFeature_DefaultSymbolVisibility.STRICT;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return FeatureSet_VisibilityFeature_DefaultSymbolVisibility.UNRECOGNIZED;
   }
@@ -1921,18 +1879,18 @@ export function featureSet_VisibilityFeature_DefaultSymbolVisibilityToJSON(
 ): string {
   switch (object) {
     case FeatureSet_VisibilityFeature_DefaultSymbolVisibility.DEFAULT_SYMBOL_VISIBILITY_UNKNOWN:
-      return "DEFAULT_SYMBOL_VISIBILITY_UNKNOWN";
+      return 'DEFAULT_SYMBOL_VISIBILITY_UNKNOWN';
     case FeatureSet_VisibilityFeature_DefaultSymbolVisibility.EXPORT_ALL:
-      return "EXPORT_ALL";
+      return 'EXPORT_ALL';
     case FeatureSet_VisibilityFeature_DefaultSymbolVisibility.EXPORT_TOP_LEVEL:
-      return "EXPORT_TOP_LEVEL";
+      return 'EXPORT_TOP_LEVEL';
     case FeatureSet_VisibilityFeature_DefaultSymbolVisibility.LOCAL_ALL:
-      return "LOCAL_ALL";
+      return 'LOCAL_ALL';
     case FeatureSet_VisibilityFeature_DefaultSymbolVisibility.STRICT:
-      return "STRICT";
+      return 'STRICT';
     case FeatureSet_VisibilityFeature_DefaultSymbolVisibility.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -1960,16 +1918,16 @@ export function featureSet_ProtoLimitsFeature_EnforceProtoLimitsFromJSON(
 ): FeatureSet_ProtoLimitsFeature_EnforceProtoLimits {
   switch (object) {
     case 0:
-    case "PROTO_LIMITS_UNKNOWN":
+    case 'PROTO_LIMITS_UNKNOWN':
       return FeatureSet_ProtoLimitsFeature_EnforceProtoLimits.PROTO_LIMITS_UNKNOWN;
     case 1:
-    case "LEGACY_NO_EXPLICIT_LIMITS":
+    case 'LEGACY_NO_EXPLICIT_LIMITS':
       return FeatureSet_ProtoLimitsFeature_EnforceProtoLimits.LEGACY_NO_EXPLICIT_LIMITS;
     case 2:
-    case "PROTO_LIMITS2026":
+    case 'PROTO_LIMITS2026':
       return FeatureSet_ProtoLimitsFeature_EnforceProtoLimits.PROTO_LIMITS2026;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return FeatureSet_ProtoLimitsFeature_EnforceProtoLimits.UNRECOGNIZED;
   }
@@ -1980,14 +1938,14 @@ export function featureSet_ProtoLimitsFeature_EnforceProtoLimitsToJSON(
 ): string {
   switch (object) {
     case FeatureSet_ProtoLimitsFeature_EnforceProtoLimits.PROTO_LIMITS_UNKNOWN:
-      return "PROTO_LIMITS_UNKNOWN";
+      return 'PROTO_LIMITS_UNKNOWN';
     case FeatureSet_ProtoLimitsFeature_EnforceProtoLimits.LEGACY_NO_EXPLICIT_LIMITS:
-      return "LEGACY_NO_EXPLICIT_LIMITS";
+      return 'LEGACY_NO_EXPLICIT_LIMITS';
     case FeatureSet_ProtoLimitsFeature_EnforceProtoLimits.PROTO_LIMITS2026:
-      return "PROTO_LIMITS2026";
+      return 'PROTO_LIMITS2026';
     case FeatureSet_ProtoLimitsFeature_EnforceProtoLimits.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -2238,16 +2196,16 @@ export function generatedCodeInfo_Annotation_SemanticFromJSON(
 ): GeneratedCodeInfo_Annotation_Semantic {
   switch (object) {
     case 0:
-    case "NONE":
+    case 'NONE':
       return GeneratedCodeInfo_Annotation_Semantic.NONE;
     case 1:
-    case "SET":
+    case 'SET':
       return GeneratedCodeInfo_Annotation_Semantic.SET;
     case 2:
-    case "ALIAS":
+    case 'ALIAS':
       return GeneratedCodeInfo_Annotation_Semantic.ALIAS;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return GeneratedCodeInfo_Annotation_Semantic.UNRECOGNIZED;
   }
@@ -2258,14 +2216,14 @@ export function generatedCodeInfo_Annotation_SemanticToJSON(
 ): string {
   switch (object) {
     case GeneratedCodeInfo_Annotation_Semantic.NONE:
-      return "NONE";
+      return 'NONE';
     case GeneratedCodeInfo_Annotation_Semantic.SET:
-      return "SET";
+      return 'SET';
     case GeneratedCodeInfo_Annotation_Semantic.ALIAS:
-      return "ALIAS";
+      return 'ALIAS';
     case GeneratedCodeInfo_Annotation_Semantic.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -2274,10 +2232,7 @@ function createBaseFileDescriptorSet(): FileDescriptorSet {
 }
 
 export const FileDescriptorSet: MessageFns<FileDescriptorSet> = {
-  encode(
-    message: FileDescriptorSet,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: FileDescriptorSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.file) {
       FileDescriptorProto.encode(v!, writer.uint32(10).fork()).join();
     }
@@ -2285,11 +2240,10 @@ export const FileDescriptorSet: MessageFns<FileDescriptorSet> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): FileDescriptorSet {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2303,9 +2257,7 @@ export const FileDescriptorSet: MessageFns<FileDescriptorSet> = {
               break;
             }
 
-            message.file.push(
-              FileDescriptorProto.decode(reader, reader.uint32()),
-            );
+            message.file.push(FileDescriptorProto.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -2341,16 +2293,15 @@ export const FileDescriptorSet: MessageFns<FileDescriptorSet> = {
   },
   fromPartial(object: DeepPartial<FileDescriptorSet>): FileDescriptorSet {
     const message = createBaseFileDescriptorSet();
-    message.file =
-      object.file?.map((e) => FileDescriptorProto.fromPartial(e)) || [];
+    message.file = object.file?.map((e) => FileDescriptorProto.fromPartial(e)) || [];
     return message;
   },
 };
 
 function createBaseFileDescriptorProto(): FileDescriptorProto {
   return {
-    name: "",
-    package: "",
+    name: '',
+    package: '',
     dependency: [],
     publicDependency: [],
     weakDependency: [],
@@ -2361,20 +2312,17 @@ function createBaseFileDescriptorProto(): FileDescriptorProto {
     extension: [],
     options: undefined,
     sourceCodeInfo: undefined,
-    syntax: "",
+    syntax: '',
     edition: 0,
   };
 }
 
 export const FileDescriptorProto: MessageFns<FileDescriptorProto> = {
-  encode(
-    message: FileDescriptorProto,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.name !== undefined && message.name !== "") {
+  encode(message: FileDescriptorProto, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== undefined && message.name !== '') {
       writer.uint32(10).string(message.name);
     }
-    if (message.package !== undefined && message.package !== "") {
+    if (message.package !== undefined && message.package !== '') {
       writer.uint32(18).string(message.package);
     }
     for (const v of message.dependency) {
@@ -2405,12 +2353,9 @@ export const FileDescriptorProto: MessageFns<FileDescriptorProto> = {
       FileOptions.encode(message.options, writer.uint32(66).fork()).join();
     }
     if (message.sourceCodeInfo !== undefined) {
-      SourceCodeInfo.encode(
-        message.sourceCodeInfo,
-        writer.uint32(74).fork(),
-      ).join();
+      SourceCodeInfo.encode(message.sourceCodeInfo, writer.uint32(74).fork()).join();
     }
-    if (message.syntax !== undefined && message.syntax !== "") {
+    if (message.syntax !== undefined && message.syntax !== '') {
       writer.uint32(98).string(message.syntax);
     }
     if (message.edition !== undefined && message.edition !== 0) {
@@ -2419,15 +2364,11 @@ export const FileDescriptorProto: MessageFns<FileDescriptorProto> = {
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): FileDescriptorProto {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): FileDescriptorProto {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2509,9 +2450,7 @@ export const FileDescriptorProto: MessageFns<FileDescriptorProto> = {
               break;
             }
 
-            message.messageType.push(
-              DescriptorProto.decode(reader, reader.uint32()),
-            );
+            message.messageType.push(DescriptorProto.decode(reader, reader.uint32()));
             continue;
           }
           case 5: {
@@ -2519,9 +2458,7 @@ export const FileDescriptorProto: MessageFns<FileDescriptorProto> = {
               break;
             }
 
-            message.enumType.push(
-              EnumDescriptorProto.decode(reader, reader.uint32()),
-            );
+            message.enumType.push(EnumDescriptorProto.decode(reader, reader.uint32()));
             continue;
           }
           case 6: {
@@ -2529,9 +2466,7 @@ export const FileDescriptorProto: MessageFns<FileDescriptorProto> = {
               break;
             }
 
-            message.service.push(
-              ServiceDescriptorProto.decode(reader, reader.uint32()),
-            );
+            message.service.push(ServiceDescriptorProto.decode(reader, reader.uint32()));
             continue;
           }
           case 7: {
@@ -2539,9 +2474,7 @@ export const FileDescriptorProto: MessageFns<FileDescriptorProto> = {
               break;
             }
 
-            message.extension.push(
-              FieldDescriptorProto.decode(reader, reader.uint32()),
-            );
+            message.extension.push(FieldDescriptorProto.decode(reader, reader.uint32()));
             continue;
           }
           case 8: {
@@ -2557,10 +2490,7 @@ export const FileDescriptorProto: MessageFns<FileDescriptorProto> = {
               break;
             }
 
-            message.sourceCodeInfo = SourceCodeInfo.decode(
-              reader,
-              reader.uint32(),
-            );
+            message.sourceCodeInfo = SourceCodeInfo.decode(reader, reader.uint32());
             continue;
           }
           case 12: {
@@ -2593,8 +2523,8 @@ export const FileDescriptorProto: MessageFns<FileDescriptorProto> = {
 
   fromJSON(object: any): FileDescriptorProto {
     return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      package: isSet(object.package) ? globalThis.String(object.package) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      package: isSet(object.package) ? globalThis.String(object.package) : '',
       dependency: globalThis.Array.isArray(object?.dependency)
         ? object.dependency.map((e: any) => globalThis.String(e))
         : [],
@@ -2629,25 +2559,23 @@ export const FileDescriptorProto: MessageFns<FileDescriptorProto> = {
       extension: globalThis.Array.isArray(object?.extension)
         ? object.extension.map((e: any) => FieldDescriptorProto.fromJSON(e))
         : [],
-      options: isSet(object.options)
-        ? FileOptions.fromJSON(object.options)
-        : undefined,
+      options: isSet(object.options) ? FileOptions.fromJSON(object.options) : undefined,
       sourceCodeInfo: isSet(object.sourceCodeInfo)
         ? SourceCodeInfo.fromJSON(object.sourceCodeInfo)
         : isSet(object.source_code_info)
           ? SourceCodeInfo.fromJSON(object.source_code_info)
           : undefined,
-      syntax: isSet(object.syntax) ? globalThis.String(object.syntax) : "",
+      syntax: isSet(object.syntax) ? globalThis.String(object.syntax) : '',
       edition: isSet(object.edition) ? editionFromJSON(object.edition) : 0,
     };
   },
 
   toJSON(message: FileDescriptorProto): unknown {
     const obj: any = {};
-    if (message.name !== undefined && message.name !== "") {
+    if (message.name !== undefined && message.name !== '') {
       obj.name = message.name;
     }
-    if (message.package !== undefined && message.package !== "") {
+    if (message.package !== undefined && message.package !== '') {
       obj.package = message.package;
     }
     if (message.dependency?.length) {
@@ -2663,22 +2591,16 @@ export const FileDescriptorProto: MessageFns<FileDescriptorProto> = {
       obj.optionDependency = message.optionDependency;
     }
     if (message.messageType?.length) {
-      obj.messageType = message.messageType.map((e) =>
-        DescriptorProto.toJSON(e),
-      );
+      obj.messageType = message.messageType.map((e) => DescriptorProto.toJSON(e));
     }
     if (message.enumType?.length) {
       obj.enumType = message.enumType.map((e) => EnumDescriptorProto.toJSON(e));
     }
     if (message.service?.length) {
-      obj.service = message.service.map((e) =>
-        ServiceDescriptorProto.toJSON(e),
-      );
+      obj.service = message.service.map((e) => ServiceDescriptorProto.toJSON(e));
     }
     if (message.extension?.length) {
-      obj.extension = message.extension.map((e) =>
-        FieldDescriptorProto.toJSON(e),
-      );
+      obj.extension = message.extension.map((e) => FieldDescriptorProto.toJSON(e));
     }
     if (message.options !== undefined) {
       obj.options = FileOptions.toJSON(message.options);
@@ -2686,7 +2608,7 @@ export const FileDescriptorProto: MessageFns<FileDescriptorProto> = {
     if (message.sourceCodeInfo !== undefined) {
       obj.sourceCodeInfo = SourceCodeInfo.toJSON(message.sourceCodeInfo);
     }
-    if (message.syntax !== undefined && message.syntax !== "") {
+    if (message.syntax !== undefined && message.syntax !== '') {
       obj.syntax = message.syntax;
     }
     if (message.edition !== undefined && message.edition !== 0) {
@@ -2700,20 +2622,16 @@ export const FileDescriptorProto: MessageFns<FileDescriptorProto> = {
   },
   fromPartial(object: DeepPartial<FileDescriptorProto>): FileDescriptorProto {
     const message = createBaseFileDescriptorProto();
-    message.name = object.name ?? "";
-    message.package = object.package ?? "";
+    message.name = object.name ?? '';
+    message.package = object.package ?? '';
     message.dependency = object.dependency?.map((e) => e) || [];
     message.publicDependency = object.publicDependency?.map((e) => e) || [];
     message.weakDependency = object.weakDependency?.map((e) => e) || [];
     message.optionDependency = object.optionDependency?.map((e) => e) || [];
-    message.messageType =
-      object.messageType?.map((e) => DescriptorProto.fromPartial(e)) || [];
-    message.enumType =
-      object.enumType?.map((e) => EnumDescriptorProto.fromPartial(e)) || [];
-    message.service =
-      object.service?.map((e) => ServiceDescriptorProto.fromPartial(e)) || [];
-    message.extension =
-      object.extension?.map((e) => FieldDescriptorProto.fromPartial(e)) || [];
+    message.messageType = object.messageType?.map((e) => DescriptorProto.fromPartial(e)) || [];
+    message.enumType = object.enumType?.map((e) => EnumDescriptorProto.fromPartial(e)) || [];
+    message.service = object.service?.map((e) => ServiceDescriptorProto.fromPartial(e)) || [];
+    message.extension = object.extension?.map((e) => FieldDescriptorProto.fromPartial(e)) || [];
     message.options =
       object.options !== undefined && object.options !== null
         ? FileOptions.fromPartial(object.options)
@@ -2722,7 +2640,7 @@ export const FileDescriptorProto: MessageFns<FileDescriptorProto> = {
       object.sourceCodeInfo !== undefined && object.sourceCodeInfo !== null
         ? SourceCodeInfo.fromPartial(object.sourceCodeInfo)
         : undefined;
-    message.syntax = object.syntax ?? "";
+    message.syntax = object.syntax ?? '';
     message.edition = object.edition ?? 0;
     return message;
   },
@@ -2730,7 +2648,7 @@ export const FileDescriptorProto: MessageFns<FileDescriptorProto> = {
 
 function createBaseDescriptorProto(): DescriptorProto {
   return {
-    name: "",
+    name: '',
     field: [],
     extension: [],
     nestedType: [],
@@ -2745,11 +2663,8 @@ function createBaseDescriptorProto(): DescriptorProto {
 }
 
 export const DescriptorProto: MessageFns<DescriptorProto> = {
-  encode(
-    message: DescriptorProto,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.name !== undefined && message.name !== "") {
+  encode(message: DescriptorProto, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== undefined && message.name !== '') {
       writer.uint32(10).string(message.name);
     }
     for (const v of message.field) {
@@ -2765,10 +2680,7 @@ export const DescriptorProto: MessageFns<DescriptorProto> = {
       EnumDescriptorProto.encode(v!, writer.uint32(34).fork()).join();
     }
     for (const v of message.extensionRange) {
-      DescriptorProto_ExtensionRange.encode(
-        v!,
-        writer.uint32(42).fork(),
-      ).join();
+      DescriptorProto_ExtensionRange.encode(v!, writer.uint32(42).fork()).join();
     }
     for (const v of message.oneofDecl) {
       OneofDescriptorProto.encode(v!, writer.uint32(66).fork()).join();
@@ -2789,11 +2701,10 @@ export const DescriptorProto: MessageFns<DescriptorProto> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): DescriptorProto {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2815,9 +2726,7 @@ export const DescriptorProto: MessageFns<DescriptorProto> = {
               break;
             }
 
-            message.field.push(
-              FieldDescriptorProto.decode(reader, reader.uint32()),
-            );
+            message.field.push(FieldDescriptorProto.decode(reader, reader.uint32()));
             continue;
           }
           case 6: {
@@ -2825,9 +2734,7 @@ export const DescriptorProto: MessageFns<DescriptorProto> = {
               break;
             }
 
-            message.extension.push(
-              FieldDescriptorProto.decode(reader, reader.uint32()),
-            );
+            message.extension.push(FieldDescriptorProto.decode(reader, reader.uint32()));
             continue;
           }
           case 3: {
@@ -2835,9 +2742,7 @@ export const DescriptorProto: MessageFns<DescriptorProto> = {
               break;
             }
 
-            message.nestedType.push(
-              DescriptorProto.decode(reader, reader.uint32()),
-            );
+            message.nestedType.push(DescriptorProto.decode(reader, reader.uint32()));
             continue;
           }
           case 4: {
@@ -2845,9 +2750,7 @@ export const DescriptorProto: MessageFns<DescriptorProto> = {
               break;
             }
 
-            message.enumType.push(
-              EnumDescriptorProto.decode(reader, reader.uint32()),
-            );
+            message.enumType.push(EnumDescriptorProto.decode(reader, reader.uint32()));
             continue;
           }
           case 5: {
@@ -2865,9 +2768,7 @@ export const DescriptorProto: MessageFns<DescriptorProto> = {
               break;
             }
 
-            message.oneofDecl.push(
-              OneofDescriptorProto.decode(reader, reader.uint32()),
-            );
+            message.oneofDecl.push(OneofDescriptorProto.decode(reader, reader.uint32()));
             continue;
           }
           case 7: {
@@ -2918,7 +2819,7 @@ export const DescriptorProto: MessageFns<DescriptorProto> = {
 
   fromJSON(object: any): DescriptorProto {
     return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
       field: globalThis.Array.isArray(object?.field)
         ? object.field.map((e: any) => FieldDescriptorProto.fromJSON(e))
         : [],
@@ -2936,54 +2837,40 @@ export const DescriptorProto: MessageFns<DescriptorProto> = {
           ? object.enum_type.map((e: any) => EnumDescriptorProto.fromJSON(e))
           : [],
       extensionRange: globalThis.Array.isArray(object?.extensionRange)
-        ? object.extensionRange.map((e: any) =>
-            DescriptorProto_ExtensionRange.fromJSON(e),
-          )
+        ? object.extensionRange.map((e: any) => DescriptorProto_ExtensionRange.fromJSON(e))
         : globalThis.Array.isArray(object?.extension_range)
-          ? object.extension_range.map((e: any) =>
-              DescriptorProto_ExtensionRange.fromJSON(e),
-            )
+          ? object.extension_range.map((e: any) => DescriptorProto_ExtensionRange.fromJSON(e))
           : [],
       oneofDecl: globalThis.Array.isArray(object?.oneofDecl)
         ? object.oneofDecl.map((e: any) => OneofDescriptorProto.fromJSON(e))
         : globalThis.Array.isArray(object?.oneof_decl)
           ? object.oneof_decl.map((e: any) => OneofDescriptorProto.fromJSON(e))
           : [],
-      options: isSet(object.options)
-        ? MessageOptions.fromJSON(object.options)
-        : undefined,
+      options: isSet(object.options) ? MessageOptions.fromJSON(object.options) : undefined,
       reservedRange: globalThis.Array.isArray(object?.reservedRange)
-        ? object.reservedRange.map((e: any) =>
-            DescriptorProto_ReservedRange.fromJSON(e),
-          )
+        ? object.reservedRange.map((e: any) => DescriptorProto_ReservedRange.fromJSON(e))
         : globalThis.Array.isArray(object?.reserved_range)
-          ? object.reserved_range.map((e: any) =>
-              DescriptorProto_ReservedRange.fromJSON(e),
-            )
+          ? object.reserved_range.map((e: any) => DescriptorProto_ReservedRange.fromJSON(e))
           : [],
       reservedName: globalThis.Array.isArray(object?.reservedName)
         ? object.reservedName.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.reserved_name)
           ? object.reserved_name.map((e: any) => globalThis.String(e))
           : [],
-      visibility: isSet(object.visibility)
-        ? symbolVisibilityFromJSON(object.visibility)
-        : 0,
+      visibility: isSet(object.visibility) ? symbolVisibilityFromJSON(object.visibility) : 0,
     };
   },
 
   toJSON(message: DescriptorProto): unknown {
     const obj: any = {};
-    if (message.name !== undefined && message.name !== "") {
+    if (message.name !== undefined && message.name !== '') {
       obj.name = message.name;
     }
     if (message.field?.length) {
       obj.field = message.field.map((e) => FieldDescriptorProto.toJSON(e));
     }
     if (message.extension?.length) {
-      obj.extension = message.extension.map((e) =>
-        FieldDescriptorProto.toJSON(e),
-      );
+      obj.extension = message.extension.map((e) => FieldDescriptorProto.toJSON(e));
     }
     if (message.nestedType?.length) {
       obj.nestedType = message.nestedType.map((e) => DescriptorProto.toJSON(e));
@@ -2997,17 +2884,13 @@ export const DescriptorProto: MessageFns<DescriptorProto> = {
       );
     }
     if (message.oneofDecl?.length) {
-      obj.oneofDecl = message.oneofDecl.map((e) =>
-        OneofDescriptorProto.toJSON(e),
-      );
+      obj.oneofDecl = message.oneofDecl.map((e) => OneofDescriptorProto.toJSON(e));
     }
     if (message.options !== undefined) {
       obj.options = MessageOptions.toJSON(message.options);
     }
     if (message.reservedRange?.length) {
-      obj.reservedRange = message.reservedRange.map((e) =>
-        DescriptorProto_ReservedRange.toJSON(e),
-      );
+      obj.reservedRange = message.reservedRange.map((e) => DescriptorProto_ReservedRange.toJSON(e));
     }
     if (message.reservedName?.length) {
       obj.reservedName = message.reservedName;
@@ -3023,29 +2906,20 @@ export const DescriptorProto: MessageFns<DescriptorProto> = {
   },
   fromPartial(object: DeepPartial<DescriptorProto>): DescriptorProto {
     const message = createBaseDescriptorProto();
-    message.name = object.name ?? "";
-    message.field =
-      object.field?.map((e) => FieldDescriptorProto.fromPartial(e)) || [];
-    message.extension =
-      object.extension?.map((e) => FieldDescriptorProto.fromPartial(e)) || [];
-    message.nestedType =
-      object.nestedType?.map((e) => DescriptorProto.fromPartial(e)) || [];
-    message.enumType =
-      object.enumType?.map((e) => EnumDescriptorProto.fromPartial(e)) || [];
+    message.name = object.name ?? '';
+    message.field = object.field?.map((e) => FieldDescriptorProto.fromPartial(e)) || [];
+    message.extension = object.extension?.map((e) => FieldDescriptorProto.fromPartial(e)) || [];
+    message.nestedType = object.nestedType?.map((e) => DescriptorProto.fromPartial(e)) || [];
+    message.enumType = object.enumType?.map((e) => EnumDescriptorProto.fromPartial(e)) || [];
     message.extensionRange =
-      object.extensionRange?.map((e) =>
-        DescriptorProto_ExtensionRange.fromPartial(e),
-      ) || [];
-    message.oneofDecl =
-      object.oneofDecl?.map((e) => OneofDescriptorProto.fromPartial(e)) || [];
+      object.extensionRange?.map((e) => DescriptorProto_ExtensionRange.fromPartial(e)) || [];
+    message.oneofDecl = object.oneofDecl?.map((e) => OneofDescriptorProto.fromPartial(e)) || [];
     message.options =
       object.options !== undefined && object.options !== null
         ? MessageOptions.fromPartial(object.options)
         : undefined;
     message.reservedRange =
-      object.reservedRange?.map((e) =>
-        DescriptorProto_ReservedRange.fromPartial(e),
-      ) || [];
+      object.reservedRange?.map((e) => DescriptorProto_ReservedRange.fromPartial(e)) || [];
     message.reservedName = object.reservedName?.map((e) => e) || [];
     message.visibility = object.visibility ?? 0;
     return message;
@@ -3056,245 +2930,208 @@ function createBaseDescriptorProto_ExtensionRange(): DescriptorProto_ExtensionRa
   return { start: 0, end: 0, options: undefined };
 }
 
-export const DescriptorProto_ExtensionRange: MessageFns<DescriptorProto_ExtensionRange> =
-  {
-    encode(
-      message: DescriptorProto_ExtensionRange,
-      writer: BinaryWriter = new BinaryWriter(),
-    ): BinaryWriter {
-      if (message.start !== undefined && message.start !== 0) {
-        writer.uint32(8).int32(message.start);
-      }
-      if (message.end !== undefined && message.end !== 0) {
-        writer.uint32(16).int32(message.end);
-      }
-      if (message.options !== undefined) {
-        ExtensionRangeOptions.encode(
-          message.options,
-          writer.uint32(26).fork(),
-        ).join();
-      }
-      return writer;
-    },
+export const DescriptorProto_ExtensionRange: MessageFns<DescriptorProto_ExtensionRange> = {
+  encode(
+    message: DescriptorProto_ExtensionRange,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.start !== undefined && message.start !== 0) {
+      writer.uint32(8).int32(message.start);
+    }
+    if (message.end !== undefined && message.end !== 0) {
+      writer.uint32(16).int32(message.end);
+    }
+    if (message.options !== undefined) {
+      ExtensionRangeOptions.encode(message.options, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
 
-    decode(
-      input: BinaryReader | Uint8Array,
-      length?: number,
-    ): DescriptorProto_ExtensionRange {
-      const reader =
-        input instanceof BinaryReader ? input : new BinaryReader(input);
-      const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-      if (previousRecursionDepth >= 100) {
-        throw new globalThis.Error("protobuf decode recursion limit exceeded");
-      }
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-      try {
-        const end = length === undefined ? reader.len : reader.pos + length;
-        const message = createBaseDescriptorProto_ExtensionRange();
-        while (reader.pos < end) {
-          const tag = reader.uint32();
-          switch (tag >>> 3) {
-            case 1: {
-              if (tag !== 8) {
-                break;
-              }
-
-              message.start = reader.int32();
-              continue;
-            }
-            case 2: {
-              if (tag !== 16) {
-                break;
-              }
-
-              message.end = reader.int32();
-              continue;
-            }
-            case 3: {
-              if (tag !== 26) {
-                break;
-              }
-
-              message.options = ExtensionRangeOptions.decode(
-                reader,
-                reader.uint32(),
-              );
-              continue;
-            }
-          }
-          if ((tag & 7) === 4 || tag === 0) {
-            break;
-          }
-          reader.skip(tag & 7);
-        }
-        return message;
-      } finally {
-        (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-      }
-    },
-
-    fromJSON(object: any): DescriptorProto_ExtensionRange {
-      return {
-        start: isSet(object.start) ? globalThis.Number(object.start) : 0,
-        end: isSet(object.end) ? globalThis.Number(object.end) : 0,
-        options: isSet(object.options)
-          ? ExtensionRangeOptions.fromJSON(object.options)
-          : undefined,
-      };
-    },
-
-    toJSON(message: DescriptorProto_ExtensionRange): unknown {
-      const obj: any = {};
-      if (message.start !== undefined && message.start !== 0) {
-        obj.start = Math.round(message.start);
-      }
-      if (message.end !== undefined && message.end !== 0) {
-        obj.end = Math.round(message.end);
-      }
-      if (message.options !== undefined) {
-        obj.options = ExtensionRangeOptions.toJSON(message.options);
-      }
-      return obj;
-    },
-
-    create(
-      base?: DeepPartial<DescriptorProto_ExtensionRange>,
-    ): DescriptorProto_ExtensionRange {
-      return DescriptorProto_ExtensionRange.fromPartial(base ?? {});
-    },
-    fromPartial(
-      object: DeepPartial<DescriptorProto_ExtensionRange>,
-    ): DescriptorProto_ExtensionRange {
+  decode(input: BinaryReader | Uint8Array, length?: number): DescriptorProto_ExtensionRange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBaseDescriptorProto_ExtensionRange();
-      message.start = object.start ?? 0;
-      message.end = object.end ?? 0;
-      message.options =
-        object.options !== undefined && object.options !== null
-          ? ExtensionRangeOptions.fromPartial(object.options)
-          : undefined;
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.start = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.end = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.options = ExtensionRangeOptions.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
       return message;
-    },
-  };
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescriptorProto_ExtensionRange {
+    return {
+      start: isSet(object.start) ? globalThis.Number(object.start) : 0,
+      end: isSet(object.end) ? globalThis.Number(object.end) : 0,
+      options: isSet(object.options) ? ExtensionRangeOptions.fromJSON(object.options) : undefined,
+    };
+  },
+
+  toJSON(message: DescriptorProto_ExtensionRange): unknown {
+    const obj: any = {};
+    if (message.start !== undefined && message.start !== 0) {
+      obj.start = Math.round(message.start);
+    }
+    if (message.end !== undefined && message.end !== 0) {
+      obj.end = Math.round(message.end);
+    }
+    if (message.options !== undefined) {
+      obj.options = ExtensionRangeOptions.toJSON(message.options);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DescriptorProto_ExtensionRange>): DescriptorProto_ExtensionRange {
+    return DescriptorProto_ExtensionRange.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DescriptorProto_ExtensionRange>): DescriptorProto_ExtensionRange {
+    const message = createBaseDescriptorProto_ExtensionRange();
+    message.start = object.start ?? 0;
+    message.end = object.end ?? 0;
+    message.options =
+      object.options !== undefined && object.options !== null
+        ? ExtensionRangeOptions.fromPartial(object.options)
+        : undefined;
+    return message;
+  },
+};
 
 function createBaseDescriptorProto_ReservedRange(): DescriptorProto_ReservedRange {
   return { start: 0, end: 0 };
 }
 
-export const DescriptorProto_ReservedRange: MessageFns<DescriptorProto_ReservedRange> =
-  {
-    encode(
-      message: DescriptorProto_ReservedRange,
-      writer: BinaryWriter = new BinaryWriter(),
-    ): BinaryWriter {
-      if (message.start !== undefined && message.start !== 0) {
-        writer.uint32(8).int32(message.start);
-      }
-      if (message.end !== undefined && message.end !== 0) {
-        writer.uint32(16).int32(message.end);
-      }
-      return writer;
-    },
+export const DescriptorProto_ReservedRange: MessageFns<DescriptorProto_ReservedRange> = {
+  encode(
+    message: DescriptorProto_ReservedRange,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.start !== undefined && message.start !== 0) {
+      writer.uint32(8).int32(message.start);
+    }
+    if (message.end !== undefined && message.end !== 0) {
+      writer.uint32(16).int32(message.end);
+    }
+    return writer;
+  },
 
-    decode(
-      input: BinaryReader | Uint8Array,
-      length?: number,
-    ): DescriptorProto_ReservedRange {
-      const reader =
-        input instanceof BinaryReader ? input : new BinaryReader(input);
-      const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-      if (previousRecursionDepth >= 100) {
-        throw new globalThis.Error("protobuf decode recursion limit exceeded");
-      }
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-      try {
-        const end = length === undefined ? reader.len : reader.pos + length;
-        const message = createBaseDescriptorProto_ReservedRange();
-        while (reader.pos < end) {
-          const tag = reader.uint32();
-          switch (tag >>> 3) {
-            case 1: {
-              if (tag !== 8) {
-                break;
-              }
-
-              message.start = reader.int32();
-              continue;
-            }
-            case 2: {
-              if (tag !== 16) {
-                break;
-              }
-
-              message.end = reader.int32();
-              continue;
-            }
-          }
-          if ((tag & 7) === 4 || tag === 0) {
-            break;
-          }
-          reader.skip(tag & 7);
-        }
-        return message;
-      } finally {
-        (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-      }
-    },
-
-    fromJSON(object: any): DescriptorProto_ReservedRange {
-      return {
-        start: isSet(object.start) ? globalThis.Number(object.start) : 0,
-        end: isSet(object.end) ? globalThis.Number(object.end) : 0,
-      };
-    },
-
-    toJSON(message: DescriptorProto_ReservedRange): unknown {
-      const obj: any = {};
-      if (message.start !== undefined && message.start !== 0) {
-        obj.start = Math.round(message.start);
-      }
-      if (message.end !== undefined && message.end !== 0) {
-        obj.end = Math.round(message.end);
-      }
-      return obj;
-    },
-
-    create(
-      base?: DeepPartial<DescriptorProto_ReservedRange>,
-    ): DescriptorProto_ReservedRange {
-      return DescriptorProto_ReservedRange.fromPartial(base ?? {});
-    },
-    fromPartial(
-      object: DeepPartial<DescriptorProto_ReservedRange>,
-    ): DescriptorProto_ReservedRange {
+  decode(input: BinaryReader | Uint8Array, length?: number): DescriptorProto_ReservedRange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBaseDescriptorProto_ReservedRange();
-      message.start = object.start ?? 0;
-      message.end = object.end ?? 0;
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.start = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.end = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
       return message;
-    },
-  };
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DescriptorProto_ReservedRange {
+    return {
+      start: isSet(object.start) ? globalThis.Number(object.start) : 0,
+      end: isSet(object.end) ? globalThis.Number(object.end) : 0,
+    };
+  },
+
+  toJSON(message: DescriptorProto_ReservedRange): unknown {
+    const obj: any = {};
+    if (message.start !== undefined && message.start !== 0) {
+      obj.start = Math.round(message.start);
+    }
+    if (message.end !== undefined && message.end !== 0) {
+      obj.end = Math.round(message.end);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DescriptorProto_ReservedRange>): DescriptorProto_ReservedRange {
+    return DescriptorProto_ReservedRange.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DescriptorProto_ReservedRange>): DescriptorProto_ReservedRange {
+    const message = createBaseDescriptorProto_ReservedRange();
+    message.start = object.start ?? 0;
+    message.end = object.end ?? 0;
+    return message;
+  },
+};
 
 function createBaseExtensionRangeOptions(): ExtensionRangeOptions {
-  return {
-    uninterpretedOption: [],
-    declaration: [],
-    features: undefined,
-    verification: 1,
-  };
+  return { uninterpretedOption: [], declaration: [], features: undefined, verification: 1 };
 }
 
 export const ExtensionRangeOptions: MessageFns<ExtensionRangeOptions> = {
-  encode(
-    message: ExtensionRangeOptions,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: ExtensionRangeOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.uninterpretedOption) {
       UninterpretedOption.encode(v!, writer.uint32(7994).fork()).join();
     }
     for (const v of message.declaration) {
-      ExtensionRangeOptions_Declaration.encode(
-        v!,
-        writer.uint32(18).fork(),
-      ).join();
+      ExtensionRangeOptions_Declaration.encode(v!, writer.uint32(18).fork()).join();
     }
     if (message.features !== undefined) {
       FeatureSet.encode(message.features, writer.uint32(402).fork()).join();
@@ -3305,15 +3142,11 @@ export const ExtensionRangeOptions: MessageFns<ExtensionRangeOptions> = {
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): ExtensionRangeOptions {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): ExtensionRangeOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3327,9 +3160,7 @@ export const ExtensionRangeOptions: MessageFns<ExtensionRangeOptions> = {
               break;
             }
 
-            message.uninterpretedOption.push(
-              UninterpretedOption.decode(reader, reader.uint32()),
-            );
+            message.uninterpretedOption.push(UninterpretedOption.decode(reader, reader.uint32()));
             continue;
           }
           case 2: {
@@ -3373,22 +3204,14 @@ export const ExtensionRangeOptions: MessageFns<ExtensionRangeOptions> = {
   fromJSON(object: any): ExtensionRangeOptions {
     return {
       uninterpretedOption: globalThis.Array.isArray(object?.uninterpretedOption)
-        ? object.uninterpretedOption.map((e: any) =>
-            UninterpretedOption.fromJSON(e),
-          )
+        ? object.uninterpretedOption.map((e: any) => UninterpretedOption.fromJSON(e))
         : globalThis.Array.isArray(object?.uninterpreted_option)
-          ? object.uninterpreted_option.map((e: any) =>
-              UninterpretedOption.fromJSON(e),
-            )
+          ? object.uninterpreted_option.map((e: any) => UninterpretedOption.fromJSON(e))
           : [],
       declaration: globalThis.Array.isArray(object?.declaration)
-        ? object.declaration.map((e: any) =>
-            ExtensionRangeOptions_Declaration.fromJSON(e),
-          )
+        ? object.declaration.map((e: any) => ExtensionRangeOptions_Declaration.fromJSON(e))
         : [],
-      features: isSet(object.features)
-        ? FeatureSet.fromJSON(object.features)
-        : undefined,
+      features: isSet(object.features) ? FeatureSet.fromJSON(object.features) : undefined,
       verification: isSet(object.verification)
         ? extensionRangeOptions_VerificationStateFromJSON(object.verification)
         : 1,
@@ -3403,17 +3226,13 @@ export const ExtensionRangeOptions: MessageFns<ExtensionRangeOptions> = {
       );
     }
     if (message.declaration?.length) {
-      obj.declaration = message.declaration.map((e) =>
-        ExtensionRangeOptions_Declaration.toJSON(e),
-      );
+      obj.declaration = message.declaration.map((e) => ExtensionRangeOptions_Declaration.toJSON(e));
     }
     if (message.features !== undefined) {
       obj.features = FeatureSet.toJSON(message.features);
     }
     if (message.verification !== undefined && message.verification !== 1) {
-      obj.verification = extensionRangeOptions_VerificationStateToJSON(
-        message.verification,
-      );
+      obj.verification = extensionRangeOptions_VerificationStateToJSON(message.verification);
     }
     return obj;
   },
@@ -3421,18 +3240,12 @@ export const ExtensionRangeOptions: MessageFns<ExtensionRangeOptions> = {
   create(base?: DeepPartial<ExtensionRangeOptions>): ExtensionRangeOptions {
     return ExtensionRangeOptions.fromPartial(base ?? {});
   },
-  fromPartial(
-    object: DeepPartial<ExtensionRangeOptions>,
-  ): ExtensionRangeOptions {
+  fromPartial(object: DeepPartial<ExtensionRangeOptions>): ExtensionRangeOptions {
     const message = createBaseExtensionRangeOptions();
     message.uninterpretedOption =
-      object.uninterpretedOption?.map((e) =>
-        UninterpretedOption.fromPartial(e),
-      ) || [];
+      object.uninterpretedOption?.map((e) => UninterpretedOption.fromPartial(e)) || [];
     message.declaration =
-      object.declaration?.map((e) =>
-        ExtensionRangeOptions_Declaration.fromPartial(e),
-      ) || [];
+      object.declaration?.map((e) => ExtensionRangeOptions_Declaration.fromPartial(e)) || [];
     message.features =
       object.features !== undefined && object.features !== null
         ? FeatureSet.fromPartial(object.features)
@@ -3443,186 +3256,166 @@ export const ExtensionRangeOptions: MessageFns<ExtensionRangeOptions> = {
 };
 
 function createBaseExtensionRangeOptions_Declaration(): ExtensionRangeOptions_Declaration {
-  return {
-    number: 0,
-    fullName: "",
-    type: "",
-    reserved: false,
-    repeated: false,
-  };
+  return { number: 0, fullName: '', type: '', reserved: false, repeated: false };
 }
 
-export const ExtensionRangeOptions_Declaration: MessageFns<ExtensionRangeOptions_Declaration> =
-  {
-    encode(
-      message: ExtensionRangeOptions_Declaration,
-      writer: BinaryWriter = new BinaryWriter(),
-    ): BinaryWriter {
-      if (message.number !== undefined && message.number !== 0) {
-        writer.uint32(8).int32(message.number);
-      }
-      if (message.fullName !== undefined && message.fullName !== "") {
-        writer.uint32(18).string(message.fullName);
-      }
-      if (message.type !== undefined && message.type !== "") {
-        writer.uint32(26).string(message.type);
-      }
-      if (message.reserved !== undefined && message.reserved !== false) {
-        writer.uint32(40).bool(message.reserved);
-      }
-      if (message.repeated !== undefined && message.repeated !== false) {
-        writer.uint32(48).bool(message.repeated);
-      }
-      return writer;
-    },
+export const ExtensionRangeOptions_Declaration: MessageFns<ExtensionRangeOptions_Declaration> = {
+  encode(
+    message: ExtensionRangeOptions_Declaration,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.number !== undefined && message.number !== 0) {
+      writer.uint32(8).int32(message.number);
+    }
+    if (message.fullName !== undefined && message.fullName !== '') {
+      writer.uint32(18).string(message.fullName);
+    }
+    if (message.type !== undefined && message.type !== '') {
+      writer.uint32(26).string(message.type);
+    }
+    if (message.reserved !== undefined && message.reserved !== false) {
+      writer.uint32(40).bool(message.reserved);
+    }
+    if (message.repeated !== undefined && message.repeated !== false) {
+      writer.uint32(48).bool(message.repeated);
+    }
+    return writer;
+  },
 
-    decode(
-      input: BinaryReader | Uint8Array,
-      length?: number,
-    ): ExtensionRangeOptions_Declaration {
-      const reader =
-        input instanceof BinaryReader ? input : new BinaryReader(input);
-      const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-      if (previousRecursionDepth >= 100) {
-        throw new globalThis.Error("protobuf decode recursion limit exceeded");
-      }
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-      try {
-        const end = length === undefined ? reader.len : reader.pos + length;
-        const message = createBaseExtensionRangeOptions_Declaration();
-        while (reader.pos < end) {
-          const tag = reader.uint32();
-          switch (tag >>> 3) {
-            case 1: {
-              if (tag !== 8) {
-                break;
-              }
-
-              message.number = reader.int32();
-              continue;
-            }
-            case 2: {
-              if (tag !== 18) {
-                break;
-              }
-
-              message.fullName = reader.string();
-              continue;
-            }
-            case 3: {
-              if (tag !== 26) {
-                break;
-              }
-
-              message.type = reader.string();
-              continue;
-            }
-            case 5: {
-              if (tag !== 40) {
-                break;
-              }
-
-              message.reserved = reader.bool();
-              continue;
-            }
-            case 6: {
-              if (tag !== 48) {
-                break;
-              }
-
-              message.repeated = reader.bool();
-              continue;
-            }
-          }
-          if ((tag & 7) === 4 || tag === 0) {
-            break;
-          }
-          reader.skip(tag & 7);
-        }
-        return message;
-      } finally {
-        (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-      }
-    },
-
-    fromJSON(object: any): ExtensionRangeOptions_Declaration {
-      return {
-        number: isSet(object.number) ? globalThis.Number(object.number) : 0,
-        fullName: isSet(object.fullName)
-          ? globalThis.String(object.fullName)
-          : isSet(object.full_name)
-            ? globalThis.String(object.full_name)
-            : "",
-        type: isSet(object.type) ? globalThis.String(object.type) : "",
-        reserved: isSet(object.reserved)
-          ? globalThis.Boolean(object.reserved)
-          : false,
-        repeated: isSet(object.repeated)
-          ? globalThis.Boolean(object.repeated)
-          : false,
-      };
-    },
-
-    toJSON(message: ExtensionRangeOptions_Declaration): unknown {
-      const obj: any = {};
-      if (message.number !== undefined && message.number !== 0) {
-        obj.number = Math.round(message.number);
-      }
-      if (message.fullName !== undefined && message.fullName !== "") {
-        obj.fullName = message.fullName;
-      }
-      if (message.type !== undefined && message.type !== "") {
-        obj.type = message.type;
-      }
-      if (message.reserved !== undefined && message.reserved !== false) {
-        obj.reserved = message.reserved;
-      }
-      if (message.repeated !== undefined && message.repeated !== false) {
-        obj.repeated = message.repeated;
-      }
-      return obj;
-    },
-
-    create(
-      base?: DeepPartial<ExtensionRangeOptions_Declaration>,
-    ): ExtensionRangeOptions_Declaration {
-      return ExtensionRangeOptions_Declaration.fromPartial(base ?? {});
-    },
-    fromPartial(
-      object: DeepPartial<ExtensionRangeOptions_Declaration>,
-    ): ExtensionRangeOptions_Declaration {
+  decode(input: BinaryReader | Uint8Array, length?: number): ExtensionRangeOptions_Declaration {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBaseExtensionRangeOptions_Declaration();
-      message.number = object.number ?? 0;
-      message.fullName = object.fullName ?? "";
-      message.type = object.type ?? "";
-      message.reserved = object.reserved ?? false;
-      message.repeated = object.repeated ?? false;
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.number = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fullName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.reserved = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.repeated = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
       return message;
-    },
-  };
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExtensionRangeOptions_Declaration {
+    return {
+      number: isSet(object.number) ? globalThis.Number(object.number) : 0,
+      fullName: isSet(object.fullName)
+        ? globalThis.String(object.fullName)
+        : isSet(object.full_name)
+          ? globalThis.String(object.full_name)
+          : '',
+      type: isSet(object.type) ? globalThis.String(object.type) : '',
+      reserved: isSet(object.reserved) ? globalThis.Boolean(object.reserved) : false,
+      repeated: isSet(object.repeated) ? globalThis.Boolean(object.repeated) : false,
+    };
+  },
+
+  toJSON(message: ExtensionRangeOptions_Declaration): unknown {
+    const obj: any = {};
+    if (message.number !== undefined && message.number !== 0) {
+      obj.number = Math.round(message.number);
+    }
+    if (message.fullName !== undefined && message.fullName !== '') {
+      obj.fullName = message.fullName;
+    }
+    if (message.type !== undefined && message.type !== '') {
+      obj.type = message.type;
+    }
+    if (message.reserved !== undefined && message.reserved !== false) {
+      obj.reserved = message.reserved;
+    }
+    if (message.repeated !== undefined && message.repeated !== false) {
+      obj.repeated = message.repeated;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ExtensionRangeOptions_Declaration>): ExtensionRangeOptions_Declaration {
+    return ExtensionRangeOptions_Declaration.fromPartial(base ?? {});
+  },
+  fromPartial(
+    object: DeepPartial<ExtensionRangeOptions_Declaration>,
+  ): ExtensionRangeOptions_Declaration {
+    const message = createBaseExtensionRangeOptions_Declaration();
+    message.number = object.number ?? 0;
+    message.fullName = object.fullName ?? '';
+    message.type = object.type ?? '';
+    message.reserved = object.reserved ?? false;
+    message.repeated = object.repeated ?? false;
+    return message;
+  },
+};
 
 function createBaseFieldDescriptorProto(): FieldDescriptorProto {
   return {
-    name: "",
+    name: '',
     number: 0,
     label: 1,
     type: 1,
-    typeName: "",
-    extendee: "",
-    defaultValue: "",
+    typeName: '',
+    extendee: '',
+    defaultValue: '',
     oneofIndex: 0,
-    jsonName: "",
+    jsonName: '',
     options: undefined,
     proto3Optional: false,
   };
 }
 
 export const FieldDescriptorProto: MessageFns<FieldDescriptorProto> = {
-  encode(
-    message: FieldDescriptorProto,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.name !== undefined && message.name !== "") {
+  encode(message: FieldDescriptorProto, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== undefined && message.name !== '') {
       writer.uint32(10).string(message.name);
     }
     if (message.number !== undefined && message.number !== 0) {
@@ -3634,42 +3427,35 @@ export const FieldDescriptorProto: MessageFns<FieldDescriptorProto> = {
     if (message.type !== undefined && message.type !== 1) {
       writer.uint32(40).int32(message.type);
     }
-    if (message.typeName !== undefined && message.typeName !== "") {
+    if (message.typeName !== undefined && message.typeName !== '') {
       writer.uint32(50).string(message.typeName);
     }
-    if (message.extendee !== undefined && message.extendee !== "") {
+    if (message.extendee !== undefined && message.extendee !== '') {
       writer.uint32(18).string(message.extendee);
     }
-    if (message.defaultValue !== undefined && message.defaultValue !== "") {
+    if (message.defaultValue !== undefined && message.defaultValue !== '') {
       writer.uint32(58).string(message.defaultValue);
     }
     if (message.oneofIndex !== undefined && message.oneofIndex !== 0) {
       writer.uint32(72).int32(message.oneofIndex);
     }
-    if (message.jsonName !== undefined && message.jsonName !== "") {
+    if (message.jsonName !== undefined && message.jsonName !== '') {
       writer.uint32(82).string(message.jsonName);
     }
     if (message.options !== undefined) {
       FieldOptions.encode(message.options, writer.uint32(66).fork()).join();
     }
-    if (
-      message.proto3Optional !== undefined &&
-      message.proto3Optional !== false
-    ) {
+    if (message.proto3Optional !== undefined && message.proto3Optional !== false) {
       writer.uint32(136).bool(message.proto3Optional);
     }
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): FieldDescriptorProto {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): FieldDescriptorProto {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3780,27 +3566,21 @@ export const FieldDescriptorProto: MessageFns<FieldDescriptorProto> = {
 
   fromJSON(object: any): FieldDescriptorProto {
     return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
       number: isSet(object.number) ? globalThis.Number(object.number) : 0,
-      label: isSet(object.label)
-        ? fieldDescriptorProto_LabelFromJSON(object.label)
-        : 1,
-      type: isSet(object.type)
-        ? fieldDescriptorProto_TypeFromJSON(object.type)
-        : 1,
+      label: isSet(object.label) ? fieldDescriptorProto_LabelFromJSON(object.label) : 1,
+      type: isSet(object.type) ? fieldDescriptorProto_TypeFromJSON(object.type) : 1,
       typeName: isSet(object.typeName)
         ? globalThis.String(object.typeName)
         : isSet(object.type_name)
           ? globalThis.String(object.type_name)
-          : "",
-      extendee: isSet(object.extendee)
-        ? globalThis.String(object.extendee)
-        : "",
+          : '',
+      extendee: isSet(object.extendee) ? globalThis.String(object.extendee) : '',
       defaultValue: isSet(object.defaultValue)
         ? globalThis.String(object.defaultValue)
         : isSet(object.default_value)
           ? globalThis.String(object.default_value)
-          : "",
+          : '',
       oneofIndex: isSet(object.oneofIndex)
         ? globalThis.Number(object.oneofIndex)
         : isSet(object.oneof_index)
@@ -3810,10 +3590,8 @@ export const FieldDescriptorProto: MessageFns<FieldDescriptorProto> = {
         ? globalThis.String(object.jsonName)
         : isSet(object.json_name)
           ? globalThis.String(object.json_name)
-          : "",
-      options: isSet(object.options)
-        ? FieldOptions.fromJSON(object.options)
-        : undefined,
+          : '',
+      options: isSet(object.options) ? FieldOptions.fromJSON(object.options) : undefined,
       proto3Optional: isSet(object.proto3Optional)
         ? globalThis.Boolean(object.proto3Optional)
         : isSet(object.proto3_optional)
@@ -3824,7 +3602,7 @@ export const FieldDescriptorProto: MessageFns<FieldDescriptorProto> = {
 
   toJSON(message: FieldDescriptorProto): unknown {
     const obj: any = {};
-    if (message.name !== undefined && message.name !== "") {
+    if (message.name !== undefined && message.name !== '') {
       obj.name = message.name;
     }
     if (message.number !== undefined && message.number !== 0) {
@@ -3836,28 +3614,25 @@ export const FieldDescriptorProto: MessageFns<FieldDescriptorProto> = {
     if (message.type !== undefined && message.type !== 1) {
       obj.type = fieldDescriptorProto_TypeToJSON(message.type);
     }
-    if (message.typeName !== undefined && message.typeName !== "") {
+    if (message.typeName !== undefined && message.typeName !== '') {
       obj.typeName = message.typeName;
     }
-    if (message.extendee !== undefined && message.extendee !== "") {
+    if (message.extendee !== undefined && message.extendee !== '') {
       obj.extendee = message.extendee;
     }
-    if (message.defaultValue !== undefined && message.defaultValue !== "") {
+    if (message.defaultValue !== undefined && message.defaultValue !== '') {
       obj.defaultValue = message.defaultValue;
     }
     if (message.oneofIndex !== undefined && message.oneofIndex !== 0) {
       obj.oneofIndex = Math.round(message.oneofIndex);
     }
-    if (message.jsonName !== undefined && message.jsonName !== "") {
+    if (message.jsonName !== undefined && message.jsonName !== '') {
       obj.jsonName = message.jsonName;
     }
     if (message.options !== undefined) {
       obj.options = FieldOptions.toJSON(message.options);
     }
-    if (
-      message.proto3Optional !== undefined &&
-      message.proto3Optional !== false
-    ) {
+    if (message.proto3Optional !== undefined && message.proto3Optional !== false) {
       obj.proto3Optional = message.proto3Optional;
     }
     return obj;
@@ -3868,15 +3643,15 @@ export const FieldDescriptorProto: MessageFns<FieldDescriptorProto> = {
   },
   fromPartial(object: DeepPartial<FieldDescriptorProto>): FieldDescriptorProto {
     const message = createBaseFieldDescriptorProto();
-    message.name = object.name ?? "";
+    message.name = object.name ?? '';
     message.number = object.number ?? 0;
     message.label = object.label ?? 1;
     message.type = object.type ?? 1;
-    message.typeName = object.typeName ?? "";
-    message.extendee = object.extendee ?? "";
-    message.defaultValue = object.defaultValue ?? "";
+    message.typeName = object.typeName ?? '';
+    message.extendee = object.extendee ?? '';
+    message.defaultValue = object.defaultValue ?? '';
     message.oneofIndex = object.oneofIndex ?? 0;
-    message.jsonName = object.jsonName ?? "";
+    message.jsonName = object.jsonName ?? '';
     message.options =
       object.options !== undefined && object.options !== null
         ? FieldOptions.fromPartial(object.options)
@@ -3887,15 +3662,12 @@ export const FieldDescriptorProto: MessageFns<FieldDescriptorProto> = {
 };
 
 function createBaseOneofDescriptorProto(): OneofDescriptorProto {
-  return { name: "", options: undefined };
+  return { name: '', options: undefined };
 }
 
 export const OneofDescriptorProto: MessageFns<OneofDescriptorProto> = {
-  encode(
-    message: OneofDescriptorProto,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.name !== undefined && message.name !== "") {
+  encode(message: OneofDescriptorProto, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== undefined && message.name !== '') {
       writer.uint32(10).string(message.name);
     }
     if (message.options !== undefined) {
@@ -3904,15 +3676,11 @@ export const OneofDescriptorProto: MessageFns<OneofDescriptorProto> = {
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): OneofDescriptorProto {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): OneofDescriptorProto {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -3951,16 +3719,14 @@ export const OneofDescriptorProto: MessageFns<OneofDescriptorProto> = {
 
   fromJSON(object: any): OneofDescriptorProto {
     return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      options: isSet(object.options)
-        ? OneofOptions.fromJSON(object.options)
-        : undefined,
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      options: isSet(object.options) ? OneofOptions.fromJSON(object.options) : undefined,
     };
   },
 
   toJSON(message: OneofDescriptorProto): unknown {
     const obj: any = {};
-    if (message.name !== undefined && message.name !== "") {
+    if (message.name !== undefined && message.name !== '') {
       obj.name = message.name;
     }
     if (message.options !== undefined) {
@@ -3974,7 +3740,7 @@ export const OneofDescriptorProto: MessageFns<OneofDescriptorProto> = {
   },
   fromPartial(object: DeepPartial<OneofDescriptorProto>): OneofDescriptorProto {
     const message = createBaseOneofDescriptorProto();
-    message.name = object.name ?? "";
+    message.name = object.name ?? '';
     message.options =
       object.options !== undefined && object.options !== null
         ? OneofOptions.fromPartial(object.options)
@@ -3985,7 +3751,7 @@ export const OneofDescriptorProto: MessageFns<OneofDescriptorProto> = {
 
 function createBaseEnumDescriptorProto(): EnumDescriptorProto {
   return {
-    name: "",
+    name: '',
     value: [],
     options: undefined,
     reservedRange: [],
@@ -3995,11 +3761,8 @@ function createBaseEnumDescriptorProto(): EnumDescriptorProto {
 }
 
 export const EnumDescriptorProto: MessageFns<EnumDescriptorProto> = {
-  encode(
-    message: EnumDescriptorProto,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.name !== undefined && message.name !== "") {
+  encode(message: EnumDescriptorProto, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== undefined && message.name !== '') {
       writer.uint32(10).string(message.name);
     }
     for (const v of message.value) {
@@ -4009,10 +3772,7 @@ export const EnumDescriptorProto: MessageFns<EnumDescriptorProto> = {
       EnumOptions.encode(message.options, writer.uint32(26).fork()).join();
     }
     for (const v of message.reservedRange) {
-      EnumDescriptorProto_EnumReservedRange.encode(
-        v!,
-        writer.uint32(34).fork(),
-      ).join();
+      EnumDescriptorProto_EnumReservedRange.encode(v!, writer.uint32(34).fork()).join();
     }
     for (const v of message.reservedName) {
       writer.uint32(42).string(v!);
@@ -4023,15 +3783,11 @@ export const EnumDescriptorProto: MessageFns<EnumDescriptorProto> = {
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): EnumDescriptorProto {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): EnumDescriptorProto {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4053,9 +3809,7 @@ export const EnumDescriptorProto: MessageFns<EnumDescriptorProto> = {
               break;
             }
 
-            message.value.push(
-              EnumValueDescriptorProto.decode(reader, reader.uint32()),
-            );
+            message.value.push(EnumValueDescriptorProto.decode(reader, reader.uint32()));
             continue;
           }
           case 3: {
@@ -4072,10 +3826,7 @@ export const EnumDescriptorProto: MessageFns<EnumDescriptorProto> = {
             }
 
             message.reservedRange.push(
-              EnumDescriptorProto_EnumReservedRange.decode(
-                reader,
-                reader.uint32(),
-              ),
+              EnumDescriptorProto_EnumReservedRange.decode(reader, reader.uint32()),
             );
             continue;
           }
@@ -4109,36 +3860,28 @@ export const EnumDescriptorProto: MessageFns<EnumDescriptorProto> = {
 
   fromJSON(object: any): EnumDescriptorProto {
     return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
       value: globalThis.Array.isArray(object?.value)
         ? object.value.map((e: any) => EnumValueDescriptorProto.fromJSON(e))
         : [],
-      options: isSet(object.options)
-        ? EnumOptions.fromJSON(object.options)
-        : undefined,
+      options: isSet(object.options) ? EnumOptions.fromJSON(object.options) : undefined,
       reservedRange: globalThis.Array.isArray(object?.reservedRange)
-        ? object.reservedRange.map((e: any) =>
-            EnumDescriptorProto_EnumReservedRange.fromJSON(e),
-          )
+        ? object.reservedRange.map((e: any) => EnumDescriptorProto_EnumReservedRange.fromJSON(e))
         : globalThis.Array.isArray(object?.reserved_range)
-          ? object.reserved_range.map((e: any) =>
-              EnumDescriptorProto_EnumReservedRange.fromJSON(e),
-            )
+          ? object.reserved_range.map((e: any) => EnumDescriptorProto_EnumReservedRange.fromJSON(e))
           : [],
       reservedName: globalThis.Array.isArray(object?.reservedName)
         ? object.reservedName.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.reserved_name)
           ? object.reserved_name.map((e: any) => globalThis.String(e))
           : [],
-      visibility: isSet(object.visibility)
-        ? symbolVisibilityFromJSON(object.visibility)
-        : 0,
+      visibility: isSet(object.visibility) ? symbolVisibilityFromJSON(object.visibility) : 0,
     };
   },
 
   toJSON(message: EnumDescriptorProto): unknown {
     const obj: any = {};
-    if (message.name !== undefined && message.name !== "") {
+    if (message.name !== undefined && message.name !== '') {
       obj.name = message.name;
     }
     if (message.value?.length) {
@@ -4166,17 +3909,14 @@ export const EnumDescriptorProto: MessageFns<EnumDescriptorProto> = {
   },
   fromPartial(object: DeepPartial<EnumDescriptorProto>): EnumDescriptorProto {
     const message = createBaseEnumDescriptorProto();
-    message.name = object.name ?? "";
-    message.value =
-      object.value?.map((e) => EnumValueDescriptorProto.fromPartial(e)) || [];
+    message.name = object.name ?? '';
+    message.value = object.value?.map((e) => EnumValueDescriptorProto.fromPartial(e)) || [];
     message.options =
       object.options !== undefined && object.options !== null
         ? EnumOptions.fromPartial(object.options)
         : undefined;
     message.reservedRange =
-      object.reservedRange?.map((e) =>
-        EnumDescriptorProto_EnumReservedRange.fromPartial(e),
-      ) || [];
+      object.reservedRange?.map((e) => EnumDescriptorProto_EnumReservedRange.fromPartial(e)) || [];
     message.reservedName = object.reservedName?.map((e) => e) || [];
     message.visibility = object.visibility ?? 0;
     return message;
@@ -4206,11 +3946,10 @@ export const EnumDescriptorProto_EnumReservedRange: MessageFns<EnumDescriptorPro
       input: BinaryReader | Uint8Array,
       length?: number,
     ): EnumDescriptorProto_EnumReservedRange {
-      const reader =
-        input instanceof BinaryReader ? input : new BinaryReader(input);
+      const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
       const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
       if (previousRecursionDepth >= 100) {
-        throw new globalThis.Error("protobuf decode recursion limit exceeded");
+        throw new globalThis.Error('protobuf decode recursion limit exceeded');
       }
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
       try {
@@ -4281,7 +4020,7 @@ export const EnumDescriptorProto_EnumReservedRange: MessageFns<EnumDescriptorPro
   };
 
 function createBaseEnumValueDescriptorProto(): EnumValueDescriptorProto {
-  return { name: "", number: 0, options: undefined };
+  return { name: '', number: 0, options: undefined };
 }
 
 export const EnumValueDescriptorProto: MessageFns<EnumValueDescriptorProto> = {
@@ -4289,7 +4028,7 @@ export const EnumValueDescriptorProto: MessageFns<EnumValueDescriptorProto> = {
     message: EnumValueDescriptorProto,
     writer: BinaryWriter = new BinaryWriter(),
   ): BinaryWriter {
-    if (message.name !== undefined && message.name !== "") {
+    if (message.name !== undefined && message.name !== '') {
       writer.uint32(10).string(message.name);
     }
     if (message.number !== undefined && message.number !== 0) {
@@ -4301,15 +4040,11 @@ export const EnumValueDescriptorProto: MessageFns<EnumValueDescriptorProto> = {
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): EnumValueDescriptorProto {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): EnumValueDescriptorProto {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4356,17 +4091,15 @@ export const EnumValueDescriptorProto: MessageFns<EnumValueDescriptorProto> = {
 
   fromJSON(object: any): EnumValueDescriptorProto {
     return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
       number: isSet(object.number) ? globalThis.Number(object.number) : 0,
-      options: isSet(object.options)
-        ? EnumValueOptions.fromJSON(object.options)
-        : undefined,
+      options: isSet(object.options) ? EnumValueOptions.fromJSON(object.options) : undefined,
     };
   },
 
   toJSON(message: EnumValueDescriptorProto): unknown {
     const obj: any = {};
-    if (message.name !== undefined && message.name !== "") {
+    if (message.name !== undefined && message.name !== '') {
       obj.name = message.name;
     }
     if (message.number !== undefined && message.number !== 0) {
@@ -4378,16 +4111,12 @@ export const EnumValueDescriptorProto: MessageFns<EnumValueDescriptorProto> = {
     return obj;
   },
 
-  create(
-    base?: DeepPartial<EnumValueDescriptorProto>,
-  ): EnumValueDescriptorProto {
+  create(base?: DeepPartial<EnumValueDescriptorProto>): EnumValueDescriptorProto {
     return EnumValueDescriptorProto.fromPartial(base ?? {});
   },
-  fromPartial(
-    object: DeepPartial<EnumValueDescriptorProto>,
-  ): EnumValueDescriptorProto {
+  fromPartial(object: DeepPartial<EnumValueDescriptorProto>): EnumValueDescriptorProto {
     const message = createBaseEnumValueDescriptorProto();
-    message.name = object.name ?? "";
+    message.name = object.name ?? '';
     message.number = object.number ?? 0;
     message.options =
       object.options !== undefined && object.options !== null
@@ -4398,15 +4127,12 @@ export const EnumValueDescriptorProto: MessageFns<EnumValueDescriptorProto> = {
 };
 
 function createBaseServiceDescriptorProto(): ServiceDescriptorProto {
-  return { name: "", method: [], options: undefined };
+  return { name: '', method: [], options: undefined };
 }
 
 export const ServiceDescriptorProto: MessageFns<ServiceDescriptorProto> = {
-  encode(
-    message: ServiceDescriptorProto,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.name !== undefined && message.name !== "") {
+  encode(message: ServiceDescriptorProto, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== undefined && message.name !== '') {
       writer.uint32(10).string(message.name);
     }
     for (const v of message.method) {
@@ -4418,15 +4144,11 @@ export const ServiceDescriptorProto: MessageFns<ServiceDescriptorProto> = {
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): ServiceDescriptorProto {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceDescriptorProto {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4448,9 +4170,7 @@ export const ServiceDescriptorProto: MessageFns<ServiceDescriptorProto> = {
               break;
             }
 
-            message.method.push(
-              MethodDescriptorProto.decode(reader, reader.uint32()),
-            );
+            message.method.push(MethodDescriptorProto.decode(reader, reader.uint32()));
             continue;
           }
           case 3: {
@@ -4475,19 +4195,17 @@ export const ServiceDescriptorProto: MessageFns<ServiceDescriptorProto> = {
 
   fromJSON(object: any): ServiceDescriptorProto {
     return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
       method: globalThis.Array.isArray(object?.method)
         ? object.method.map((e: any) => MethodDescriptorProto.fromJSON(e))
         : [],
-      options: isSet(object.options)
-        ? ServiceOptions.fromJSON(object.options)
-        : undefined,
+      options: isSet(object.options) ? ServiceOptions.fromJSON(object.options) : undefined,
     };
   },
 
   toJSON(message: ServiceDescriptorProto): unknown {
     const obj: any = {};
-    if (message.name !== undefined && message.name !== "") {
+    if (message.name !== undefined && message.name !== '') {
       obj.name = message.name;
     }
     if (message.method?.length) {
@@ -4502,13 +4220,10 @@ export const ServiceDescriptorProto: MessageFns<ServiceDescriptorProto> = {
   create(base?: DeepPartial<ServiceDescriptorProto>): ServiceDescriptorProto {
     return ServiceDescriptorProto.fromPartial(base ?? {});
   },
-  fromPartial(
-    object: DeepPartial<ServiceDescriptorProto>,
-  ): ServiceDescriptorProto {
+  fromPartial(object: DeepPartial<ServiceDescriptorProto>): ServiceDescriptorProto {
     const message = createBaseServiceDescriptorProto();
-    message.name = object.name ?? "";
-    message.method =
-      object.method?.map((e) => MethodDescriptorProto.fromPartial(e)) || [];
+    message.name = object.name ?? '';
+    message.method = object.method?.map((e) => MethodDescriptorProto.fromPartial(e)) || [];
     message.options =
       object.options !== undefined && object.options !== null
         ? ServiceOptions.fromPartial(object.options)
@@ -4519,9 +4234,9 @@ export const ServiceDescriptorProto: MessageFns<ServiceDescriptorProto> = {
 
 function createBaseMethodDescriptorProto(): MethodDescriptorProto {
   return {
-    name: "",
-    inputType: "",
-    outputType: "",
+    name: '',
+    inputType: '',
+    outputType: '',
     options: undefined,
     clientStreaming: false,
     serverStreaming: false,
@@ -4529,46 +4244,33 @@ function createBaseMethodDescriptorProto(): MethodDescriptorProto {
 }
 
 export const MethodDescriptorProto: MessageFns<MethodDescriptorProto> = {
-  encode(
-    message: MethodDescriptorProto,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.name !== undefined && message.name !== "") {
+  encode(message: MethodDescriptorProto, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== undefined && message.name !== '') {
       writer.uint32(10).string(message.name);
     }
-    if (message.inputType !== undefined && message.inputType !== "") {
+    if (message.inputType !== undefined && message.inputType !== '') {
       writer.uint32(18).string(message.inputType);
     }
-    if (message.outputType !== undefined && message.outputType !== "") {
+    if (message.outputType !== undefined && message.outputType !== '') {
       writer.uint32(26).string(message.outputType);
     }
     if (message.options !== undefined) {
       MethodOptions.encode(message.options, writer.uint32(34).fork()).join();
     }
-    if (
-      message.clientStreaming !== undefined &&
-      message.clientStreaming !== false
-    ) {
+    if (message.clientStreaming !== undefined && message.clientStreaming !== false) {
       writer.uint32(40).bool(message.clientStreaming);
     }
-    if (
-      message.serverStreaming !== undefined &&
-      message.serverStreaming !== false
-    ) {
+    if (message.serverStreaming !== undefined && message.serverStreaming !== false) {
       writer.uint32(48).bool(message.serverStreaming);
     }
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): MethodDescriptorProto {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): MethodDescriptorProto {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -4639,20 +4341,18 @@ export const MethodDescriptorProto: MessageFns<MethodDescriptorProto> = {
 
   fromJSON(object: any): MethodDescriptorProto {
     return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
       inputType: isSet(object.inputType)
         ? globalThis.String(object.inputType)
         : isSet(object.input_type)
           ? globalThis.String(object.input_type)
-          : "",
+          : '',
       outputType: isSet(object.outputType)
         ? globalThis.String(object.outputType)
         : isSet(object.output_type)
           ? globalThis.String(object.output_type)
-          : "",
-      options: isSet(object.options)
-        ? MethodOptions.fromJSON(object.options)
-        : undefined,
+          : '',
+      options: isSet(object.options) ? MethodOptions.fromJSON(object.options) : undefined,
       clientStreaming: isSet(object.clientStreaming)
         ? globalThis.Boolean(object.clientStreaming)
         : isSet(object.client_streaming)
@@ -4668,28 +4368,22 @@ export const MethodDescriptorProto: MessageFns<MethodDescriptorProto> = {
 
   toJSON(message: MethodDescriptorProto): unknown {
     const obj: any = {};
-    if (message.name !== undefined && message.name !== "") {
+    if (message.name !== undefined && message.name !== '') {
       obj.name = message.name;
     }
-    if (message.inputType !== undefined && message.inputType !== "") {
+    if (message.inputType !== undefined && message.inputType !== '') {
       obj.inputType = message.inputType;
     }
-    if (message.outputType !== undefined && message.outputType !== "") {
+    if (message.outputType !== undefined && message.outputType !== '') {
       obj.outputType = message.outputType;
     }
     if (message.options !== undefined) {
       obj.options = MethodOptions.toJSON(message.options);
     }
-    if (
-      message.clientStreaming !== undefined &&
-      message.clientStreaming !== false
-    ) {
+    if (message.clientStreaming !== undefined && message.clientStreaming !== false) {
       obj.clientStreaming = message.clientStreaming;
     }
-    if (
-      message.serverStreaming !== undefined &&
-      message.serverStreaming !== false
-    ) {
+    if (message.serverStreaming !== undefined && message.serverStreaming !== false) {
       obj.serverStreaming = message.serverStreaming;
     }
     return obj;
@@ -4698,13 +4392,11 @@ export const MethodDescriptorProto: MessageFns<MethodDescriptorProto> = {
   create(base?: DeepPartial<MethodDescriptorProto>): MethodDescriptorProto {
     return MethodDescriptorProto.fromPartial(base ?? {});
   },
-  fromPartial(
-    object: DeepPartial<MethodDescriptorProto>,
-  ): MethodDescriptorProto {
+  fromPartial(object: DeepPartial<MethodDescriptorProto>): MethodDescriptorProto {
     const message = createBaseMethodDescriptorProto();
-    message.name = object.name ?? "";
-    message.inputType = object.inputType ?? "";
-    message.outputType = object.outputType ?? "";
+    message.name = object.name ?? '';
+    message.inputType = object.inputType ?? '';
+    message.outputType = object.outputType ?? '';
     message.options =
       object.options !== undefined && object.options !== null
         ? MethodOptions.fromPartial(object.options)
@@ -4717,48 +4409,39 @@ export const MethodDescriptorProto: MessageFns<MethodDescriptorProto> = {
 
 function createBaseFileOptions(): FileOptions {
   return {
-    javaPackage: "",
-    javaOuterClassname: "",
+    javaPackage: '',
+    javaOuterClassname: '',
     javaMultipleFiles: false,
     javaGenerateEqualsAndHash: false,
     javaStringCheckUtf8: false,
     optimizeFor: 1,
-    goPackage: "",
+    goPackage: '',
     ccGenericServices: false,
     javaGenericServices: false,
     pyGenericServices: false,
     deprecated: false,
     ccEnableArenas: true,
-    objcClassPrefix: "",
-    csharpNamespace: "",
-    swiftPrefix: "",
-    phpClassPrefix: "",
-    phpNamespace: "",
-    phpMetadataNamespace: "",
-    rubyPackage: "",
+    objcClassPrefix: '',
+    csharpNamespace: '',
+    swiftPrefix: '',
+    phpClassPrefix: '',
+    phpNamespace: '',
+    phpMetadataNamespace: '',
+    rubyPackage: '',
     features: undefined,
     uninterpretedOption: [],
   };
 }
 
 export const FileOptions: MessageFns<FileOptions> = {
-  encode(
-    message: FileOptions,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.javaPackage !== undefined && message.javaPackage !== "") {
+  encode(message: FileOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.javaPackage !== undefined && message.javaPackage !== '') {
       writer.uint32(10).string(message.javaPackage);
     }
-    if (
-      message.javaOuterClassname !== undefined &&
-      message.javaOuterClassname !== ""
-    ) {
+    if (message.javaOuterClassname !== undefined && message.javaOuterClassname !== '') {
       writer.uint32(66).string(message.javaOuterClassname);
     }
-    if (
-      message.javaMultipleFiles !== undefined &&
-      message.javaMultipleFiles !== false
-    ) {
+    if (message.javaMultipleFiles !== undefined && message.javaMultipleFiles !== false) {
       writer.uint32(80).bool(message.javaMultipleFiles);
     }
     if (
@@ -4767,73 +4450,49 @@ export const FileOptions: MessageFns<FileOptions> = {
     ) {
       writer.uint32(160).bool(message.javaGenerateEqualsAndHash);
     }
-    if (
-      message.javaStringCheckUtf8 !== undefined &&
-      message.javaStringCheckUtf8 !== false
-    ) {
+    if (message.javaStringCheckUtf8 !== undefined && message.javaStringCheckUtf8 !== false) {
       writer.uint32(216).bool(message.javaStringCheckUtf8);
     }
     if (message.optimizeFor !== undefined && message.optimizeFor !== 1) {
       writer.uint32(72).int32(message.optimizeFor);
     }
-    if (message.goPackage !== undefined && message.goPackage !== "") {
+    if (message.goPackage !== undefined && message.goPackage !== '') {
       writer.uint32(90).string(message.goPackage);
     }
-    if (
-      message.ccGenericServices !== undefined &&
-      message.ccGenericServices !== false
-    ) {
+    if (message.ccGenericServices !== undefined && message.ccGenericServices !== false) {
       writer.uint32(128).bool(message.ccGenericServices);
     }
-    if (
-      message.javaGenericServices !== undefined &&
-      message.javaGenericServices !== false
-    ) {
+    if (message.javaGenericServices !== undefined && message.javaGenericServices !== false) {
       writer.uint32(136).bool(message.javaGenericServices);
     }
-    if (
-      message.pyGenericServices !== undefined &&
-      message.pyGenericServices !== false
-    ) {
+    if (message.pyGenericServices !== undefined && message.pyGenericServices !== false) {
       writer.uint32(144).bool(message.pyGenericServices);
     }
     if (message.deprecated !== undefined && message.deprecated !== false) {
       writer.uint32(184).bool(message.deprecated);
     }
-    if (
-      message.ccEnableArenas !== undefined &&
-      message.ccEnableArenas !== true
-    ) {
+    if (message.ccEnableArenas !== undefined && message.ccEnableArenas !== true) {
       writer.uint32(248).bool(message.ccEnableArenas);
     }
-    if (
-      message.objcClassPrefix !== undefined &&
-      message.objcClassPrefix !== ""
-    ) {
+    if (message.objcClassPrefix !== undefined && message.objcClassPrefix !== '') {
       writer.uint32(290).string(message.objcClassPrefix);
     }
-    if (
-      message.csharpNamespace !== undefined &&
-      message.csharpNamespace !== ""
-    ) {
+    if (message.csharpNamespace !== undefined && message.csharpNamespace !== '') {
       writer.uint32(298).string(message.csharpNamespace);
     }
-    if (message.swiftPrefix !== undefined && message.swiftPrefix !== "") {
+    if (message.swiftPrefix !== undefined && message.swiftPrefix !== '') {
       writer.uint32(314).string(message.swiftPrefix);
     }
-    if (message.phpClassPrefix !== undefined && message.phpClassPrefix !== "") {
+    if (message.phpClassPrefix !== undefined && message.phpClassPrefix !== '') {
       writer.uint32(322).string(message.phpClassPrefix);
     }
-    if (message.phpNamespace !== undefined && message.phpNamespace !== "") {
+    if (message.phpNamespace !== undefined && message.phpNamespace !== '') {
       writer.uint32(330).string(message.phpNamespace);
     }
-    if (
-      message.phpMetadataNamespace !== undefined &&
-      message.phpMetadataNamespace !== ""
-    ) {
+    if (message.phpMetadataNamespace !== undefined && message.phpMetadataNamespace !== '') {
       writer.uint32(354).string(message.phpMetadataNamespace);
     }
-    if (message.rubyPackage !== undefined && message.rubyPackage !== "") {
+    if (message.rubyPackage !== undefined && message.rubyPackage !== '') {
       writer.uint32(362).string(message.rubyPackage);
     }
     if (message.features !== undefined) {
@@ -4846,11 +4505,10 @@ export const FileOptions: MessageFns<FileOptions> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): FileOptions {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -5024,9 +4682,7 @@ export const FileOptions: MessageFns<FileOptions> = {
               break;
             }
 
-            message.uninterpretedOption.push(
-              UninterpretedOption.decode(reader, reader.uint32()),
-            );
+            message.uninterpretedOption.push(UninterpretedOption.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -5047,12 +4703,12 @@ export const FileOptions: MessageFns<FileOptions> = {
         ? globalThis.String(object.javaPackage)
         : isSet(object.java_package)
           ? globalThis.String(object.java_package)
-          : "",
+          : '',
       javaOuterClassname: isSet(object.javaOuterClassname)
         ? globalThis.String(object.javaOuterClassname)
         : isSet(object.java_outer_classname)
           ? globalThis.String(object.java_outer_classname)
-          : "",
+          : '',
       javaMultipleFiles: isSet(object.javaMultipleFiles)
         ? globalThis.Boolean(object.javaMultipleFiles)
         : isSet(object.java_multiple_files)
@@ -5077,7 +4733,7 @@ export const FileOptions: MessageFns<FileOptions> = {
         ? globalThis.String(object.goPackage)
         : isSet(object.go_package)
           ? globalThis.String(object.go_package)
-          : "",
+          : '',
       ccGenericServices: isSet(object.ccGenericServices)
         ? globalThis.Boolean(object.ccGenericServices)
         : isSet(object.cc_generic_services)
@@ -5093,9 +4749,7 @@ export const FileOptions: MessageFns<FileOptions> = {
         : isSet(object.py_generic_services)
           ? globalThis.Boolean(object.py_generic_services)
           : false,
-      deprecated: isSet(object.deprecated)
-        ? globalThis.Boolean(object.deprecated)
-        : false,
+      deprecated: isSet(object.deprecated) ? globalThis.Boolean(object.deprecated) : false,
       ccEnableArenas: isSet(object.ccEnableArenas)
         ? globalThis.Boolean(object.ccEnableArenas)
         : isSet(object.cc_enable_arenas)
@@ -5105,67 +4759,55 @@ export const FileOptions: MessageFns<FileOptions> = {
         ? globalThis.String(object.objcClassPrefix)
         : isSet(object.objc_class_prefix)
           ? globalThis.String(object.objc_class_prefix)
-          : "",
+          : '',
       csharpNamespace: isSet(object.csharpNamespace)
         ? globalThis.String(object.csharpNamespace)
         : isSet(object.csharp_namespace)
           ? globalThis.String(object.csharp_namespace)
-          : "",
+          : '',
       swiftPrefix: isSet(object.swiftPrefix)
         ? globalThis.String(object.swiftPrefix)
         : isSet(object.swift_prefix)
           ? globalThis.String(object.swift_prefix)
-          : "",
+          : '',
       phpClassPrefix: isSet(object.phpClassPrefix)
         ? globalThis.String(object.phpClassPrefix)
         : isSet(object.php_class_prefix)
           ? globalThis.String(object.php_class_prefix)
-          : "",
+          : '',
       phpNamespace: isSet(object.phpNamespace)
         ? globalThis.String(object.phpNamespace)
         : isSet(object.php_namespace)
           ? globalThis.String(object.php_namespace)
-          : "",
+          : '',
       phpMetadataNamespace: isSet(object.phpMetadataNamespace)
         ? globalThis.String(object.phpMetadataNamespace)
         : isSet(object.php_metadata_namespace)
           ? globalThis.String(object.php_metadata_namespace)
-          : "",
+          : '',
       rubyPackage: isSet(object.rubyPackage)
         ? globalThis.String(object.rubyPackage)
         : isSet(object.ruby_package)
           ? globalThis.String(object.ruby_package)
-          : "",
-      features: isSet(object.features)
-        ? FeatureSet.fromJSON(object.features)
-        : undefined,
+          : '',
+      features: isSet(object.features) ? FeatureSet.fromJSON(object.features) : undefined,
       uninterpretedOption: globalThis.Array.isArray(object?.uninterpretedOption)
-        ? object.uninterpretedOption.map((e: any) =>
-            UninterpretedOption.fromJSON(e),
-          )
+        ? object.uninterpretedOption.map((e: any) => UninterpretedOption.fromJSON(e))
         : globalThis.Array.isArray(object?.uninterpreted_option)
-          ? object.uninterpreted_option.map((e: any) =>
-              UninterpretedOption.fromJSON(e),
-            )
+          ? object.uninterpreted_option.map((e: any) => UninterpretedOption.fromJSON(e))
           : [],
     };
   },
 
   toJSON(message: FileOptions): unknown {
     const obj: any = {};
-    if (message.javaPackage !== undefined && message.javaPackage !== "") {
+    if (message.javaPackage !== undefined && message.javaPackage !== '') {
       obj.javaPackage = message.javaPackage;
     }
-    if (
-      message.javaOuterClassname !== undefined &&
-      message.javaOuterClassname !== ""
-    ) {
+    if (message.javaOuterClassname !== undefined && message.javaOuterClassname !== '') {
       obj.javaOuterClassname = message.javaOuterClassname;
     }
-    if (
-      message.javaMultipleFiles !== undefined &&
-      message.javaMultipleFiles !== false
-    ) {
+    if (message.javaMultipleFiles !== undefined && message.javaMultipleFiles !== false) {
       obj.javaMultipleFiles = message.javaMultipleFiles;
     }
     if (
@@ -5174,73 +4816,49 @@ export const FileOptions: MessageFns<FileOptions> = {
     ) {
       obj.javaGenerateEqualsAndHash = message.javaGenerateEqualsAndHash;
     }
-    if (
-      message.javaStringCheckUtf8 !== undefined &&
-      message.javaStringCheckUtf8 !== false
-    ) {
+    if (message.javaStringCheckUtf8 !== undefined && message.javaStringCheckUtf8 !== false) {
       obj.javaStringCheckUtf8 = message.javaStringCheckUtf8;
     }
     if (message.optimizeFor !== undefined && message.optimizeFor !== 1) {
       obj.optimizeFor = fileOptions_OptimizeModeToJSON(message.optimizeFor);
     }
-    if (message.goPackage !== undefined && message.goPackage !== "") {
+    if (message.goPackage !== undefined && message.goPackage !== '') {
       obj.goPackage = message.goPackage;
     }
-    if (
-      message.ccGenericServices !== undefined &&
-      message.ccGenericServices !== false
-    ) {
+    if (message.ccGenericServices !== undefined && message.ccGenericServices !== false) {
       obj.ccGenericServices = message.ccGenericServices;
     }
-    if (
-      message.javaGenericServices !== undefined &&
-      message.javaGenericServices !== false
-    ) {
+    if (message.javaGenericServices !== undefined && message.javaGenericServices !== false) {
       obj.javaGenericServices = message.javaGenericServices;
     }
-    if (
-      message.pyGenericServices !== undefined &&
-      message.pyGenericServices !== false
-    ) {
+    if (message.pyGenericServices !== undefined && message.pyGenericServices !== false) {
       obj.pyGenericServices = message.pyGenericServices;
     }
     if (message.deprecated !== undefined && message.deprecated !== false) {
       obj.deprecated = message.deprecated;
     }
-    if (
-      message.ccEnableArenas !== undefined &&
-      message.ccEnableArenas !== true
-    ) {
+    if (message.ccEnableArenas !== undefined && message.ccEnableArenas !== true) {
       obj.ccEnableArenas = message.ccEnableArenas;
     }
-    if (
-      message.objcClassPrefix !== undefined &&
-      message.objcClassPrefix !== ""
-    ) {
+    if (message.objcClassPrefix !== undefined && message.objcClassPrefix !== '') {
       obj.objcClassPrefix = message.objcClassPrefix;
     }
-    if (
-      message.csharpNamespace !== undefined &&
-      message.csharpNamespace !== ""
-    ) {
+    if (message.csharpNamespace !== undefined && message.csharpNamespace !== '') {
       obj.csharpNamespace = message.csharpNamespace;
     }
-    if (message.swiftPrefix !== undefined && message.swiftPrefix !== "") {
+    if (message.swiftPrefix !== undefined && message.swiftPrefix !== '') {
       obj.swiftPrefix = message.swiftPrefix;
     }
-    if (message.phpClassPrefix !== undefined && message.phpClassPrefix !== "") {
+    if (message.phpClassPrefix !== undefined && message.phpClassPrefix !== '') {
       obj.phpClassPrefix = message.phpClassPrefix;
     }
-    if (message.phpNamespace !== undefined && message.phpNamespace !== "") {
+    if (message.phpNamespace !== undefined && message.phpNamespace !== '') {
       obj.phpNamespace = message.phpNamespace;
     }
-    if (
-      message.phpMetadataNamespace !== undefined &&
-      message.phpMetadataNamespace !== ""
-    ) {
+    if (message.phpMetadataNamespace !== undefined && message.phpMetadataNamespace !== '') {
       obj.phpMetadataNamespace = message.phpMetadataNamespace;
     }
-    if (message.rubyPackage !== undefined && message.rubyPackage !== "") {
+    if (message.rubyPackage !== undefined && message.rubyPackage !== '') {
       obj.rubyPackage = message.rubyPackage;
     }
     if (message.features !== undefined) {
@@ -5259,34 +4877,31 @@ export const FileOptions: MessageFns<FileOptions> = {
   },
   fromPartial(object: DeepPartial<FileOptions>): FileOptions {
     const message = createBaseFileOptions();
-    message.javaPackage = object.javaPackage ?? "";
-    message.javaOuterClassname = object.javaOuterClassname ?? "";
+    message.javaPackage = object.javaPackage ?? '';
+    message.javaOuterClassname = object.javaOuterClassname ?? '';
     message.javaMultipleFiles = object.javaMultipleFiles ?? false;
-    message.javaGenerateEqualsAndHash =
-      object.javaGenerateEqualsAndHash ?? false;
+    message.javaGenerateEqualsAndHash = object.javaGenerateEqualsAndHash ?? false;
     message.javaStringCheckUtf8 = object.javaStringCheckUtf8 ?? false;
     message.optimizeFor = object.optimizeFor ?? 1;
-    message.goPackage = object.goPackage ?? "";
+    message.goPackage = object.goPackage ?? '';
     message.ccGenericServices = object.ccGenericServices ?? false;
     message.javaGenericServices = object.javaGenericServices ?? false;
     message.pyGenericServices = object.pyGenericServices ?? false;
     message.deprecated = object.deprecated ?? false;
     message.ccEnableArenas = object.ccEnableArenas ?? true;
-    message.objcClassPrefix = object.objcClassPrefix ?? "";
-    message.csharpNamespace = object.csharpNamespace ?? "";
-    message.swiftPrefix = object.swiftPrefix ?? "";
-    message.phpClassPrefix = object.phpClassPrefix ?? "";
-    message.phpNamespace = object.phpNamespace ?? "";
-    message.phpMetadataNamespace = object.phpMetadataNamespace ?? "";
-    message.rubyPackage = object.rubyPackage ?? "";
+    message.objcClassPrefix = object.objcClassPrefix ?? '';
+    message.csharpNamespace = object.csharpNamespace ?? '';
+    message.swiftPrefix = object.swiftPrefix ?? '';
+    message.phpClassPrefix = object.phpClassPrefix ?? '';
+    message.phpNamespace = object.phpNamespace ?? '';
+    message.phpMetadataNamespace = object.phpMetadataNamespace ?? '';
+    message.rubyPackage = object.rubyPackage ?? '';
     message.features =
       object.features !== undefined && object.features !== null
         ? FeatureSet.fromPartial(object.features)
         : undefined;
     message.uninterpretedOption =
-      object.uninterpretedOption?.map((e) =>
-        UninterpretedOption.fromPartial(e),
-      ) || [];
+      object.uninterpretedOption?.map((e) => UninterpretedOption.fromPartial(e)) || [];
     return message;
   },
 };
@@ -5304,14 +4919,8 @@ function createBaseMessageOptions(): MessageOptions {
 }
 
 export const MessageOptions: MessageFns<MessageOptions> = {
-  encode(
-    message: MessageOptions,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (
-      message.messageSetWireFormat !== undefined &&
-      message.messageSetWireFormat !== false
-    ) {
+  encode(message: MessageOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.messageSetWireFormat !== undefined && message.messageSetWireFormat !== false) {
       writer.uint32(8).bool(message.messageSetWireFormat);
     }
     if (
@@ -5342,11 +4951,10 @@ export const MessageOptions: MessageFns<MessageOptions> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): MessageOptions {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -5408,9 +5016,7 @@ export const MessageOptions: MessageFns<MessageOptions> = {
               break;
             }
 
-            message.uninterpretedOption.push(
-              UninterpretedOption.decode(reader, reader.uint32()),
-            );
+            message.uninterpretedOption.push(UninterpretedOption.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -5437,42 +5043,29 @@ export const MessageOptions: MessageFns<MessageOptions> = {
         : isSet(object.no_standard_descriptor_accessor)
           ? globalThis.Boolean(object.no_standard_descriptor_accessor)
           : false,
-      deprecated: isSet(object.deprecated)
-        ? globalThis.Boolean(object.deprecated)
-        : false,
+      deprecated: isSet(object.deprecated) ? globalThis.Boolean(object.deprecated) : false,
       mapEntry: isSet(object.mapEntry)
         ? globalThis.Boolean(object.mapEntry)
         : isSet(object.map_entry)
           ? globalThis.Boolean(object.map_entry)
           : false,
-      deprecatedLegacyJsonFieldConflicts: isSet(
-        object.deprecatedLegacyJsonFieldConflicts,
-      )
+      deprecatedLegacyJsonFieldConflicts: isSet(object.deprecatedLegacyJsonFieldConflicts)
         ? globalThis.Boolean(object.deprecatedLegacyJsonFieldConflicts)
         : isSet(object.deprecated_legacy_json_field_conflicts)
           ? globalThis.Boolean(object.deprecated_legacy_json_field_conflicts)
           : false,
-      features: isSet(object.features)
-        ? FeatureSet.fromJSON(object.features)
-        : undefined,
+      features: isSet(object.features) ? FeatureSet.fromJSON(object.features) : undefined,
       uninterpretedOption: globalThis.Array.isArray(object?.uninterpretedOption)
-        ? object.uninterpretedOption.map((e: any) =>
-            UninterpretedOption.fromJSON(e),
-          )
+        ? object.uninterpretedOption.map((e: any) => UninterpretedOption.fromJSON(e))
         : globalThis.Array.isArray(object?.uninterpreted_option)
-          ? object.uninterpreted_option.map((e: any) =>
-              UninterpretedOption.fromJSON(e),
-            )
+          ? object.uninterpreted_option.map((e: any) => UninterpretedOption.fromJSON(e))
           : [],
     };
   },
 
   toJSON(message: MessageOptions): unknown {
     const obj: any = {};
-    if (
-      message.messageSetWireFormat !== undefined &&
-      message.messageSetWireFormat !== false
-    ) {
+    if (message.messageSetWireFormat !== undefined && message.messageSetWireFormat !== false) {
       obj.messageSetWireFormat = message.messageSetWireFormat;
     }
     if (
@@ -5491,8 +5084,7 @@ export const MessageOptions: MessageFns<MessageOptions> = {
       message.deprecatedLegacyJsonFieldConflicts !== undefined &&
       message.deprecatedLegacyJsonFieldConflicts !== false
     ) {
-      obj.deprecatedLegacyJsonFieldConflicts =
-        message.deprecatedLegacyJsonFieldConflicts;
+      obj.deprecatedLegacyJsonFieldConflicts = message.deprecatedLegacyJsonFieldConflicts;
     }
     if (message.features !== undefined) {
       obj.features = FeatureSet.toJSON(message.features);
@@ -5511,20 +5103,16 @@ export const MessageOptions: MessageFns<MessageOptions> = {
   fromPartial(object: DeepPartial<MessageOptions>): MessageOptions {
     const message = createBaseMessageOptions();
     message.messageSetWireFormat = object.messageSetWireFormat ?? false;
-    message.noStandardDescriptorAccessor =
-      object.noStandardDescriptorAccessor ?? false;
+    message.noStandardDescriptorAccessor = object.noStandardDescriptorAccessor ?? false;
     message.deprecated = object.deprecated ?? false;
     message.mapEntry = object.mapEntry ?? false;
-    message.deprecatedLegacyJsonFieldConflicts =
-      object.deprecatedLegacyJsonFieldConflicts ?? false;
+    message.deprecatedLegacyJsonFieldConflicts = object.deprecatedLegacyJsonFieldConflicts ?? false;
     message.features =
       object.features !== undefined && object.features !== null
         ? FeatureSet.fromPartial(object.features)
         : undefined;
     message.uninterpretedOption =
-      object.uninterpretedOption?.map((e) =>
-        UninterpretedOption.fromPartial(e),
-      ) || [];
+      object.uninterpretedOption?.map((e) => UninterpretedOption.fromPartial(e)) || [];
     return message;
   },
 };
@@ -5549,10 +5137,7 @@ function createBaseFieldOptions(): FieldOptions {
 }
 
 export const FieldOptions: MessageFns<FieldOptions> = {
-  encode(
-    message: FieldOptions,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: FieldOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.ctype !== undefined && message.ctype !== 0) {
       writer.uint32(8).int32(message.ctype);
     }
@@ -5565,10 +5150,7 @@ export const FieldOptions: MessageFns<FieldOptions> = {
     if (message.lazy !== undefined && message.lazy !== false) {
       writer.uint32(40).bool(message.lazy);
     }
-    if (
-      message.unverifiedLazy !== undefined &&
-      message.unverifiedLazy !== false
-    ) {
+    if (message.unverifiedLazy !== undefined && message.unverifiedLazy !== false) {
       writer.uint32(120).bool(message.unverifiedLazy);
     }
     if (message.deprecated !== undefined && message.deprecated !== false) {
@@ -5593,10 +5175,7 @@ export const FieldOptions: MessageFns<FieldOptions> = {
       FeatureSet.encode(message.features, writer.uint32(170).fork()).join();
     }
     if (message.featureSupport !== undefined) {
-      FieldOptions_FeatureSupport.encode(
-        message.featureSupport,
-        writer.uint32(178).fork(),
-      ).join();
+      FieldOptions_FeatureSupport.encode(message.featureSupport, writer.uint32(178).fork()).join();
     }
     for (const v of message.uninterpretedOption) {
       UninterpretedOption.encode(v!, writer.uint32(7994).fork()).join();
@@ -5605,11 +5184,10 @@ export const FieldOptions: MessageFns<FieldOptions> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): FieldOptions {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -5731,10 +5309,7 @@ export const FieldOptions: MessageFns<FieldOptions> = {
               break;
             }
 
-            message.featureSupport = FieldOptions_FeatureSupport.decode(
-              reader,
-              reader.uint32(),
-            );
+            message.featureSupport = FieldOptions_FeatureSupport.decode(reader, reader.uint32());
             continue;
           }
           case 999: {
@@ -5742,9 +5317,7 @@ export const FieldOptions: MessageFns<FieldOptions> = {
               break;
             }
 
-            message.uninterpretedOption.push(
-              UninterpretedOption.decode(reader, reader.uint32()),
-            );
+            message.uninterpretedOption.push(UninterpretedOption.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -5763,18 +5336,14 @@ export const FieldOptions: MessageFns<FieldOptions> = {
     return {
       ctype: isSet(object.ctype) ? fieldOptions_CTypeFromJSON(object.ctype) : 0,
       packed: isSet(object.packed) ? globalThis.Boolean(object.packed) : false,
-      jstype: isSet(object.jstype)
-        ? fieldOptions_JSTypeFromJSON(object.jstype)
-        : 0,
+      jstype: isSet(object.jstype) ? fieldOptions_JSTypeFromJSON(object.jstype) : 0,
       lazy: isSet(object.lazy) ? globalThis.Boolean(object.lazy) : false,
       unverifiedLazy: isSet(object.unverifiedLazy)
         ? globalThis.Boolean(object.unverifiedLazy)
         : isSet(object.unverified_lazy)
           ? globalThis.Boolean(object.unverified_lazy)
           : false,
-      deprecated: isSet(object.deprecated)
-        ? globalThis.Boolean(object.deprecated)
-        : false,
+      deprecated: isSet(object.deprecated) ? globalThis.Boolean(object.deprecated) : false,
       weak: isSet(object.weak) ? globalThis.Boolean(object.weak) : false,
       debugRedact: isSet(object.debugRedact)
         ? globalThis.Boolean(object.debugRedact)
@@ -5785,35 +5354,23 @@ export const FieldOptions: MessageFns<FieldOptions> = {
         ? fieldOptions_OptionRetentionFromJSON(object.retention)
         : 0,
       targets: globalThis.Array.isArray(object?.targets)
-        ? object.targets.map((e: any) =>
-            fieldOptions_OptionTargetTypeFromJSON(e),
-          )
+        ? object.targets.map((e: any) => fieldOptions_OptionTargetTypeFromJSON(e))
         : [],
       editionDefaults: globalThis.Array.isArray(object?.editionDefaults)
-        ? object.editionDefaults.map((e: any) =>
-            FieldOptions_EditionDefault.fromJSON(e),
-          )
+        ? object.editionDefaults.map((e: any) => FieldOptions_EditionDefault.fromJSON(e))
         : globalThis.Array.isArray(object?.edition_defaults)
-          ? object.edition_defaults.map((e: any) =>
-              FieldOptions_EditionDefault.fromJSON(e),
-            )
+          ? object.edition_defaults.map((e: any) => FieldOptions_EditionDefault.fromJSON(e))
           : [],
-      features: isSet(object.features)
-        ? FeatureSet.fromJSON(object.features)
-        : undefined,
+      features: isSet(object.features) ? FeatureSet.fromJSON(object.features) : undefined,
       featureSupport: isSet(object.featureSupport)
         ? FieldOptions_FeatureSupport.fromJSON(object.featureSupport)
         : isSet(object.feature_support)
           ? FieldOptions_FeatureSupport.fromJSON(object.feature_support)
           : undefined,
       uninterpretedOption: globalThis.Array.isArray(object?.uninterpretedOption)
-        ? object.uninterpretedOption.map((e: any) =>
-            UninterpretedOption.fromJSON(e),
-          )
+        ? object.uninterpretedOption.map((e: any) => UninterpretedOption.fromJSON(e))
         : globalThis.Array.isArray(object?.uninterpreted_option)
-          ? object.uninterpreted_option.map((e: any) =>
-              UninterpretedOption.fromJSON(e),
-            )
+          ? object.uninterpreted_option.map((e: any) => UninterpretedOption.fromJSON(e))
           : [],
     };
   },
@@ -5832,10 +5389,7 @@ export const FieldOptions: MessageFns<FieldOptions> = {
     if (message.lazy !== undefined && message.lazy !== false) {
       obj.lazy = message.lazy;
     }
-    if (
-      message.unverifiedLazy !== undefined &&
-      message.unverifiedLazy !== false
-    ) {
+    if (message.unverifiedLazy !== undefined && message.unverifiedLazy !== false) {
       obj.unverifiedLazy = message.unverifiedLazy;
     }
     if (message.deprecated !== undefined && message.deprecated !== false) {
@@ -5851,9 +5405,7 @@ export const FieldOptions: MessageFns<FieldOptions> = {
       obj.retention = fieldOptions_OptionRetentionToJSON(message.retention);
     }
     if (message.targets?.length) {
-      obj.targets = message.targets.map((e) =>
-        fieldOptions_OptionTargetTypeToJSON(e),
-      );
+      obj.targets = message.targets.map((e) => fieldOptions_OptionTargetTypeToJSON(e));
     }
     if (message.editionDefaults?.length) {
       obj.editionDefaults = message.editionDefaults.map((e) =>
@@ -5864,9 +5416,7 @@ export const FieldOptions: MessageFns<FieldOptions> = {
       obj.features = FeatureSet.toJSON(message.features);
     }
     if (message.featureSupport !== undefined) {
-      obj.featureSupport = FieldOptions_FeatureSupport.toJSON(
-        message.featureSupport,
-      );
+      obj.featureSupport = FieldOptions_FeatureSupport.toJSON(message.featureSupport);
     }
     if (message.uninterpretedOption?.length) {
       obj.uninterpretedOption = message.uninterpretedOption.map((e) =>
@@ -5892,9 +5442,7 @@ export const FieldOptions: MessageFns<FieldOptions> = {
     message.retention = object.retention ?? 0;
     message.targets = object.targets?.map((e) => e) || [];
     message.editionDefaults =
-      object.editionDefaults?.map((e) =>
-        FieldOptions_EditionDefault.fromPartial(e),
-      ) || [];
+      object.editionDefaults?.map((e) => FieldOptions_EditionDefault.fromPartial(e)) || [];
     message.features =
       object.features !== undefined && object.features !== null
         ? FeatureSet.fromPartial(object.features)
@@ -5904,314 +5452,267 @@ export const FieldOptions: MessageFns<FieldOptions> = {
         ? FieldOptions_FeatureSupport.fromPartial(object.featureSupport)
         : undefined;
     message.uninterpretedOption =
-      object.uninterpretedOption?.map((e) =>
-        UninterpretedOption.fromPartial(e),
-      ) || [];
+      object.uninterpretedOption?.map((e) => UninterpretedOption.fromPartial(e)) || [];
     return message;
   },
 };
 
 function createBaseFieldOptions_EditionDefault(): FieldOptions_EditionDefault {
-  return { edition: 0, value: "" };
+  return { edition: 0, value: '' };
 }
 
-export const FieldOptions_EditionDefault: MessageFns<FieldOptions_EditionDefault> =
-  {
-    encode(
-      message: FieldOptions_EditionDefault,
-      writer: BinaryWriter = new BinaryWriter(),
-    ): BinaryWriter {
-      if (message.edition !== undefined && message.edition !== 0) {
-        writer.uint32(24).int32(message.edition);
-      }
-      if (message.value !== undefined && message.value !== "") {
-        writer.uint32(18).string(message.value);
-      }
-      return writer;
-    },
+export const FieldOptions_EditionDefault: MessageFns<FieldOptions_EditionDefault> = {
+  encode(
+    message: FieldOptions_EditionDefault,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.edition !== undefined && message.edition !== 0) {
+      writer.uint32(24).int32(message.edition);
+    }
+    if (message.value !== undefined && message.value !== '') {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
 
-    decode(
-      input: BinaryReader | Uint8Array,
-      length?: number,
-    ): FieldOptions_EditionDefault {
-      const reader =
-        input instanceof BinaryReader ? input : new BinaryReader(input);
-      const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-      if (previousRecursionDepth >= 100) {
-        throw new globalThis.Error("protobuf decode recursion limit exceeded");
-      }
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-      try {
-        const end = length === undefined ? reader.len : reader.pos + length;
-        const message = createBaseFieldOptions_EditionDefault();
-        while (reader.pos < end) {
-          const tag = reader.uint32();
-          switch (tag >>> 3) {
-            case 3: {
-              if (tag !== 24) {
-                break;
-              }
-
-              message.edition = reader.int32() as any;
-              continue;
-            }
-            case 2: {
-              if (tag !== 18) {
-                break;
-              }
-
-              message.value = reader.string();
-              continue;
-            }
-          }
-          if ((tag & 7) === 4 || tag === 0) {
-            break;
-          }
-          reader.skip(tag & 7);
-        }
-        return message;
-      } finally {
-        (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-      }
-    },
-
-    fromJSON(object: any): FieldOptions_EditionDefault {
-      return {
-        edition: isSet(object.edition) ? editionFromJSON(object.edition) : 0,
-        value: isSet(object.value) ? globalThis.String(object.value) : "",
-      };
-    },
-
-    toJSON(message: FieldOptions_EditionDefault): unknown {
-      const obj: any = {};
-      if (message.edition !== undefined && message.edition !== 0) {
-        obj.edition = editionToJSON(message.edition);
-      }
-      if (message.value !== undefined && message.value !== "") {
-        obj.value = message.value;
-      }
-      return obj;
-    },
-
-    create(
-      base?: DeepPartial<FieldOptions_EditionDefault>,
-    ): FieldOptions_EditionDefault {
-      return FieldOptions_EditionDefault.fromPartial(base ?? {});
-    },
-    fromPartial(
-      object: DeepPartial<FieldOptions_EditionDefault>,
-    ): FieldOptions_EditionDefault {
+  decode(input: BinaryReader | Uint8Array, length?: number): FieldOptions_EditionDefault {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBaseFieldOptions_EditionDefault();
-      message.edition = object.edition ?? 0;
-      message.value = object.value ?? "";
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.edition = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
       return message;
-    },
-  };
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FieldOptions_EditionDefault {
+    return {
+      edition: isSet(object.edition) ? editionFromJSON(object.edition) : 0,
+      value: isSet(object.value) ? globalThis.String(object.value) : '',
+    };
+  },
+
+  toJSON(message: FieldOptions_EditionDefault): unknown {
+    const obj: any = {};
+    if (message.edition !== undefined && message.edition !== 0) {
+      obj.edition = editionToJSON(message.edition);
+    }
+    if (message.value !== undefined && message.value !== '') {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FieldOptions_EditionDefault>): FieldOptions_EditionDefault {
+    return FieldOptions_EditionDefault.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FieldOptions_EditionDefault>): FieldOptions_EditionDefault {
+    const message = createBaseFieldOptions_EditionDefault();
+    message.edition = object.edition ?? 0;
+    message.value = object.value ?? '';
+    return message;
+  },
+};
 
 function createBaseFieldOptions_FeatureSupport(): FieldOptions_FeatureSupport {
   return {
     editionIntroduced: 0,
     editionDeprecated: 0,
-    deprecationWarning: "",
+    deprecationWarning: '',
     editionRemoved: 0,
-    removalError: "",
+    removalError: '',
   };
 }
 
-export const FieldOptions_FeatureSupport: MessageFns<FieldOptions_FeatureSupport> =
-  {
-    encode(
-      message: FieldOptions_FeatureSupport,
-      writer: BinaryWriter = new BinaryWriter(),
-    ): BinaryWriter {
-      if (
-        message.editionIntroduced !== undefined &&
-        message.editionIntroduced !== 0
-      ) {
-        writer.uint32(8).int32(message.editionIntroduced);
-      }
-      if (
-        message.editionDeprecated !== undefined &&
-        message.editionDeprecated !== 0
-      ) {
-        writer.uint32(16).int32(message.editionDeprecated);
-      }
-      if (
-        message.deprecationWarning !== undefined &&
-        message.deprecationWarning !== ""
-      ) {
-        writer.uint32(26).string(message.deprecationWarning);
-      }
-      if (
-        message.editionRemoved !== undefined &&
-        message.editionRemoved !== 0
-      ) {
-        writer.uint32(32).int32(message.editionRemoved);
-      }
-      if (message.removalError !== undefined && message.removalError !== "") {
-        writer.uint32(42).string(message.removalError);
-      }
-      return writer;
-    },
+export const FieldOptions_FeatureSupport: MessageFns<FieldOptions_FeatureSupport> = {
+  encode(
+    message: FieldOptions_FeatureSupport,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.editionIntroduced !== undefined && message.editionIntroduced !== 0) {
+      writer.uint32(8).int32(message.editionIntroduced);
+    }
+    if (message.editionDeprecated !== undefined && message.editionDeprecated !== 0) {
+      writer.uint32(16).int32(message.editionDeprecated);
+    }
+    if (message.deprecationWarning !== undefined && message.deprecationWarning !== '') {
+      writer.uint32(26).string(message.deprecationWarning);
+    }
+    if (message.editionRemoved !== undefined && message.editionRemoved !== 0) {
+      writer.uint32(32).int32(message.editionRemoved);
+    }
+    if (message.removalError !== undefined && message.removalError !== '') {
+      writer.uint32(42).string(message.removalError);
+    }
+    return writer;
+  },
 
-    decode(
-      input: BinaryReader | Uint8Array,
-      length?: number,
-    ): FieldOptions_FeatureSupport {
-      const reader =
-        input instanceof BinaryReader ? input : new BinaryReader(input);
-      const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-      if (previousRecursionDepth >= 100) {
-        throw new globalThis.Error("protobuf decode recursion limit exceeded");
-      }
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-      try {
-        const end = length === undefined ? reader.len : reader.pos + length;
-        const message = createBaseFieldOptions_FeatureSupport();
-        while (reader.pos < end) {
-          const tag = reader.uint32();
-          switch (tag >>> 3) {
-            case 1: {
-              if (tag !== 8) {
-                break;
-              }
-
-              message.editionIntroduced = reader.int32() as any;
-              continue;
-            }
-            case 2: {
-              if (tag !== 16) {
-                break;
-              }
-
-              message.editionDeprecated = reader.int32() as any;
-              continue;
-            }
-            case 3: {
-              if (tag !== 26) {
-                break;
-              }
-
-              message.deprecationWarning = reader.string();
-              continue;
-            }
-            case 4: {
-              if (tag !== 32) {
-                break;
-              }
-
-              message.editionRemoved = reader.int32() as any;
-              continue;
-            }
-            case 5: {
-              if (tag !== 42) {
-                break;
-              }
-
-              message.removalError = reader.string();
-              continue;
-            }
-          }
-          if ((tag & 7) === 4 || tag === 0) {
-            break;
-          }
-          reader.skip(tag & 7);
-        }
-        return message;
-      } finally {
-        (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-      }
-    },
-
-    fromJSON(object: any): FieldOptions_FeatureSupport {
-      return {
-        editionIntroduced: isSet(object.editionIntroduced)
-          ? editionFromJSON(object.editionIntroduced)
-          : isSet(object.edition_introduced)
-            ? editionFromJSON(object.edition_introduced)
-            : 0,
-        editionDeprecated: isSet(object.editionDeprecated)
-          ? editionFromJSON(object.editionDeprecated)
-          : isSet(object.edition_deprecated)
-            ? editionFromJSON(object.edition_deprecated)
-            : 0,
-        deprecationWarning: isSet(object.deprecationWarning)
-          ? globalThis.String(object.deprecationWarning)
-          : isSet(object.deprecation_warning)
-            ? globalThis.String(object.deprecation_warning)
-            : "",
-        editionRemoved: isSet(object.editionRemoved)
-          ? editionFromJSON(object.editionRemoved)
-          : isSet(object.edition_removed)
-            ? editionFromJSON(object.edition_removed)
-            : 0,
-        removalError: isSet(object.removalError)
-          ? globalThis.String(object.removalError)
-          : isSet(object.removal_error)
-            ? globalThis.String(object.removal_error)
-            : "",
-      };
-    },
-
-    toJSON(message: FieldOptions_FeatureSupport): unknown {
-      const obj: any = {};
-      if (
-        message.editionIntroduced !== undefined &&
-        message.editionIntroduced !== 0
-      ) {
-        obj.editionIntroduced = editionToJSON(message.editionIntroduced);
-      }
-      if (
-        message.editionDeprecated !== undefined &&
-        message.editionDeprecated !== 0
-      ) {
-        obj.editionDeprecated = editionToJSON(message.editionDeprecated);
-      }
-      if (
-        message.deprecationWarning !== undefined &&
-        message.deprecationWarning !== ""
-      ) {
-        obj.deprecationWarning = message.deprecationWarning;
-      }
-      if (
-        message.editionRemoved !== undefined &&
-        message.editionRemoved !== 0
-      ) {
-        obj.editionRemoved = editionToJSON(message.editionRemoved);
-      }
-      if (message.removalError !== undefined && message.removalError !== "") {
-        obj.removalError = message.removalError;
-      }
-      return obj;
-    },
-
-    create(
-      base?: DeepPartial<FieldOptions_FeatureSupport>,
-    ): FieldOptions_FeatureSupport {
-      return FieldOptions_FeatureSupport.fromPartial(base ?? {});
-    },
-    fromPartial(
-      object: DeepPartial<FieldOptions_FeatureSupport>,
-    ): FieldOptions_FeatureSupport {
+  decode(input: BinaryReader | Uint8Array, length?: number): FieldOptions_FeatureSupport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBaseFieldOptions_FeatureSupport();
-      message.editionIntroduced = object.editionIntroduced ?? 0;
-      message.editionDeprecated = object.editionDeprecated ?? 0;
-      message.deprecationWarning = object.deprecationWarning ?? "";
-      message.editionRemoved = object.editionRemoved ?? 0;
-      message.removalError = object.removalError ?? "";
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.editionIntroduced = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.editionDeprecated = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.deprecationWarning = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.editionRemoved = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.removalError = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
       return message;
-    },
-  };
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FieldOptions_FeatureSupport {
+    return {
+      editionIntroduced: isSet(object.editionIntroduced)
+        ? editionFromJSON(object.editionIntroduced)
+        : isSet(object.edition_introduced)
+          ? editionFromJSON(object.edition_introduced)
+          : 0,
+      editionDeprecated: isSet(object.editionDeprecated)
+        ? editionFromJSON(object.editionDeprecated)
+        : isSet(object.edition_deprecated)
+          ? editionFromJSON(object.edition_deprecated)
+          : 0,
+      deprecationWarning: isSet(object.deprecationWarning)
+        ? globalThis.String(object.deprecationWarning)
+        : isSet(object.deprecation_warning)
+          ? globalThis.String(object.deprecation_warning)
+          : '',
+      editionRemoved: isSet(object.editionRemoved)
+        ? editionFromJSON(object.editionRemoved)
+        : isSet(object.edition_removed)
+          ? editionFromJSON(object.edition_removed)
+          : 0,
+      removalError: isSet(object.removalError)
+        ? globalThis.String(object.removalError)
+        : isSet(object.removal_error)
+          ? globalThis.String(object.removal_error)
+          : '',
+    };
+  },
+
+  toJSON(message: FieldOptions_FeatureSupport): unknown {
+    const obj: any = {};
+    if (message.editionIntroduced !== undefined && message.editionIntroduced !== 0) {
+      obj.editionIntroduced = editionToJSON(message.editionIntroduced);
+    }
+    if (message.editionDeprecated !== undefined && message.editionDeprecated !== 0) {
+      obj.editionDeprecated = editionToJSON(message.editionDeprecated);
+    }
+    if (message.deprecationWarning !== undefined && message.deprecationWarning !== '') {
+      obj.deprecationWarning = message.deprecationWarning;
+    }
+    if (message.editionRemoved !== undefined && message.editionRemoved !== 0) {
+      obj.editionRemoved = editionToJSON(message.editionRemoved);
+    }
+    if (message.removalError !== undefined && message.removalError !== '') {
+      obj.removalError = message.removalError;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FieldOptions_FeatureSupport>): FieldOptions_FeatureSupport {
+    return FieldOptions_FeatureSupport.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FieldOptions_FeatureSupport>): FieldOptions_FeatureSupport {
+    const message = createBaseFieldOptions_FeatureSupport();
+    message.editionIntroduced = object.editionIntroduced ?? 0;
+    message.editionDeprecated = object.editionDeprecated ?? 0;
+    message.deprecationWarning = object.deprecationWarning ?? '';
+    message.editionRemoved = object.editionRemoved ?? 0;
+    message.removalError = object.removalError ?? '';
+    return message;
+  },
+};
 
 function createBaseOneofOptions(): OneofOptions {
   return { features: undefined, uninterpretedOption: [] };
 }
 
 export const OneofOptions: MessageFns<OneofOptions> = {
-  encode(
-    message: OneofOptions,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: OneofOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.features !== undefined) {
       FeatureSet.encode(message.features, writer.uint32(10).fork()).join();
     }
@@ -6222,11 +5723,10 @@ export const OneofOptions: MessageFns<OneofOptions> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): OneofOptions {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -6248,9 +5748,7 @@ export const OneofOptions: MessageFns<OneofOptions> = {
               break;
             }
 
-            message.uninterpretedOption.push(
-              UninterpretedOption.decode(reader, reader.uint32()),
-            );
+            message.uninterpretedOption.push(UninterpretedOption.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -6267,17 +5765,11 @@ export const OneofOptions: MessageFns<OneofOptions> = {
 
   fromJSON(object: any): OneofOptions {
     return {
-      features: isSet(object.features)
-        ? FeatureSet.fromJSON(object.features)
-        : undefined,
+      features: isSet(object.features) ? FeatureSet.fromJSON(object.features) : undefined,
       uninterpretedOption: globalThis.Array.isArray(object?.uninterpretedOption)
-        ? object.uninterpretedOption.map((e: any) =>
-            UninterpretedOption.fromJSON(e),
-          )
+        ? object.uninterpretedOption.map((e: any) => UninterpretedOption.fromJSON(e))
         : globalThis.Array.isArray(object?.uninterpreted_option)
-          ? object.uninterpreted_option.map((e: any) =>
-              UninterpretedOption.fromJSON(e),
-            )
+          ? object.uninterpreted_option.map((e: any) => UninterpretedOption.fromJSON(e))
           : [],
     };
   },
@@ -6305,9 +5797,7 @@ export const OneofOptions: MessageFns<OneofOptions> = {
         ? FeatureSet.fromPartial(object.features)
         : undefined;
     message.uninterpretedOption =
-      object.uninterpretedOption?.map((e) =>
-        UninterpretedOption.fromPartial(e),
-      ) || [];
+      object.uninterpretedOption?.map((e) => UninterpretedOption.fromPartial(e)) || [];
     return message;
   },
 };
@@ -6323,10 +5813,7 @@ function createBaseEnumOptions(): EnumOptions {
 }
 
 export const EnumOptions: MessageFns<EnumOptions> = {
-  encode(
-    message: EnumOptions,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: EnumOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.allowAlias !== undefined && message.allowAlias !== false) {
       writer.uint32(16).bool(message.allowAlias);
     }
@@ -6349,11 +5836,10 @@ export const EnumOptions: MessageFns<EnumOptions> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): EnumOptions {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -6399,9 +5885,7 @@ export const EnumOptions: MessageFns<EnumOptions> = {
               break;
             }
 
-            message.uninterpretedOption.push(
-              UninterpretedOption.decode(reader, reader.uint32()),
-            );
+            message.uninterpretedOption.push(UninterpretedOption.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -6423,27 +5907,17 @@ export const EnumOptions: MessageFns<EnumOptions> = {
         : isSet(object.allow_alias)
           ? globalThis.Boolean(object.allow_alias)
           : false,
-      deprecated: isSet(object.deprecated)
-        ? globalThis.Boolean(object.deprecated)
-        : false,
-      deprecatedLegacyJsonFieldConflicts: isSet(
-        object.deprecatedLegacyJsonFieldConflicts,
-      )
+      deprecated: isSet(object.deprecated) ? globalThis.Boolean(object.deprecated) : false,
+      deprecatedLegacyJsonFieldConflicts: isSet(object.deprecatedLegacyJsonFieldConflicts)
         ? globalThis.Boolean(object.deprecatedLegacyJsonFieldConflicts)
         : isSet(object.deprecated_legacy_json_field_conflicts)
           ? globalThis.Boolean(object.deprecated_legacy_json_field_conflicts)
           : false,
-      features: isSet(object.features)
-        ? FeatureSet.fromJSON(object.features)
-        : undefined,
+      features: isSet(object.features) ? FeatureSet.fromJSON(object.features) : undefined,
       uninterpretedOption: globalThis.Array.isArray(object?.uninterpretedOption)
-        ? object.uninterpretedOption.map((e: any) =>
-            UninterpretedOption.fromJSON(e),
-          )
+        ? object.uninterpretedOption.map((e: any) => UninterpretedOption.fromJSON(e))
         : globalThis.Array.isArray(object?.uninterpreted_option)
-          ? object.uninterpreted_option.map((e: any) =>
-              UninterpretedOption.fromJSON(e),
-            )
+          ? object.uninterpreted_option.map((e: any) => UninterpretedOption.fromJSON(e))
           : [],
     };
   },
@@ -6460,8 +5934,7 @@ export const EnumOptions: MessageFns<EnumOptions> = {
       message.deprecatedLegacyJsonFieldConflicts !== undefined &&
       message.deprecatedLegacyJsonFieldConflicts !== false
     ) {
-      obj.deprecatedLegacyJsonFieldConflicts =
-        message.deprecatedLegacyJsonFieldConflicts;
+      obj.deprecatedLegacyJsonFieldConflicts = message.deprecatedLegacyJsonFieldConflicts;
     }
     if (message.features !== undefined) {
       obj.features = FeatureSet.toJSON(message.features);
@@ -6481,16 +5954,13 @@ export const EnumOptions: MessageFns<EnumOptions> = {
     const message = createBaseEnumOptions();
     message.allowAlias = object.allowAlias ?? false;
     message.deprecated = object.deprecated ?? false;
-    message.deprecatedLegacyJsonFieldConflicts =
-      object.deprecatedLegacyJsonFieldConflicts ?? false;
+    message.deprecatedLegacyJsonFieldConflicts = object.deprecatedLegacyJsonFieldConflicts ?? false;
     message.features =
       object.features !== undefined && object.features !== null
         ? FeatureSet.fromPartial(object.features)
         : undefined;
     message.uninterpretedOption =
-      object.uninterpretedOption?.map((e) =>
-        UninterpretedOption.fromPartial(e),
-      ) || [];
+      object.uninterpretedOption?.map((e) => UninterpretedOption.fromPartial(e)) || [];
     return message;
   },
 };
@@ -6506,10 +5976,7 @@ function createBaseEnumValueOptions(): EnumValueOptions {
 }
 
 export const EnumValueOptions: MessageFns<EnumValueOptions> = {
-  encode(
-    message: EnumValueOptions,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: EnumValueOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.deprecated !== undefined && message.deprecated !== false) {
       writer.uint32(8).bool(message.deprecated);
     }
@@ -6520,10 +5987,7 @@ export const EnumValueOptions: MessageFns<EnumValueOptions> = {
       writer.uint32(24).bool(message.debugRedact);
     }
     if (message.featureSupport !== undefined) {
-      FieldOptions_FeatureSupport.encode(
-        message.featureSupport,
-        writer.uint32(34).fork(),
-      ).join();
+      FieldOptions_FeatureSupport.encode(message.featureSupport, writer.uint32(34).fork()).join();
     }
     for (const v of message.uninterpretedOption) {
       UninterpretedOption.encode(v!, writer.uint32(7994).fork()).join();
@@ -6532,11 +5996,10 @@ export const EnumValueOptions: MessageFns<EnumValueOptions> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): EnumValueOptions {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -6574,10 +6037,7 @@ export const EnumValueOptions: MessageFns<EnumValueOptions> = {
               break;
             }
 
-            message.featureSupport = FieldOptions_FeatureSupport.decode(
-              reader,
-              reader.uint32(),
-            );
+            message.featureSupport = FieldOptions_FeatureSupport.decode(reader, reader.uint32());
             continue;
           }
           case 999: {
@@ -6585,9 +6045,7 @@ export const EnumValueOptions: MessageFns<EnumValueOptions> = {
               break;
             }
 
-            message.uninterpretedOption.push(
-              UninterpretedOption.decode(reader, reader.uint32()),
-            );
+            message.uninterpretedOption.push(UninterpretedOption.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -6604,12 +6062,8 @@ export const EnumValueOptions: MessageFns<EnumValueOptions> = {
 
   fromJSON(object: any): EnumValueOptions {
     return {
-      deprecated: isSet(object.deprecated)
-        ? globalThis.Boolean(object.deprecated)
-        : false,
-      features: isSet(object.features)
-        ? FeatureSet.fromJSON(object.features)
-        : undefined,
+      deprecated: isSet(object.deprecated) ? globalThis.Boolean(object.deprecated) : false,
+      features: isSet(object.features) ? FeatureSet.fromJSON(object.features) : undefined,
       debugRedact: isSet(object.debugRedact)
         ? globalThis.Boolean(object.debugRedact)
         : isSet(object.debug_redact)
@@ -6621,13 +6075,9 @@ export const EnumValueOptions: MessageFns<EnumValueOptions> = {
           ? FieldOptions_FeatureSupport.fromJSON(object.feature_support)
           : undefined,
       uninterpretedOption: globalThis.Array.isArray(object?.uninterpretedOption)
-        ? object.uninterpretedOption.map((e: any) =>
-            UninterpretedOption.fromJSON(e),
-          )
+        ? object.uninterpretedOption.map((e: any) => UninterpretedOption.fromJSON(e))
         : globalThis.Array.isArray(object?.uninterpreted_option)
-          ? object.uninterpreted_option.map((e: any) =>
-              UninterpretedOption.fromJSON(e),
-            )
+          ? object.uninterpreted_option.map((e: any) => UninterpretedOption.fromJSON(e))
           : [],
     };
   },
@@ -6644,9 +6094,7 @@ export const EnumValueOptions: MessageFns<EnumValueOptions> = {
       obj.debugRedact = message.debugRedact;
     }
     if (message.featureSupport !== undefined) {
-      obj.featureSupport = FieldOptions_FeatureSupport.toJSON(
-        message.featureSupport,
-      );
+      obj.featureSupport = FieldOptions_FeatureSupport.toJSON(message.featureSupport);
     }
     if (message.uninterpretedOption?.length) {
       obj.uninterpretedOption = message.uninterpretedOption.map((e) =>
@@ -6672,9 +6120,7 @@ export const EnumValueOptions: MessageFns<EnumValueOptions> = {
         ? FieldOptions_FeatureSupport.fromPartial(object.featureSupport)
         : undefined;
     message.uninterpretedOption =
-      object.uninterpretedOption?.map((e) =>
-        UninterpretedOption.fromPartial(e),
-      ) || [];
+      object.uninterpretedOption?.map((e) => UninterpretedOption.fromPartial(e)) || [];
     return message;
   },
 };
@@ -6684,10 +6130,7 @@ function createBaseServiceOptions(): ServiceOptions {
 }
 
 export const ServiceOptions: MessageFns<ServiceOptions> = {
-  encode(
-    message: ServiceOptions,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: ServiceOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.features !== undefined) {
       FeatureSet.encode(message.features, writer.uint32(274).fork()).join();
     }
@@ -6701,11 +6144,10 @@ export const ServiceOptions: MessageFns<ServiceOptions> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): ServiceOptions {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -6735,9 +6177,7 @@ export const ServiceOptions: MessageFns<ServiceOptions> = {
               break;
             }
 
-            message.uninterpretedOption.push(
-              UninterpretedOption.decode(reader, reader.uint32()),
-            );
+            message.uninterpretedOption.push(UninterpretedOption.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -6754,20 +6194,12 @@ export const ServiceOptions: MessageFns<ServiceOptions> = {
 
   fromJSON(object: any): ServiceOptions {
     return {
-      features: isSet(object.features)
-        ? FeatureSet.fromJSON(object.features)
-        : undefined,
-      deprecated: isSet(object.deprecated)
-        ? globalThis.Boolean(object.deprecated)
-        : false,
+      features: isSet(object.features) ? FeatureSet.fromJSON(object.features) : undefined,
+      deprecated: isSet(object.deprecated) ? globalThis.Boolean(object.deprecated) : false,
       uninterpretedOption: globalThis.Array.isArray(object?.uninterpretedOption)
-        ? object.uninterpretedOption.map((e: any) =>
-            UninterpretedOption.fromJSON(e),
-          )
+        ? object.uninterpretedOption.map((e: any) => UninterpretedOption.fromJSON(e))
         : globalThis.Array.isArray(object?.uninterpreted_option)
-          ? object.uninterpreted_option.map((e: any) =>
-              UninterpretedOption.fromJSON(e),
-            )
+          ? object.uninterpreted_option.map((e: any) => UninterpretedOption.fromJSON(e))
           : [],
     };
   },
@@ -6799,34 +6231,21 @@ export const ServiceOptions: MessageFns<ServiceOptions> = {
         : undefined;
     message.deprecated = object.deprecated ?? false;
     message.uninterpretedOption =
-      object.uninterpretedOption?.map((e) =>
-        UninterpretedOption.fromPartial(e),
-      ) || [];
+      object.uninterpretedOption?.map((e) => UninterpretedOption.fromPartial(e)) || [];
     return message;
   },
 };
 
 function createBaseMethodOptions(): MethodOptions {
-  return {
-    deprecated: false,
-    idempotencyLevel: 0,
-    features: undefined,
-    uninterpretedOption: [],
-  };
+  return { deprecated: false, idempotencyLevel: 0, features: undefined, uninterpretedOption: [] };
 }
 
 export const MethodOptions: MessageFns<MethodOptions> = {
-  encode(
-    message: MethodOptions,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: MethodOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.deprecated !== undefined && message.deprecated !== false) {
       writer.uint32(264).bool(message.deprecated);
     }
-    if (
-      message.idempotencyLevel !== undefined &&
-      message.idempotencyLevel !== 0
-    ) {
+    if (message.idempotencyLevel !== undefined && message.idempotencyLevel !== 0) {
       writer.uint32(272).int32(message.idempotencyLevel);
     }
     if (message.features !== undefined) {
@@ -6839,11 +6258,10 @@ export const MethodOptions: MessageFns<MethodOptions> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): MethodOptions {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -6881,9 +6299,7 @@ export const MethodOptions: MessageFns<MethodOptions> = {
               break;
             }
 
-            message.uninterpretedOption.push(
-              UninterpretedOption.decode(reader, reader.uint32()),
-            );
+            message.uninterpretedOption.push(UninterpretedOption.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -6900,25 +6316,17 @@ export const MethodOptions: MessageFns<MethodOptions> = {
 
   fromJSON(object: any): MethodOptions {
     return {
-      deprecated: isSet(object.deprecated)
-        ? globalThis.Boolean(object.deprecated)
-        : false,
+      deprecated: isSet(object.deprecated) ? globalThis.Boolean(object.deprecated) : false,
       idempotencyLevel: isSet(object.idempotencyLevel)
         ? methodOptions_IdempotencyLevelFromJSON(object.idempotencyLevel)
         : isSet(object.idempotency_level)
           ? methodOptions_IdempotencyLevelFromJSON(object.idempotency_level)
           : 0,
-      features: isSet(object.features)
-        ? FeatureSet.fromJSON(object.features)
-        : undefined,
+      features: isSet(object.features) ? FeatureSet.fromJSON(object.features) : undefined,
       uninterpretedOption: globalThis.Array.isArray(object?.uninterpretedOption)
-        ? object.uninterpretedOption.map((e: any) =>
-            UninterpretedOption.fromJSON(e),
-          )
+        ? object.uninterpretedOption.map((e: any) => UninterpretedOption.fromJSON(e))
         : globalThis.Array.isArray(object?.uninterpreted_option)
-          ? object.uninterpreted_option.map((e: any) =>
-              UninterpretedOption.fromJSON(e),
-            )
+          ? object.uninterpreted_option.map((e: any) => UninterpretedOption.fromJSON(e))
           : [],
     };
   },
@@ -6928,13 +6336,8 @@ export const MethodOptions: MessageFns<MethodOptions> = {
     if (message.deprecated !== undefined && message.deprecated !== false) {
       obj.deprecated = message.deprecated;
     }
-    if (
-      message.idempotencyLevel !== undefined &&
-      message.idempotencyLevel !== 0
-    ) {
-      obj.idempotencyLevel = methodOptions_IdempotencyLevelToJSON(
-        message.idempotencyLevel,
-      );
+    if (message.idempotencyLevel !== undefined && message.idempotencyLevel !== 0) {
+      obj.idempotencyLevel = methodOptions_IdempotencyLevelToJSON(message.idempotencyLevel);
     }
     if (message.features !== undefined) {
       obj.features = FeatureSet.toJSON(message.features);
@@ -6959,9 +6362,7 @@ export const MethodOptions: MessageFns<MethodOptions> = {
         ? FeatureSet.fromPartial(object.features)
         : undefined;
     message.uninterpretedOption =
-      object.uninterpretedOption?.map((e) =>
-        UninterpretedOption.fromPartial(e),
-      ) || [];
+      object.uninterpretedOption?.map((e) => UninterpretedOption.fromPartial(e)) || [];
     return message;
   },
 };
@@ -6969,39 +6370,27 @@ export const MethodOptions: MessageFns<MethodOptions> = {
 function createBaseUninterpretedOption(): UninterpretedOption {
   return {
     name: [],
-    identifierValue: "",
+    identifierValue: '',
     positiveIntValue: 0,
     negativeIntValue: 0,
     doubleValue: 0,
     stringValue: Buffer.alloc(0),
-    aggregateValue: "",
+    aggregateValue: '',
   };
 }
 
 export const UninterpretedOption: MessageFns<UninterpretedOption> = {
-  encode(
-    message: UninterpretedOption,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: UninterpretedOption, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.name) {
       UninterpretedOption_NamePart.encode(v!, writer.uint32(18).fork()).join();
     }
-    if (
-      message.identifierValue !== undefined &&
-      message.identifierValue !== ""
-    ) {
+    if (message.identifierValue !== undefined && message.identifierValue !== '') {
       writer.uint32(26).string(message.identifierValue);
     }
-    if (
-      message.positiveIntValue !== undefined &&
-      message.positiveIntValue !== 0
-    ) {
+    if (message.positiveIntValue !== undefined && message.positiveIntValue !== 0) {
       writer.uint32(32).uint64(message.positiveIntValue);
     }
-    if (
-      message.negativeIntValue !== undefined &&
-      message.negativeIntValue !== 0
-    ) {
+    if (message.negativeIntValue !== undefined && message.negativeIntValue !== 0) {
       writer.uint32(40).int64(message.negativeIntValue);
     }
     if (message.doubleValue !== undefined && message.doubleValue !== 0) {
@@ -7010,21 +6399,17 @@ export const UninterpretedOption: MessageFns<UninterpretedOption> = {
     if (message.stringValue !== undefined && message.stringValue.length !== 0) {
       writer.uint32(58).bytes(message.stringValue);
     }
-    if (message.aggregateValue !== undefined && message.aggregateValue !== "") {
+    if (message.aggregateValue !== undefined && message.aggregateValue !== '') {
       writer.uint32(66).string(message.aggregateValue);
     }
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): UninterpretedOption {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): UninterpretedOption {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -7038,9 +6423,7 @@ export const UninterpretedOption: MessageFns<UninterpretedOption> = {
               break;
             }
 
-            message.name.push(
-              UninterpretedOption_NamePart.decode(reader, reader.uint32()),
-            );
+            message.name.push(UninterpretedOption_NamePart.decode(reader, reader.uint32()));
             continue;
           }
           case 3: {
@@ -7112,7 +6495,7 @@ export const UninterpretedOption: MessageFns<UninterpretedOption> = {
         ? globalThis.String(object.identifierValue)
         : isSet(object.identifier_value)
           ? globalThis.String(object.identifier_value)
-          : "",
+          : '',
       positiveIntValue: isSet(object.positiveIntValue)
         ? globalThis.Number(object.positiveIntValue)
         : isSet(object.positive_int_value)
@@ -7137,33 +6520,22 @@ export const UninterpretedOption: MessageFns<UninterpretedOption> = {
         ? globalThis.String(object.aggregateValue)
         : isSet(object.aggregate_value)
           ? globalThis.String(object.aggregate_value)
-          : "",
+          : '',
     };
   },
 
   toJSON(message: UninterpretedOption): unknown {
     const obj: any = {};
     if (message.name?.length) {
-      obj.name = message.name.map((e) =>
-        UninterpretedOption_NamePart.toJSON(e),
-      );
+      obj.name = message.name.map((e) => UninterpretedOption_NamePart.toJSON(e));
     }
-    if (
-      message.identifierValue !== undefined &&
-      message.identifierValue !== ""
-    ) {
+    if (message.identifierValue !== undefined && message.identifierValue !== '') {
       obj.identifierValue = message.identifierValue;
     }
-    if (
-      message.positiveIntValue !== undefined &&
-      message.positiveIntValue !== 0
-    ) {
+    if (message.positiveIntValue !== undefined && message.positiveIntValue !== 0) {
       obj.positiveIntValue = Math.round(message.positiveIntValue);
     }
-    if (
-      message.negativeIntValue !== undefined &&
-      message.negativeIntValue !== 0
-    ) {
+    if (message.negativeIntValue !== undefined && message.negativeIntValue !== 0) {
       obj.negativeIntValue = Math.round(message.negativeIntValue);
     }
     if (message.doubleValue !== undefined && message.doubleValue !== 0) {
@@ -7172,7 +6544,7 @@ export const UninterpretedOption: MessageFns<UninterpretedOption> = {
     if (message.stringValue !== undefined && message.stringValue.length !== 0) {
       obj.stringValue = base64FromBytes(message.stringValue);
     }
-    if (message.aggregateValue !== undefined && message.aggregateValue !== "") {
+    if (message.aggregateValue !== undefined && message.aggregateValue !== '') {
       obj.aggregateValue = message.aggregateValue;
     }
     return obj;
@@ -7183,123 +6555,112 @@ export const UninterpretedOption: MessageFns<UninterpretedOption> = {
   },
   fromPartial(object: DeepPartial<UninterpretedOption>): UninterpretedOption {
     const message = createBaseUninterpretedOption();
-    message.name =
-      object.name?.map((e) => UninterpretedOption_NamePart.fromPartial(e)) ||
-      [];
-    message.identifierValue = object.identifierValue ?? "";
+    message.name = object.name?.map((e) => UninterpretedOption_NamePart.fromPartial(e)) || [];
+    message.identifierValue = object.identifierValue ?? '';
     message.positiveIntValue = object.positiveIntValue ?? 0;
     message.negativeIntValue = object.negativeIntValue ?? 0;
     message.doubleValue = object.doubleValue ?? 0;
     message.stringValue = object.stringValue ?? Buffer.alloc(0);
-    message.aggregateValue = object.aggregateValue ?? "";
+    message.aggregateValue = object.aggregateValue ?? '';
     return message;
   },
 };
 
 function createBaseUninterpretedOption_NamePart(): UninterpretedOption_NamePart {
-  return { namePart: "", isExtension: false };
+  return { namePart: '', isExtension: false };
 }
 
-export const UninterpretedOption_NamePart: MessageFns<UninterpretedOption_NamePart> =
-  {
-    encode(
-      message: UninterpretedOption_NamePart,
-      writer: BinaryWriter = new BinaryWriter(),
-    ): BinaryWriter {
-      if (message.namePart !== "") {
-        writer.uint32(10).string(message.namePart);
-      }
-      if (message.isExtension !== false) {
-        writer.uint32(16).bool(message.isExtension);
-      }
-      return writer;
-    },
+export const UninterpretedOption_NamePart: MessageFns<UninterpretedOption_NamePart> = {
+  encode(
+    message: UninterpretedOption_NamePart,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.namePart !== '') {
+      writer.uint32(10).string(message.namePart);
+    }
+    if (message.isExtension !== false) {
+      writer.uint32(16).bool(message.isExtension);
+    }
+    return writer;
+  },
 
-    decode(
-      input: BinaryReader | Uint8Array,
-      length?: number,
-    ): UninterpretedOption_NamePart {
-      const reader =
-        input instanceof BinaryReader ? input : new BinaryReader(input);
-      const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-      if (previousRecursionDepth >= 100) {
-        throw new globalThis.Error("protobuf decode recursion limit exceeded");
-      }
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-      try {
-        const end = length === undefined ? reader.len : reader.pos + length;
-        const message = createBaseUninterpretedOption_NamePart();
-        while (reader.pos < end) {
-          const tag = reader.uint32();
-          switch (tag >>> 3) {
-            case 1: {
-              if (tag !== 10) {
-                break;
-              }
-
-              message.namePart = reader.string();
-              continue;
-            }
-            case 2: {
-              if (tag !== 16) {
-                break;
-              }
-
-              message.isExtension = reader.bool();
-              continue;
-            }
-          }
-          if ((tag & 7) === 4 || tag === 0) {
-            break;
-          }
-          reader.skip(tag & 7);
-        }
-        return message;
-      } finally {
-        (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-      }
-    },
-
-    fromJSON(object: any): UninterpretedOption_NamePart {
-      return {
-        namePart: isSet(object.namePart)
-          ? globalThis.String(object.namePart)
-          : isSet(object.name_part)
-            ? globalThis.String(object.name_part)
-            : "",
-        isExtension: isSet(object.isExtension)
-          ? globalThis.Boolean(object.isExtension)
-          : isSet(object.is_extension)
-            ? globalThis.Boolean(object.is_extension)
-            : false,
-      };
-    },
-
-    toJSON(message: UninterpretedOption_NamePart): unknown {
-      const obj: any = {};
-      if (message.namePart !== "") {
-        obj.namePart = message.namePart;
-      }
-      if (message.isExtension !== false) {
-        obj.isExtension = message.isExtension;
-      }
-      return obj;
-    },
-
-    create(
-      base?: DeepPartial<UninterpretedOption_NamePart>,
-    ): UninterpretedOption_NamePart {
-      return UninterpretedOption_NamePart.fromPartial(base ?? {});
-    },
-    fromPartial(
-      object: DeepPartial<UninterpretedOption_NamePart>,
-    ): UninterpretedOption_NamePart {
+  decode(input: BinaryReader | Uint8Array, length?: number): UninterpretedOption_NamePart {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBaseUninterpretedOption_NamePart();
-      message.namePart = object.namePart ?? "";
-      message.isExtension = object.isExtension ?? false;
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.namePart = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.isExtension = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
       return message;
-    },
-  };
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UninterpretedOption_NamePart {
+    return {
+      namePart: isSet(object.namePart)
+        ? globalThis.String(object.namePart)
+        : isSet(object.name_part)
+          ? globalThis.String(object.name_part)
+          : '',
+      isExtension: isSet(object.isExtension)
+        ? globalThis.Boolean(object.isExtension)
+        : isSet(object.is_extension)
+          ? globalThis.Boolean(object.is_extension)
+          : false,
+    };
+  },
+
+  toJSON(message: UninterpretedOption_NamePart): unknown {
+    const obj: any = {};
+    if (message.namePart !== '') {
+      obj.namePart = message.namePart;
+    }
+    if (message.isExtension !== false) {
+      obj.isExtension = message.isExtension;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UninterpretedOption_NamePart>): UninterpretedOption_NamePart {
+    return UninterpretedOption_NamePart.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UninterpretedOption_NamePart>): UninterpretedOption_NamePart {
+    const message = createBaseUninterpretedOption_NamePart();
+    message.namePart = object.namePart ?? '';
+    message.isExtension = object.isExtension ?? false;
+    return message;
+  },
+};
 
 function createBaseFeatureSet(): FeatureSet {
   return {
@@ -7316,61 +6677,42 @@ function createBaseFeatureSet(): FeatureSet {
 }
 
 export const FeatureSet: MessageFns<FeatureSet> = {
-  encode(
-    message: FeatureSet,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: FeatureSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.fieldPresence !== undefined && message.fieldPresence !== 0) {
       writer.uint32(8).int32(message.fieldPresence);
     }
     if (message.enumType !== undefined && message.enumType !== 0) {
       writer.uint32(16).int32(message.enumType);
     }
-    if (
-      message.repeatedFieldEncoding !== undefined &&
-      message.repeatedFieldEncoding !== 0
-    ) {
+    if (message.repeatedFieldEncoding !== undefined && message.repeatedFieldEncoding !== 0) {
       writer.uint32(24).int32(message.repeatedFieldEncoding);
     }
     if (message.utf8Validation !== undefined && message.utf8Validation !== 0) {
       writer.uint32(32).int32(message.utf8Validation);
     }
-    if (
-      message.messageEncoding !== undefined &&
-      message.messageEncoding !== 0
-    ) {
+    if (message.messageEncoding !== undefined && message.messageEncoding !== 0) {
       writer.uint32(40).int32(message.messageEncoding);
     }
     if (message.jsonFormat !== undefined && message.jsonFormat !== 0) {
       writer.uint32(48).int32(message.jsonFormat);
     }
-    if (
-      message.enforceNamingStyle !== undefined &&
-      message.enforceNamingStyle !== 0
-    ) {
+    if (message.enforceNamingStyle !== undefined && message.enforceNamingStyle !== 0) {
       writer.uint32(56).int32(message.enforceNamingStyle);
     }
-    if (
-      message.defaultSymbolVisibility !== undefined &&
-      message.defaultSymbolVisibility !== 0
-    ) {
+    if (message.defaultSymbolVisibility !== undefined && message.defaultSymbolVisibility !== 0) {
       writer.uint32(64).int32(message.defaultSymbolVisibility);
     }
-    if (
-      message.enforceProtoLimits !== undefined &&
-      message.enforceProtoLimits !== 0
-    ) {
+    if (message.enforceProtoLimits !== undefined && message.enforceProtoLimits !== 0) {
       writer.uint32(72).int32(message.enforceProtoLimits);
     }
     return writer;
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): FeatureSet {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -7478,9 +6820,7 @@ export const FeatureSet: MessageFns<FeatureSet> = {
       repeatedFieldEncoding: isSet(object.repeatedFieldEncoding)
         ? featureSet_RepeatedFieldEncodingFromJSON(object.repeatedFieldEncoding)
         : isSet(object.repeated_field_encoding)
-          ? featureSet_RepeatedFieldEncodingFromJSON(
-              object.repeated_field_encoding,
-            )
+          ? featureSet_RepeatedFieldEncodingFromJSON(object.repeated_field_encoding)
           : 0,
       utf8Validation: isSet(object.utf8Validation)
         ? featureSet_Utf8ValidationFromJSON(object.utf8Validation)
@@ -7512,13 +6852,9 @@ export const FeatureSet: MessageFns<FeatureSet> = {
             )
           : 0,
       enforceProtoLimits: isSet(object.enforceProtoLimits)
-        ? featureSet_ProtoLimitsFeature_EnforceProtoLimitsFromJSON(
-            object.enforceProtoLimits,
-          )
+        ? featureSet_ProtoLimitsFeature_EnforceProtoLimitsFromJSON(object.enforceProtoLimits)
         : isSet(object.enforce_proto_limits)
-          ? featureSet_ProtoLimitsFeature_EnforceProtoLimitsFromJSON(
-              object.enforce_proto_limits,
-            )
+          ? featureSet_ProtoLimitsFeature_EnforceProtoLimitsFromJSON(object.enforce_proto_limits)
           : 0,
     };
   },
@@ -7531,55 +6867,32 @@ export const FeatureSet: MessageFns<FeatureSet> = {
     if (message.enumType !== undefined && message.enumType !== 0) {
       obj.enumType = featureSet_EnumTypeToJSON(message.enumType);
     }
-    if (
-      message.repeatedFieldEncoding !== undefined &&
-      message.repeatedFieldEncoding !== 0
-    ) {
+    if (message.repeatedFieldEncoding !== undefined && message.repeatedFieldEncoding !== 0) {
       obj.repeatedFieldEncoding = featureSet_RepeatedFieldEncodingToJSON(
         message.repeatedFieldEncoding,
       );
     }
     if (message.utf8Validation !== undefined && message.utf8Validation !== 0) {
-      obj.utf8Validation = featureSet_Utf8ValidationToJSON(
-        message.utf8Validation,
-      );
+      obj.utf8Validation = featureSet_Utf8ValidationToJSON(message.utf8Validation);
     }
-    if (
-      message.messageEncoding !== undefined &&
-      message.messageEncoding !== 0
-    ) {
-      obj.messageEncoding = featureSet_MessageEncodingToJSON(
-        message.messageEncoding,
-      );
+    if (message.messageEncoding !== undefined && message.messageEncoding !== 0) {
+      obj.messageEncoding = featureSet_MessageEncodingToJSON(message.messageEncoding);
     }
     if (message.jsonFormat !== undefined && message.jsonFormat !== 0) {
       obj.jsonFormat = featureSet_JsonFormatToJSON(message.jsonFormat);
     }
-    if (
-      message.enforceNamingStyle !== undefined &&
-      message.enforceNamingStyle !== 0
-    ) {
-      obj.enforceNamingStyle = featureSet_EnforceNamingStyleToJSON(
-        message.enforceNamingStyle,
+    if (message.enforceNamingStyle !== undefined && message.enforceNamingStyle !== 0) {
+      obj.enforceNamingStyle = featureSet_EnforceNamingStyleToJSON(message.enforceNamingStyle);
+    }
+    if (message.defaultSymbolVisibility !== undefined && message.defaultSymbolVisibility !== 0) {
+      obj.defaultSymbolVisibility = featureSet_VisibilityFeature_DefaultSymbolVisibilityToJSON(
+        message.defaultSymbolVisibility,
       );
     }
-    if (
-      message.defaultSymbolVisibility !== undefined &&
-      message.defaultSymbolVisibility !== 0
-    ) {
-      obj.defaultSymbolVisibility =
-        featureSet_VisibilityFeature_DefaultSymbolVisibilityToJSON(
-          message.defaultSymbolVisibility,
-        );
-    }
-    if (
-      message.enforceProtoLimits !== undefined &&
-      message.enforceProtoLimits !== 0
-    ) {
-      obj.enforceProtoLimits =
-        featureSet_ProtoLimitsFeature_EnforceProtoLimitsToJSON(
-          message.enforceProtoLimits,
-        );
+    if (message.enforceProtoLimits !== undefined && message.enforceProtoLimits !== 0) {
+      obj.enforceProtoLimits = featureSet_ProtoLimitsFeature_EnforceProtoLimitsToJSON(
+        message.enforceProtoLimits,
+      );
     }
     return obj;
   },
@@ -7606,144 +6919,117 @@ function createBaseFeatureSet_VisibilityFeature(): FeatureSet_VisibilityFeature 
   return {};
 }
 
-export const FeatureSet_VisibilityFeature: MessageFns<FeatureSet_VisibilityFeature> =
-  {
-    encode(
-      _: FeatureSet_VisibilityFeature,
-      writer: BinaryWriter = new BinaryWriter(),
-    ): BinaryWriter {
-      return writer;
-    },
+export const FeatureSet_VisibilityFeature: MessageFns<FeatureSet_VisibilityFeature> = {
+  encode(_: FeatureSet_VisibilityFeature, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
 
-    decode(
-      input: BinaryReader | Uint8Array,
-      length?: number,
-    ): FeatureSet_VisibilityFeature {
-      const reader =
-        input instanceof BinaryReader ? input : new BinaryReader(input);
-      const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-      if (previousRecursionDepth >= 100) {
-        throw new globalThis.Error("protobuf decode recursion limit exceeded");
-      }
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-      try {
-        const end = length === undefined ? reader.len : reader.pos + length;
-        const message = createBaseFeatureSet_VisibilityFeature();
-        while (reader.pos < end) {
-          const tag = reader.uint32();
-          switch (tag >>> 3) {
-          }
-          if ((tag & 7) === 4 || tag === 0) {
-            break;
-          }
-          reader.skip(tag & 7);
-        }
-        return message;
-      } finally {
-        (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-      }
-    },
-
-    fromJSON(_: any): FeatureSet_VisibilityFeature {
-      return {};
-    },
-
-    toJSON(_: FeatureSet_VisibilityFeature): unknown {
-      const obj: any = {};
-      return obj;
-    },
-
-    create(
-      base?: DeepPartial<FeatureSet_VisibilityFeature>,
-    ): FeatureSet_VisibilityFeature {
-      return FeatureSet_VisibilityFeature.fromPartial(base ?? {});
-    },
-    fromPartial(
-      _: DeepPartial<FeatureSet_VisibilityFeature>,
-    ): FeatureSet_VisibilityFeature {
+  decode(input: BinaryReader | Uint8Array, length?: number): FeatureSet_VisibilityFeature {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBaseFeatureSet_VisibilityFeature();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
       return message;
-    },
-  };
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): FeatureSet_VisibilityFeature {
+    return {};
+  },
+
+  toJSON(_: FeatureSet_VisibilityFeature): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<FeatureSet_VisibilityFeature>): FeatureSet_VisibilityFeature {
+    return FeatureSet_VisibilityFeature.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<FeatureSet_VisibilityFeature>): FeatureSet_VisibilityFeature {
+    const message = createBaseFeatureSet_VisibilityFeature();
+    return message;
+  },
+};
 
 function createBaseFeatureSet_ProtoLimitsFeature(): FeatureSet_ProtoLimitsFeature {
   return {};
 }
 
-export const FeatureSet_ProtoLimitsFeature: MessageFns<FeatureSet_ProtoLimitsFeature> =
-  {
-    encode(
-      _: FeatureSet_ProtoLimitsFeature,
-      writer: BinaryWriter = new BinaryWriter(),
-    ): BinaryWriter {
-      return writer;
-    },
+export const FeatureSet_ProtoLimitsFeature: MessageFns<FeatureSet_ProtoLimitsFeature> = {
+  encode(
+    _: FeatureSet_ProtoLimitsFeature,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    return writer;
+  },
 
-    decode(
-      input: BinaryReader | Uint8Array,
-      length?: number,
-    ): FeatureSet_ProtoLimitsFeature {
-      const reader =
-        input instanceof BinaryReader ? input : new BinaryReader(input);
-      const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-      if (previousRecursionDepth >= 100) {
-        throw new globalThis.Error("protobuf decode recursion limit exceeded");
-      }
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-      try {
-        const end = length === undefined ? reader.len : reader.pos + length;
-        const message = createBaseFeatureSet_ProtoLimitsFeature();
-        while (reader.pos < end) {
-          const tag = reader.uint32();
-          switch (tag >>> 3) {
-          }
-          if ((tag & 7) === 4 || tag === 0) {
-            break;
-          }
-          reader.skip(tag & 7);
-        }
-        return message;
-      } finally {
-        (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-      }
-    },
-
-    fromJSON(_: any): FeatureSet_ProtoLimitsFeature {
-      return {};
-    },
-
-    toJSON(_: FeatureSet_ProtoLimitsFeature): unknown {
-      const obj: any = {};
-      return obj;
-    },
-
-    create(
-      base?: DeepPartial<FeatureSet_ProtoLimitsFeature>,
-    ): FeatureSet_ProtoLimitsFeature {
-      return FeatureSet_ProtoLimitsFeature.fromPartial(base ?? {});
-    },
-    fromPartial(
-      _: DeepPartial<FeatureSet_ProtoLimitsFeature>,
-    ): FeatureSet_ProtoLimitsFeature {
+  decode(input: BinaryReader | Uint8Array, length?: number): FeatureSet_ProtoLimitsFeature {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBaseFeatureSet_ProtoLimitsFeature();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
       return message;
-    },
-  };
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): FeatureSet_ProtoLimitsFeature {
+    return {};
+  },
+
+  toJSON(_: FeatureSet_ProtoLimitsFeature): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<FeatureSet_ProtoLimitsFeature>): FeatureSet_ProtoLimitsFeature {
+    return FeatureSet_ProtoLimitsFeature.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<FeatureSet_ProtoLimitsFeature>): FeatureSet_ProtoLimitsFeature {
+    const message = createBaseFeatureSet_ProtoLimitsFeature();
+    return message;
+  },
+};
 
 function createBaseFeatureSetDefaults(): FeatureSetDefaults {
   return { defaults: [], minimumEdition: 0, maximumEdition: 0 };
 }
 
 export const FeatureSetDefaults: MessageFns<FeatureSetDefaults> = {
-  encode(
-    message: FeatureSetDefaults,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: FeatureSetDefaults, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.defaults) {
-      FeatureSetDefaults_FeatureSetEditionDefault.encode(
-        v!,
-        writer.uint32(10).fork(),
-      ).join();
+      FeatureSetDefaults_FeatureSetEditionDefault.encode(v!, writer.uint32(10).fork()).join();
     }
     if (message.minimumEdition !== undefined && message.minimumEdition !== 0) {
       writer.uint32(32).int32(message.minimumEdition);
@@ -7754,15 +7040,11 @@ export const FeatureSetDefaults: MessageFns<FeatureSetDefaults> = {
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): FeatureSetDefaults {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): FeatureSetDefaults {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -7777,10 +7059,7 @@ export const FeatureSetDefaults: MessageFns<FeatureSetDefaults> = {
             }
 
             message.defaults.push(
-              FeatureSetDefaults_FeatureSetEditionDefault.decode(
-                reader,
-                reader.uint32(),
-              ),
+              FeatureSetDefaults_FeatureSetEditionDefault.decode(reader, reader.uint32()),
             );
             continue;
           }
@@ -7815,9 +7094,7 @@ export const FeatureSetDefaults: MessageFns<FeatureSetDefaults> = {
   fromJSON(object: any): FeatureSetDefaults {
     return {
       defaults: globalThis.Array.isArray(object?.defaults)
-        ? object.defaults.map((e: any) =>
-            FeatureSetDefaults_FeatureSetEditionDefault.fromJSON(e),
-          )
+        ? object.defaults.map((e: any) => FeatureSetDefaults_FeatureSetEditionDefault.fromJSON(e))
         : [],
       minimumEdition: isSet(object.minimumEdition)
         ? editionFromJSON(object.minimumEdition)
@@ -7854,9 +7131,7 @@ export const FeatureSetDefaults: MessageFns<FeatureSetDefaults> = {
   fromPartial(object: DeepPartial<FeatureSetDefaults>): FeatureSetDefaults {
     const message = createBaseFeatureSetDefaults();
     message.defaults =
-      object.defaults?.map((e) =>
-        FeatureSetDefaults_FeatureSetEditionDefault.fromPartial(e),
-      ) || [];
+      object.defaults?.map((e) => FeatureSetDefaults_FeatureSetEditionDefault.fromPartial(e)) || [];
     message.minimumEdition = object.minimumEdition ?? 0;
     message.maximumEdition = object.maximumEdition ?? 0;
     return message;
@@ -7864,11 +7139,7 @@ export const FeatureSetDefaults: MessageFns<FeatureSetDefaults> = {
 };
 
 function createBaseFeatureSetDefaults_FeatureSetEditionDefault(): FeatureSetDefaults_FeatureSetEditionDefault {
-  return {
-    edition: 0,
-    overridableFeatures: undefined,
-    fixedFeatures: undefined,
-  };
+  return { edition: 0, overridableFeatures: undefined, fixedFeatures: undefined };
 }
 
 export const FeatureSetDefaults_FeatureSetEditionDefault: MessageFns<FeatureSetDefaults_FeatureSetEditionDefault> =
@@ -7881,16 +7152,10 @@ export const FeatureSetDefaults_FeatureSetEditionDefault: MessageFns<FeatureSetD
         writer.uint32(24).int32(message.edition);
       }
       if (message.overridableFeatures !== undefined) {
-        FeatureSet.encode(
-          message.overridableFeatures,
-          writer.uint32(34).fork(),
-        ).join();
+        FeatureSet.encode(message.overridableFeatures, writer.uint32(34).fork()).join();
       }
       if (message.fixedFeatures !== undefined) {
-        FeatureSet.encode(
-          message.fixedFeatures,
-          writer.uint32(42).fork(),
-        ).join();
+        FeatureSet.encode(message.fixedFeatures, writer.uint32(42).fork()).join();
       }
       return writer;
     },
@@ -7899,11 +7164,10 @@ export const FeatureSetDefaults_FeatureSetEditionDefault: MessageFns<FeatureSetD
       input: BinaryReader | Uint8Array,
       length?: number,
     ): FeatureSetDefaults_FeatureSetEditionDefault {
-      const reader =
-        input instanceof BinaryReader ? input : new BinaryReader(input);
+      const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
       const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
       if (previousRecursionDepth >= 100) {
-        throw new globalThis.Error("protobuf decode recursion limit exceeded");
+        throw new globalThis.Error('protobuf decode recursion limit exceeded');
       }
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
       try {
@@ -7925,10 +7189,7 @@ export const FeatureSetDefaults_FeatureSetEditionDefault: MessageFns<FeatureSetD
                 break;
               }
 
-              message.overridableFeatures = FeatureSet.decode(
-                reader,
-                reader.uint32(),
-              );
+              message.overridableFeatures = FeatureSet.decode(reader, reader.uint32());
               continue;
             }
             case 5: {
@@ -7936,10 +7197,7 @@ export const FeatureSetDefaults_FeatureSetEditionDefault: MessageFns<FeatureSetD
                 break;
               }
 
-              message.fixedFeatures = FeatureSet.decode(
-                reader,
-                reader.uint32(),
-              );
+              message.fixedFeatures = FeatureSet.decode(reader, reader.uint32());
               continue;
             }
           }
@@ -7976,9 +7234,7 @@ export const FeatureSetDefaults_FeatureSetEditionDefault: MessageFns<FeatureSetD
         obj.edition = editionToJSON(message.edition);
       }
       if (message.overridableFeatures !== undefined) {
-        obj.overridableFeatures = FeatureSet.toJSON(
-          message.overridableFeatures,
-        );
+        obj.overridableFeatures = FeatureSet.toJSON(message.overridableFeatures);
       }
       if (message.fixedFeatures !== undefined) {
         obj.fixedFeatures = FeatureSet.toJSON(message.fixedFeatures);
@@ -7989,9 +7245,7 @@ export const FeatureSetDefaults_FeatureSetEditionDefault: MessageFns<FeatureSetD
     create(
       base?: DeepPartial<FeatureSetDefaults_FeatureSetEditionDefault>,
     ): FeatureSetDefaults_FeatureSetEditionDefault {
-      return FeatureSetDefaults_FeatureSetEditionDefault.fromPartial(
-        base ?? {},
-      );
+      return FeatureSetDefaults_FeatureSetEditionDefault.fromPartial(base ?? {});
     },
     fromPartial(
       object: DeepPartial<FeatureSetDefaults_FeatureSetEditionDefault>,
@@ -7999,8 +7253,7 @@ export const FeatureSetDefaults_FeatureSetEditionDefault: MessageFns<FeatureSetD
       const message = createBaseFeatureSetDefaults_FeatureSetEditionDefault();
       message.edition = object.edition ?? 0;
       message.overridableFeatures =
-        object.overridableFeatures !== undefined &&
-        object.overridableFeatures !== null
+        object.overridableFeatures !== undefined && object.overridableFeatures !== null
           ? FeatureSet.fromPartial(object.overridableFeatures)
           : undefined;
       message.fixedFeatures =
@@ -8016,10 +7269,7 @@ function createBaseSourceCodeInfo(): SourceCodeInfo {
 }
 
 export const SourceCodeInfo: MessageFns<SourceCodeInfo> = {
-  encode(
-    message: SourceCodeInfo,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: SourceCodeInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.location) {
       SourceCodeInfo_Location.encode(v!, writer.uint32(10).fork()).join();
     }
@@ -8027,11 +7277,10 @@ export const SourceCodeInfo: MessageFns<SourceCodeInfo> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): SourceCodeInfo {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -8045,9 +7294,7 @@ export const SourceCodeInfo: MessageFns<SourceCodeInfo> = {
               break;
             }
 
-            message.location.push(
-              SourceCodeInfo_Location.decode(reader, reader.uint32()),
-            );
+            message.location.push(SourceCodeInfo_Location.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -8073,9 +7320,7 @@ export const SourceCodeInfo: MessageFns<SourceCodeInfo> = {
   toJSON(message: SourceCodeInfo): unknown {
     const obj: any = {};
     if (message.location?.length) {
-      obj.location = message.location.map((e) =>
-        SourceCodeInfo_Location.toJSON(e),
-      );
+      obj.location = message.location.map((e) => SourceCodeInfo_Location.toJSON(e));
     }
     return obj;
   },
@@ -8085,8 +7330,7 @@ export const SourceCodeInfo: MessageFns<SourceCodeInfo> = {
   },
   fromPartial(object: DeepPartial<SourceCodeInfo>): SourceCodeInfo {
     const message = createBaseSourceCodeInfo();
-    message.location =
-      object.location?.map((e) => SourceCodeInfo_Location.fromPartial(e)) || [];
+    message.location = object.location?.map((e) => SourceCodeInfo_Location.fromPartial(e)) || [];
     return message;
   },
 };
@@ -8095,8 +7339,8 @@ function createBaseSourceCodeInfo_Location(): SourceCodeInfo_Location {
   return {
     path: [],
     span: [],
-    leadingComments: "",
-    trailingComments: "",
+    leadingComments: '',
+    trailingComments: '',
     leadingDetachedComments: [],
   };
 }
@@ -8120,16 +7364,10 @@ export const SourceCodeInfo_Location: MessageFns<SourceCodeInfo_Location> = {
       }
       writer.join();
     }
-    if (
-      message.leadingComments !== undefined &&
-      message.leadingComments !== ""
-    ) {
+    if (message.leadingComments !== undefined && message.leadingComments !== '') {
       writer.uint32(26).string(message.leadingComments);
     }
-    if (
-      message.trailingComments !== undefined &&
-      message.trailingComments !== ""
-    ) {
+    if (message.trailingComments !== undefined && message.trailingComments !== '') {
       writer.uint32(34).string(message.trailingComments);
     }
     for (const v of message.leadingDetachedComments) {
@@ -8138,15 +7376,11 @@ export const SourceCodeInfo_Location: MessageFns<SourceCodeInfo_Location> = {
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): SourceCodeInfo_Location {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): SourceCodeInfo_Location {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -8239,20 +7473,16 @@ export const SourceCodeInfo_Location: MessageFns<SourceCodeInfo_Location> = {
         ? globalThis.String(object.leadingComments)
         : isSet(object.leading_comments)
           ? globalThis.String(object.leading_comments)
-          : "",
+          : '',
       trailingComments: isSet(object.trailingComments)
         ? globalThis.String(object.trailingComments)
         : isSet(object.trailing_comments)
           ? globalThis.String(object.trailing_comments)
-          : "",
-      leadingDetachedComments: globalThis.Array.isArray(
-        object?.leadingDetachedComments,
-      )
+          : '',
+      leadingDetachedComments: globalThis.Array.isArray(object?.leadingDetachedComments)
         ? object.leadingDetachedComments.map((e: any) => globalThis.String(e))
         : globalThis.Array.isArray(object?.leading_detached_comments)
-          ? object.leading_detached_comments.map((e: any) =>
-              globalThis.String(e),
-            )
+          ? object.leading_detached_comments.map((e: any) => globalThis.String(e))
           : [],
     };
   },
@@ -8265,16 +7495,10 @@ export const SourceCodeInfo_Location: MessageFns<SourceCodeInfo_Location> = {
     if (message.span?.length) {
       obj.span = message.span.map((e) => Math.round(e));
     }
-    if (
-      message.leadingComments !== undefined &&
-      message.leadingComments !== ""
-    ) {
+    if (message.leadingComments !== undefined && message.leadingComments !== '') {
       obj.leadingComments = message.leadingComments;
     }
-    if (
-      message.trailingComments !== undefined &&
-      message.trailingComments !== ""
-    ) {
+    if (message.trailingComments !== undefined && message.trailingComments !== '') {
       obj.trailingComments = message.trailingComments;
     }
     if (message.leadingDetachedComments?.length) {
@@ -8286,16 +7510,13 @@ export const SourceCodeInfo_Location: MessageFns<SourceCodeInfo_Location> = {
   create(base?: DeepPartial<SourceCodeInfo_Location>): SourceCodeInfo_Location {
     return SourceCodeInfo_Location.fromPartial(base ?? {});
   },
-  fromPartial(
-    object: DeepPartial<SourceCodeInfo_Location>,
-  ): SourceCodeInfo_Location {
+  fromPartial(object: DeepPartial<SourceCodeInfo_Location>): SourceCodeInfo_Location {
     const message = createBaseSourceCodeInfo_Location();
     message.path = object.path?.map((e) => e) || [];
     message.span = object.span?.map((e) => e) || [];
-    message.leadingComments = object.leadingComments ?? "";
-    message.trailingComments = object.trailingComments ?? "";
-    message.leadingDetachedComments =
-      object.leadingDetachedComments?.map((e) => e) || [];
+    message.leadingComments = object.leadingComments ?? '';
+    message.trailingComments = object.trailingComments ?? '';
+    message.leadingDetachedComments = object.leadingDetachedComments?.map((e) => e) || [];
     return message;
   },
 };
@@ -8305,10 +7526,7 @@ function createBaseGeneratedCodeInfo(): GeneratedCodeInfo {
 }
 
 export const GeneratedCodeInfo: MessageFns<GeneratedCodeInfo> = {
-  encode(
-    message: GeneratedCodeInfo,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: GeneratedCodeInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.annotation) {
       GeneratedCodeInfo_Annotation.encode(v!, writer.uint32(10).fork()).join();
     }
@@ -8316,11 +7534,10 @@ export const GeneratedCodeInfo: MessageFns<GeneratedCodeInfo> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): GeneratedCodeInfo {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -8334,9 +7551,7 @@ export const GeneratedCodeInfo: MessageFns<GeneratedCodeInfo> = {
               break;
             }
 
-            message.annotation.push(
-              GeneratedCodeInfo_Annotation.decode(reader, reader.uint32()),
-            );
+            message.annotation.push(GeneratedCodeInfo_Annotation.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -8354,9 +7569,7 @@ export const GeneratedCodeInfo: MessageFns<GeneratedCodeInfo> = {
   fromJSON(object: any): GeneratedCodeInfo {
     return {
       annotation: globalThis.Array.isArray(object?.annotation)
-        ? object.annotation.map((e: any) =>
-            GeneratedCodeInfo_Annotation.fromJSON(e),
-          )
+        ? object.annotation.map((e: any) => GeneratedCodeInfo_Annotation.fromJSON(e))
         : [],
     };
   },
@@ -8364,9 +7577,7 @@ export const GeneratedCodeInfo: MessageFns<GeneratedCodeInfo> = {
   toJSON(message: GeneratedCodeInfo): unknown {
     const obj: any = {};
     if (message.annotation?.length) {
-      obj.annotation = message.annotation.map((e) =>
-        GeneratedCodeInfo_Annotation.toJSON(e),
-      );
+      obj.annotation = message.annotation.map((e) => GeneratedCodeInfo_Annotation.toJSON(e));
     }
     return obj;
   },
@@ -8377,200 +7588,184 @@ export const GeneratedCodeInfo: MessageFns<GeneratedCodeInfo> = {
   fromPartial(object: DeepPartial<GeneratedCodeInfo>): GeneratedCodeInfo {
     const message = createBaseGeneratedCodeInfo();
     message.annotation =
-      object.annotation?.map((e) =>
-        GeneratedCodeInfo_Annotation.fromPartial(e),
-      ) || [];
+      object.annotation?.map((e) => GeneratedCodeInfo_Annotation.fromPartial(e)) || [];
     return message;
   },
 };
 
 function createBaseGeneratedCodeInfo_Annotation(): GeneratedCodeInfo_Annotation {
-  return { path: [], sourceFile: "", begin: 0, end: 0, semantic: 0 };
+  return { path: [], sourceFile: '', begin: 0, end: 0, semantic: 0 };
 }
 
-export const GeneratedCodeInfo_Annotation: MessageFns<GeneratedCodeInfo_Annotation> =
-  {
-    encode(
-      message: GeneratedCodeInfo_Annotation,
-      writer: BinaryWriter = new BinaryWriter(),
-    ): BinaryWriter {
-      if (message.path.length !== 0) {
-        writer.uint32(10).fork();
-        for (const v of message.path) {
-          writer.int32(v);
-        }
-        writer.join();
+export const GeneratedCodeInfo_Annotation: MessageFns<GeneratedCodeInfo_Annotation> = {
+  encode(
+    message: GeneratedCodeInfo_Annotation,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.path.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.path) {
+        writer.int32(v);
       }
-      if (message.sourceFile !== undefined && message.sourceFile !== "") {
-        writer.uint32(18).string(message.sourceFile);
-      }
-      if (message.begin !== undefined && message.begin !== 0) {
-        writer.uint32(24).int32(message.begin);
-      }
-      if (message.end !== undefined && message.end !== 0) {
-        writer.uint32(32).int32(message.end);
-      }
-      if (message.semantic !== undefined && message.semantic !== 0) {
-        writer.uint32(40).int32(message.semantic);
-      }
-      return writer;
-    },
+      writer.join();
+    }
+    if (message.sourceFile !== undefined && message.sourceFile !== '') {
+      writer.uint32(18).string(message.sourceFile);
+    }
+    if (message.begin !== undefined && message.begin !== 0) {
+      writer.uint32(24).int32(message.begin);
+    }
+    if (message.end !== undefined && message.end !== 0) {
+      writer.uint32(32).int32(message.end);
+    }
+    if (message.semantic !== undefined && message.semantic !== 0) {
+      writer.uint32(40).int32(message.semantic);
+    }
+    return writer;
+  },
 
-    decode(
-      input: BinaryReader | Uint8Array,
-      length?: number,
-    ): GeneratedCodeInfo_Annotation {
-      const reader =
-        input instanceof BinaryReader ? input : new BinaryReader(input);
-      const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-      if (previousRecursionDepth >= 100) {
-        throw new globalThis.Error("protobuf decode recursion limit exceeded");
-      }
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-      try {
-        const end = length === undefined ? reader.len : reader.pos + length;
-        const message = createBaseGeneratedCodeInfo_Annotation();
-        while (reader.pos < end) {
-          const tag = reader.uint32();
-          switch (tag >>> 3) {
-            case 1: {
-              if (tag === 8) {
+  decode(input: BinaryReader | Uint8Array, length?: number): GeneratedCodeInfo_Annotation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGeneratedCodeInfo_Annotation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.path.push(reader.int32());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
                 message.path.push(reader.int32());
-
-                continue;
               }
 
-              if (tag === 10) {
-                const end2 = reader.uint32() + reader.pos;
-                while (reader.pos < end2) {
-                  message.path.push(reader.int32());
-                }
-
-                continue;
-              }
-
-              break;
-            }
-            case 2: {
-              if (tag !== 18) {
-                break;
-              }
-
-              message.sourceFile = reader.string();
               continue;
             }
-            case 3: {
-              if (tag !== 24) {
-                break;
-              }
 
-              message.begin = reader.int32();
-              continue;
-            }
-            case 4: {
-              if (tag !== 32) {
-                break;
-              }
-
-              message.end = reader.int32();
-              continue;
-            }
-            case 5: {
-              if (tag !== 40) {
-                break;
-              }
-
-              message.semantic = reader.int32() as any;
-              continue;
-            }
-          }
-          if ((tag & 7) === 4 || tag === 0) {
             break;
           }
-          reader.skip(tag & 7);
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sourceFile = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.begin = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.end = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.semantic = reader.int32() as any;
+            continue;
+          }
         }
-        return message;
-      } finally {
-        (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
       }
-    },
-
-    fromJSON(object: any): GeneratedCodeInfo_Annotation {
-      return {
-        path: globalThis.Array.isArray(object?.path)
-          ? object.path.map((e: any) => globalThis.Number(e))
-          : [],
-        sourceFile: isSet(object.sourceFile)
-          ? globalThis.String(object.sourceFile)
-          : isSet(object.source_file)
-            ? globalThis.String(object.source_file)
-            : "",
-        begin: isSet(object.begin) ? globalThis.Number(object.begin) : 0,
-        end: isSet(object.end) ? globalThis.Number(object.end) : 0,
-        semantic: isSet(object.semantic)
-          ? generatedCodeInfo_Annotation_SemanticFromJSON(object.semantic)
-          : 0,
-      };
-    },
-
-    toJSON(message: GeneratedCodeInfo_Annotation): unknown {
-      const obj: any = {};
-      if (message.path?.length) {
-        obj.path = message.path.map((e) => Math.round(e));
-      }
-      if (message.sourceFile !== undefined && message.sourceFile !== "") {
-        obj.sourceFile = message.sourceFile;
-      }
-      if (message.begin !== undefined && message.begin !== 0) {
-        obj.begin = Math.round(message.begin);
-      }
-      if (message.end !== undefined && message.end !== 0) {
-        obj.end = Math.round(message.end);
-      }
-      if (message.semantic !== undefined && message.semantic !== 0) {
-        obj.semantic = generatedCodeInfo_Annotation_SemanticToJSON(
-          message.semantic,
-        );
-      }
-      return obj;
-    },
-
-    create(
-      base?: DeepPartial<GeneratedCodeInfo_Annotation>,
-    ): GeneratedCodeInfo_Annotation {
-      return GeneratedCodeInfo_Annotation.fromPartial(base ?? {});
-    },
-    fromPartial(
-      object: DeepPartial<GeneratedCodeInfo_Annotation>,
-    ): GeneratedCodeInfo_Annotation {
-      const message = createBaseGeneratedCodeInfo_Annotation();
-      message.path = object.path?.map((e) => e) || [];
-      message.sourceFile = object.sourceFile ?? "";
-      message.begin = object.begin ?? 0;
-      message.end = object.end ?? 0;
-      message.semantic = object.semantic ?? 0;
       return message;
-    },
-  };
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GeneratedCodeInfo_Annotation {
+    return {
+      path: globalThis.Array.isArray(object?.path)
+        ? object.path.map((e: any) => globalThis.Number(e))
+        : [],
+      sourceFile: isSet(object.sourceFile)
+        ? globalThis.String(object.sourceFile)
+        : isSet(object.source_file)
+          ? globalThis.String(object.source_file)
+          : '',
+      begin: isSet(object.begin) ? globalThis.Number(object.begin) : 0,
+      end: isSet(object.end) ? globalThis.Number(object.end) : 0,
+      semantic: isSet(object.semantic)
+        ? generatedCodeInfo_Annotation_SemanticFromJSON(object.semantic)
+        : 0,
+    };
+  },
+
+  toJSON(message: GeneratedCodeInfo_Annotation): unknown {
+    const obj: any = {};
+    if (message.path?.length) {
+      obj.path = message.path.map((e) => Math.round(e));
+    }
+    if (message.sourceFile !== undefined && message.sourceFile !== '') {
+      obj.sourceFile = message.sourceFile;
+    }
+    if (message.begin !== undefined && message.begin !== 0) {
+      obj.begin = Math.round(message.begin);
+    }
+    if (message.end !== undefined && message.end !== 0) {
+      obj.end = Math.round(message.end);
+    }
+    if (message.semantic !== undefined && message.semantic !== 0) {
+      obj.semantic = generatedCodeInfo_Annotation_SemanticToJSON(message.semantic);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GeneratedCodeInfo_Annotation>): GeneratedCodeInfo_Annotation {
+    return GeneratedCodeInfo_Annotation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GeneratedCodeInfo_Annotation>): GeneratedCodeInfo_Annotation {
+    const message = createBaseGeneratedCodeInfo_Annotation();
+    message.path = object.path?.map((e) => e) || [];
+    message.sourceFile = object.sourceFile ?? '';
+    message.begin = object.begin ?? 0;
+    message.end = object.end ?? 0;
+    message.semantic = object.semantic ?? 0;
+    return message;
+  },
+};
 
 function bytesFromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+  return Uint8Array.from(globalThis.Buffer.from(b64, 'base64'));
 }
 
 function base64FromBytes(arr: Uint8Array): string {
-  return globalThis.Buffer.from(arr).toString("base64");
+  return globalThis.Buffer.from(arr).toString('base64');
 }
 
-function floatToJson(
-  value: number | null | undefined,
-): number | string | null | undefined {
-  return typeof value === "number" && !globalThis.Number.isFinite(value)
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === 'number' && !globalThis.Number.isFinite(value)
     ? globalThis.String(value)
     : value;
 }
 
-type Builtin =
-  Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin
   ? T
@@ -8579,7 +7774,7 @@ export type DeepPartial<T> = T extends Builtin
     : T extends ReadonlyArray<infer U>
       ? ReadonlyArray<DeepPartial<U>>
       : T extends { $case: string; value: unknown }
-        ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+        ? { $case: T['$case']; value?: DeepPartial<T['value']> }
         : T extends {}
           ? { [K in keyof T]?: DeepPartial<T[K]> }
           : Partial<T>;
@@ -8587,10 +7782,10 @@ export type DeepPartial<T> = T extends Builtin
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());
   if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+    throw new globalThis.Error('Value is larger than Number.MAX_SAFE_INTEGER');
   }
   if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+    throw new globalThis.Error('Value is smaller than Number.MIN_SAFE_INTEGER');
   }
   return num;
 }

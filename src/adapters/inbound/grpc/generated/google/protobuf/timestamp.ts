@@ -5,11 +5,11 @@
 // source: google/protobuf/timestamp.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 
-export const protobufPackage = "google.protobuf";
+export const protobufPackage = 'google.protobuf';
 
-export const protobufFileName = "google/protobuf/timestamp.proto";
+export const protobufFileName = 'google/protobuf/timestamp.proto';
 
 /**
  * A Timestamp represents a point in time independent of any time zone or local
@@ -124,10 +124,7 @@ function createBaseTimestamp(): Timestamp {
 }
 
 export const Timestamp: MessageFns<Timestamp> = {
-  encode(
-    message: Timestamp,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: Timestamp, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.seconds !== 0) {
       writer.uint32(8).int64(message.seconds);
     }
@@ -138,11 +135,10 @@ export const Timestamp: MessageFns<Timestamp> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): Timestamp {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -180,7 +176,7 @@ export const Timestamp: MessageFns<Timestamp> = {
   },
 
   fromJSON(object: any): Timestamp {
-    if (typeof object === "string") {
+    if (typeof object === 'string') {
       return Timestamp.fromJSON(timestampFromJson(object));
     }
     return {
@@ -190,10 +186,7 @@ export const Timestamp: MessageFns<Timestamp> = {
   },
 
   toJSON(message: Timestamp): string {
-    return timestampToJson(
-      globalThis.Number(message.seconds ?? 0),
-      message.nanos ?? 0,
-    );
+    return timestampToJson(globalThis.Number(message.seconds ?? 0), message.nanos ?? 0);
   },
 
   create(base?: DeepPartial<Timestamp>): Timestamp {
@@ -207,8 +200,7 @@ export const Timestamp: MessageFns<Timestamp> = {
   },
 };
 
-type Builtin =
-  Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin
   ? T
@@ -217,30 +209,25 @@ export type DeepPartial<T> = T extends Builtin
     : T extends ReadonlyArray<infer U>
       ? ReadonlyArray<DeepPartial<U>>
       : T extends { $case: string; value: unknown }
-        ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+        ? { $case: T['$case']; value?: DeepPartial<T['value']> }
         : T extends {}
           ? { [K in keyof T]?: DeepPartial<T[K]> }
           : Partial<T>;
 
-const timestampJsonRegex =
-  /^.+T\d{2}:\d{2}:\d{2}(\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
+const timestampJsonRegex = /^.+T\d{2}:\d{2}:\d{2}(\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
 
 function timestampFromJson(value: string): { seconds: number; nanos: number } {
   const match = timestampJsonRegex.exec(value);
   // Date only keeps milliseconds, so it parses the string without the fractional seconds
   const fraction = match?.[1];
   const millis = match
-    ? new globalThis.Date(
-        fraction === undefined ? value : value.replace(fraction, ""),
-      ).getTime()
+    ? new globalThis.Date(fraction === undefined ? value : value.replace(fraction, '')).getTime()
     : NaN;
   if (!match || globalThis.Number.isNaN(millis)) {
     throw new globalThis.Error(`Invalid timestamp: ${value}`);
   }
   const nanos =
-    fraction === undefined
-      ? 0
-      : globalThis.Number(fraction.slice(1, 10).padEnd(9, "0"));
+    fraction === undefined ? 0 : globalThis.Number(fraction.slice(1, 10).padEnd(9, '0'));
   return { seconds: millis / 1_000, nanos };
 }
 
@@ -249,7 +236,7 @@ function timestampToJson(seconds: number, nanos: number): string {
   if (nanos === 0) {
     return `${date}Z`;
   }
-  const padded = nanos.toString().padStart(9, "0");
+  const padded = nanos.toString().padStart(9, '0');
   const len = nanos % 1_000_000 === 0 ? 3 : nanos % 1_000 === 0 ? 6 : 9;
   return `${date}.${padded.slice(0, len)}Z`;
 }
@@ -257,10 +244,10 @@ function timestampToJson(seconds: number, nanos: number): string {
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());
   if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+    throw new globalThis.Error('Value is larger than Number.MAX_SAFE_INTEGER');
   }
   if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+    throw new globalThis.Error('Value is smaller than Number.MIN_SAFE_INTEGER');
   }
   return num;
 }

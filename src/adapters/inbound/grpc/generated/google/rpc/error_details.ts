@@ -5,12 +5,12 @@
 // source: google/rpc/error_details.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Duration } from "../protobuf/duration.js";
+import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { Duration } from '../protobuf/duration.js';
 
-export const protobufPackage = "google.rpc";
+export const protobufPackage = 'google.rpc';
 
-export const protobufFileName = "google/rpc/error_details.proto";
+export const protobufFileName = 'google/rpc/error_details.proto';
 
 /** Wire-compatible subset of the standard google.rpc error detail messages. */
 
@@ -40,37 +40,28 @@ export interface BadRequest_FieldViolation {
 }
 
 function createBaseErrorInfo(): ErrorInfo {
-  return { reason: "", domain: "", metadata: {} };
+  return { reason: '', domain: '', metadata: {} };
 }
 
 export const ErrorInfo: MessageFns<ErrorInfo> = {
-  encode(
-    message: ErrorInfo,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.reason !== "") {
+  encode(message: ErrorInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reason !== '') {
       writer.uint32(10).string(message.reason);
     }
-    if (message.domain !== "") {
+    if (message.domain !== '') {
       writer.uint32(18).string(message.domain);
     }
-    globalThis.Object.entries(message.metadata).forEach(
-      ([key, value]: [string, string]) => {
-        ErrorInfo_MetadataEntry.encode(
-          { key: key as any, value },
-          writer.uint32(26).fork(),
-        ).join();
-      },
-    );
+    globalThis.Object.entries(message.metadata).forEach(([key, value]: [string, string]) => {
+      ErrorInfo_MetadataEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
     return writer;
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): ErrorInfo {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -100,10 +91,7 @@ export const ErrorInfo: MessageFns<ErrorInfo> = {
               break;
             }
 
-            const entry3 = ErrorInfo_MetadataEntry.decode(
-              reader,
-              reader.uint32(),
-            );
+            const entry3 = ErrorInfo_MetadataEntry.decode(reader, reader.uint32());
             if (entry3.value !== undefined) {
               message.metadata[entry3.key] = entry3.value;
             }
@@ -123,12 +111,10 @@ export const ErrorInfo: MessageFns<ErrorInfo> = {
 
   fromJSON(object: any): ErrorInfo {
     return {
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-      domain: isSet(object.domain) ? globalThis.String(object.domain) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : '',
+      domain: isSet(object.domain) ? globalThis.String(object.domain) : '',
       metadata: isObject(object.metadata)
-        ? (
-            globalThis.Object.entries(object.metadata) as [string, any][]
-          ).reduce(
+        ? (globalThis.Object.entries(object.metadata) as [string, any][]).reduce(
             (acc: { [key: string]: string }, [key, value]: [string, any]) => {
               globalThis.Object.defineProperty(acc, key, {
                 value: globalThis.String(value),
@@ -146,17 +132,14 @@ export const ErrorInfo: MessageFns<ErrorInfo> = {
 
   toJSON(message: ErrorInfo): unknown {
     const obj: any = {};
-    if (message.reason !== "") {
+    if (message.reason !== '') {
       obj.reason = message.reason;
     }
-    if (message.domain !== "") {
+    if (message.domain !== '') {
       obj.domain = message.domain;
     }
     if (message.metadata) {
-      const entries = globalThis.Object.entries(message.metadata) as [
-        string,
-        string,
-      ][];
+      const entries = globalThis.Object.entries(message.metadata) as [string, string][];
       if (entries.length > 0) {
         obj.metadata = {};
         entries.forEach(([k, v]) => {
@@ -172,25 +155,22 @@ export const ErrorInfo: MessageFns<ErrorInfo> = {
   },
   fromPartial(object: DeepPartial<ErrorInfo>): ErrorInfo {
     const message = createBaseErrorInfo();
-    message.reason = object.reason ?? "";
-    message.domain = object.domain ?? "";
+    message.reason = object.reason ?? '';
+    message.domain = object.domain ?? '';
     message.metadata = (
       globalThis.Object.entries(object.metadata ?? {}) as [string, string][]
-    ).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
+    ).reduce((acc: { [key: string]: string }, [key, value]: [string, string]) => {
+      if (value !== undefined) {
+        acc[key] = globalThis.String(value);
+      }
+      return acc;
+    }, {});
     return message;
   },
 };
 
 function createBaseErrorInfo_MetadataEntry(): ErrorInfo_MetadataEntry {
-  return { key: "", value: "" };
+  return { key: '', value: '' };
 }
 
 export const ErrorInfo_MetadataEntry: MessageFns<ErrorInfo_MetadataEntry> = {
@@ -198,24 +178,20 @@ export const ErrorInfo_MetadataEntry: MessageFns<ErrorInfo_MetadataEntry> = {
     message: ErrorInfo_MetadataEntry,
     writer: BinaryWriter = new BinaryWriter(),
   ): BinaryWriter {
-    if (message.key !== "") {
+    if (message.key !== '') {
       writer.uint32(10).string(message.key);
     }
-    if (message.value !== "") {
+    if (message.value !== '') {
       writer.uint32(18).string(message.value);
     }
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): ErrorInfo_MetadataEntry {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): ErrorInfo_MetadataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -254,17 +230,17 @@ export const ErrorInfo_MetadataEntry: MessageFns<ErrorInfo_MetadataEntry> = {
 
   fromJSON(object: any): ErrorInfo_MetadataEntry {
     return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
+      key: isSet(object.key) ? globalThis.String(object.key) : '',
+      value: isSet(object.value) ? globalThis.String(object.value) : '',
     };
   },
 
   toJSON(message: ErrorInfo_MetadataEntry): unknown {
     const obj: any = {};
-    if (message.key !== "") {
+    if (message.key !== '') {
       obj.key = message.key;
     }
-    if (message.value !== "") {
+    if (message.value !== '') {
       obj.value = message.value;
     }
     return obj;
@@ -273,12 +249,10 @@ export const ErrorInfo_MetadataEntry: MessageFns<ErrorInfo_MetadataEntry> = {
   create(base?: DeepPartial<ErrorInfo_MetadataEntry>): ErrorInfo_MetadataEntry {
     return ErrorInfo_MetadataEntry.fromPartial(base ?? {});
   },
-  fromPartial(
-    object: DeepPartial<ErrorInfo_MetadataEntry>,
-  ): ErrorInfo_MetadataEntry {
+  fromPartial(object: DeepPartial<ErrorInfo_MetadataEntry>): ErrorInfo_MetadataEntry {
     const message = createBaseErrorInfo_MetadataEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
+    message.key = object.key ?? '';
+    message.value = object.value ?? '';
     return message;
   },
 };
@@ -288,10 +262,7 @@ function createBaseRetryInfo(): RetryInfo {
 }
 
 export const RetryInfo: MessageFns<RetryInfo> = {
-  encode(
-    message: RetryInfo,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: RetryInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.retryDelay !== undefined) {
       Duration.encode(message.retryDelay, writer.uint32(10).fork()).join();
     }
@@ -299,11 +270,10 @@ export const RetryInfo: MessageFns<RetryInfo> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): RetryInfo {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -368,10 +338,7 @@ function createBaseBadRequest(): BadRequest {
 }
 
 export const BadRequest: MessageFns<BadRequest> = {
-  encode(
-    message: BadRequest,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: BadRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.fieldViolations) {
       BadRequest_FieldViolation.encode(v!, writer.uint32(10).fork()).join();
     }
@@ -379,11 +346,10 @@ export const BadRequest: MessageFns<BadRequest> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): BadRequest {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -397,9 +363,7 @@ export const BadRequest: MessageFns<BadRequest> = {
               break;
             }
 
-            message.fieldViolations.push(
-              BadRequest_FieldViolation.decode(reader, reader.uint32()),
-            );
+            message.fieldViolations.push(BadRequest_FieldViolation.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -417,13 +381,9 @@ export const BadRequest: MessageFns<BadRequest> = {
   fromJSON(object: any): BadRequest {
     return {
       fieldViolations: globalThis.Array.isArray(object?.fieldViolations)
-        ? object.fieldViolations.map((e: any) =>
-            BadRequest_FieldViolation.fromJSON(e),
-          )
+        ? object.fieldViolations.map((e: any) => BadRequest_FieldViolation.fromJSON(e))
         : globalThis.Array.isArray(object?.field_violations)
-          ? object.field_violations.map((e: any) =>
-              BadRequest_FieldViolation.fromJSON(e),
-            )
+          ? object.field_violations.map((e: any) => BadRequest_FieldViolation.fromJSON(e))
           : [],
     };
   },
@@ -431,9 +391,7 @@ export const BadRequest: MessageFns<BadRequest> = {
   toJSON(message: BadRequest): unknown {
     const obj: any = {};
     if (message.fieldViolations?.length) {
-      obj.fieldViolations = message.fieldViolations.map((e) =>
-        BadRequest_FieldViolation.toJSON(e),
-      );
+      obj.fieldViolations = message.fieldViolations.map((e) => BadRequest_FieldViolation.toJSON(e));
     }
     return obj;
   },
@@ -444,130 +402,116 @@ export const BadRequest: MessageFns<BadRequest> = {
   fromPartial(object: DeepPartial<BadRequest>): BadRequest {
     const message = createBaseBadRequest();
     message.fieldViolations =
-      object.fieldViolations?.map((e) =>
-        BadRequest_FieldViolation.fromPartial(e),
-      ) || [];
+      object.fieldViolations?.map((e) => BadRequest_FieldViolation.fromPartial(e)) || [];
     return message;
   },
 };
 
 function createBaseBadRequest_FieldViolation(): BadRequest_FieldViolation {
-  return { field: "", description: "", reason: "" };
+  return { field: '', description: '', reason: '' };
 }
 
-export const BadRequest_FieldViolation: MessageFns<BadRequest_FieldViolation> =
-  {
-    encode(
-      message: BadRequest_FieldViolation,
-      writer: BinaryWriter = new BinaryWriter(),
-    ): BinaryWriter {
-      if (message.field !== "") {
-        writer.uint32(10).string(message.field);
-      }
-      if (message.description !== "") {
-        writer.uint32(18).string(message.description);
-      }
-      if (message.reason !== "") {
-        writer.uint32(26).string(message.reason);
-      }
-      return writer;
-    },
+export const BadRequest_FieldViolation: MessageFns<BadRequest_FieldViolation> = {
+  encode(
+    message: BadRequest_FieldViolation,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.field !== '') {
+      writer.uint32(10).string(message.field);
+    }
+    if (message.description !== '') {
+      writer.uint32(18).string(message.description);
+    }
+    if (message.reason !== '') {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
 
-    decode(
-      input: BinaryReader | Uint8Array,
-      length?: number,
-    ): BadRequest_FieldViolation {
-      const reader =
-        input instanceof BinaryReader ? input : new BinaryReader(input);
-      const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-      if (previousRecursionDepth >= 100) {
-        throw new globalThis.Error("protobuf decode recursion limit exceeded");
-      }
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-      try {
-        const end = length === undefined ? reader.len : reader.pos + length;
-        const message = createBaseBadRequest_FieldViolation();
-        while (reader.pos < end) {
-          const tag = reader.uint32();
-          switch (tag >>> 3) {
-            case 1: {
-              if (tag !== 10) {
-                break;
-              }
-
-              message.field = reader.string();
-              continue;
-            }
-            case 2: {
-              if (tag !== 18) {
-                break;
-              }
-
-              message.description = reader.string();
-              continue;
-            }
-            case 3: {
-              if (tag !== 26) {
-                break;
-              }
-
-              message.reason = reader.string();
-              continue;
-            }
-          }
-          if ((tag & 7) === 4 || tag === 0) {
-            break;
-          }
-          reader.skip(tag & 7);
-        }
-        return message;
-      } finally {
-        (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-      }
-    },
-
-    fromJSON(object: any): BadRequest_FieldViolation {
-      return {
-        field: isSet(object.field) ? globalThis.String(object.field) : "",
-        description: isSet(object.description)
-          ? globalThis.String(object.description)
-          : "",
-        reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-      };
-    },
-
-    toJSON(message: BadRequest_FieldViolation): unknown {
-      const obj: any = {};
-      if (message.field !== "") {
-        obj.field = message.field;
-      }
-      if (message.description !== "") {
-        obj.description = message.description;
-      }
-      if (message.reason !== "") {
-        obj.reason = message.reason;
-      }
-      return obj;
-    },
-
-    create(
-      base?: DeepPartial<BadRequest_FieldViolation>,
-    ): BadRequest_FieldViolation {
-      return BadRequest_FieldViolation.fromPartial(base ?? {});
-    },
-    fromPartial(
-      object: DeepPartial<BadRequest_FieldViolation>,
-    ): BadRequest_FieldViolation {
+  decode(input: BinaryReader | Uint8Array, length?: number): BadRequest_FieldViolation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
       const message = createBaseBadRequest_FieldViolation();
-      message.field = object.field ?? "";
-      message.description = object.description ?? "";
-      message.reason = object.reason ?? "";
-      return message;
-    },
-  };
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
 
-type Builtin =
-  Date | Function | Uint8Array | string | number | boolean | undefined;
+            message.field = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BadRequest_FieldViolation {
+    return {
+      field: isSet(object.field) ? globalThis.String(object.field) : '',
+      description: isSet(object.description) ? globalThis.String(object.description) : '',
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : '',
+    };
+  },
+
+  toJSON(message: BadRequest_FieldViolation): unknown {
+    const obj: any = {};
+    if (message.field !== '') {
+      obj.field = message.field;
+    }
+    if (message.description !== '') {
+      obj.description = message.description;
+    }
+    if (message.reason !== '') {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BadRequest_FieldViolation>): BadRequest_FieldViolation {
+    return BadRequest_FieldViolation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BadRequest_FieldViolation>): BadRequest_FieldViolation {
+    const message = createBaseBadRequest_FieldViolation();
+    message.field = object.field ?? '';
+    message.description = object.description ?? '';
+    message.reason = object.reason ?? '';
+    return message;
+  },
+};
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin
   ? T
@@ -576,13 +520,13 @@ export type DeepPartial<T> = T extends Builtin
     : T extends ReadonlyArray<infer U>
       ? ReadonlyArray<DeepPartial<U>>
       : T extends { $case: string; value: unknown }
-        ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+        ? { $case: T['$case']; value?: DeepPartial<T['value']> }
         : T extends {}
           ? { [K in keyof T]?: DeepPartial<T[K]> }
           : Partial<T>;
 
 function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
+  return typeof value === 'object' && value !== null;
 }
 
 function isSet(value: any): boolean {

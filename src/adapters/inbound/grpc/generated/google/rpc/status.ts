@@ -5,12 +5,12 @@
 // source: google/rpc/status.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Any } from "../protobuf/any.js";
+import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { Any } from '../protobuf/any.js';
 
-export const protobufPackage = "google.rpc";
+export const protobufPackage = 'google.rpc';
 
-export const protobufFileName = "google/rpc/status.proto";
+export const protobufFileName = 'google/rpc/status.proto';
 
 /**
  * Wire-compatible subset of the standard google.rpc.Status, carried in the
@@ -24,18 +24,15 @@ export interface Status {
 }
 
 function createBaseStatus(): Status {
-  return { code: 0, message: "", details: [] };
+  return { code: 0, message: '', details: [] };
 }
 
 export const Status: MessageFns<Status> = {
-  encode(
-    message: Status,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: Status, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.code !== 0) {
       writer.uint32(8).int32(message.code);
     }
-    if (message.message !== "") {
+    if (message.message !== '') {
       writer.uint32(18).string(message.message);
     }
     for (const v of message.details) {
@@ -45,11 +42,10 @@ export const Status: MessageFns<Status> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): Status {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -97,7 +93,7 @@ export const Status: MessageFns<Status> = {
   fromJSON(object: any): Status {
     return {
       code: isSet(object.code) ? globalThis.Number(object.code) : 0,
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : '',
       details: globalThis.Array.isArray(object?.details)
         ? object.details.map((e: any) => Any.fromJSON(e))
         : [],
@@ -109,7 +105,7 @@ export const Status: MessageFns<Status> = {
     if (message.code !== 0) {
       obj.code = Math.round(message.code);
     }
-    if (message.message !== "") {
+    if (message.message !== '') {
       obj.message = message.message;
     }
     if (message.details?.length) {
@@ -124,14 +120,13 @@ export const Status: MessageFns<Status> = {
   fromPartial(object: DeepPartial<Status>): Status {
     const message = createBaseStatus();
     message.code = object.code ?? 0;
-    message.message = object.message ?? "";
+    message.message = object.message ?? '';
     message.details = object.details?.map((e) => Any.fromPartial(e)) || [];
     return message;
   },
 };
 
-type Builtin =
-  Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin
   ? T
@@ -140,7 +135,7 @@ export type DeepPartial<T> = T extends Builtin
     : T extends ReadonlyArray<infer U>
       ? ReadonlyArray<DeepPartial<U>>
       : T extends { $case: string; value: unknown }
-        ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+        ? { $case: T['$case']; value?: DeepPartial<T['value']> }
         : T extends {}
           ? { [K in keyof T]?: DeepPartial<T[K]> }
           : Partial<T>;

@@ -5,11 +5,11 @@
 // source: wemaster/core/v1/common.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 
-export const protobufPackage = "wemaster.core.v1";
+export const protobufPackage = 'wemaster.core.v1';
 
-export const protobufFileName = "wemaster/core/v1/common.proto";
+export const protobufFileName = 'wemaster/core/v1/common.proto';
 
 /** Cursor pagination shared by every List RPC. */
 export interface PageRequest {
@@ -25,29 +25,25 @@ export interface PageResponse {
 }
 
 function createBasePageRequest(): PageRequest {
-  return { pageSize: 0, pageToken: "" };
+  return { pageSize: 0, pageToken: '' };
 }
 
 export const PageRequest: MessageFns<PageRequest> = {
-  encode(
-    message: PageRequest,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: PageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.pageSize !== 0) {
       writer.uint32(8).int32(message.pageSize);
     }
-    if (message.pageToken !== "") {
+    if (message.pageToken !== '') {
       writer.uint32(18).string(message.pageToken);
     }
     return writer;
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): PageRequest {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -95,7 +91,7 @@ export const PageRequest: MessageFns<PageRequest> = {
         ? globalThis.String(object.pageToken)
         : isSet(object.page_token)
           ? globalThis.String(object.page_token)
-          : "",
+          : '',
     };
   },
 
@@ -104,7 +100,7 @@ export const PageRequest: MessageFns<PageRequest> = {
     if (message.pageSize !== 0) {
       obj.pageSize = Math.round(message.pageSize);
     }
-    if (message.pageToken !== "") {
+    if (message.pageToken !== '') {
       obj.pageToken = message.pageToken;
     }
     return obj;
@@ -116,32 +112,28 @@ export const PageRequest: MessageFns<PageRequest> = {
   fromPartial(object: DeepPartial<PageRequest>): PageRequest {
     const message = createBasePageRequest();
     message.pageSize = object.pageSize ?? 0;
-    message.pageToken = object.pageToken ?? "";
+    message.pageToken = object.pageToken ?? '';
     return message;
   },
 };
 
 function createBasePageResponse(): PageResponse {
-  return { nextPageToken: "" };
+  return { nextPageToken: '' };
 }
 
 export const PageResponse: MessageFns<PageResponse> = {
-  encode(
-    message: PageResponse,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.nextPageToken !== "") {
+  encode(message: PageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nextPageToken !== '') {
       writer.uint32(10).string(message.nextPageToken);
     }
     return writer;
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): PageResponse {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -176,13 +168,13 @@ export const PageResponse: MessageFns<PageResponse> = {
         ? globalThis.String(object.nextPageToken)
         : isSet(object.next_page_token)
           ? globalThis.String(object.next_page_token)
-          : "",
+          : '',
     };
   },
 
   toJSON(message: PageResponse): unknown {
     const obj: any = {};
-    if (message.nextPageToken !== "") {
+    if (message.nextPageToken !== '') {
       obj.nextPageToken = message.nextPageToken;
     }
     return obj;
@@ -193,13 +185,12 @@ export const PageResponse: MessageFns<PageResponse> = {
   },
   fromPartial(object: DeepPartial<PageResponse>): PageResponse {
     const message = createBasePageResponse();
-    message.nextPageToken = object.nextPageToken ?? "";
+    message.nextPageToken = object.nextPageToken ?? '';
     return message;
   },
 };
 
-type Builtin =
-  Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin
   ? T
@@ -208,7 +199,7 @@ export type DeepPartial<T> = T extends Builtin
     : T extends ReadonlyArray<infer U>
       ? ReadonlyArray<DeepPartial<U>>
       : T extends { $case: string; value: unknown }
-        ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+        ? { $case: T['$case']; value?: DeepPartial<T['value']> }
         : T extends {}
           ? { [K in keyof T]?: DeepPartial<T[K]> }
           : Partial<T>;

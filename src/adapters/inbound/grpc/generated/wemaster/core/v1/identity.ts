@@ -5,7 +5,7 @@
 // source: wemaster/core/v1/identity.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import {
   type CallOptions,
   type ChannelCredentials,
@@ -17,12 +17,12 @@ import {
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
-} from "@grpc/grpc-js";
-import { Timestamp } from "../../../google/protobuf/timestamp.js";
+} from '@grpc/grpc-js';
+import { Timestamp } from '../../../google/protobuf/timestamp.js';
 
-export const protobufPackage = "wemaster.core.v1";
+export const protobufPackage = 'wemaster.core.v1';
 
-export const protobufFileName = "wemaster/core/v1/identity.proto";
+export const protobufFileName = 'wemaster/core/v1/identity.proto';
 
 export enum MfaMethod {
   MFA_METHOD_UNSPECIFIED = 0,
@@ -34,16 +34,16 @@ export enum MfaMethod {
 export function mfaMethodFromJSON(object: any): MfaMethod {
   switch (object) {
     case 0:
-    case "MFA_METHOD_UNSPECIFIED":
+    case 'MFA_METHOD_UNSPECIFIED':
       return MfaMethod.MFA_METHOD_UNSPECIFIED;
     case 1:
-    case "MFA_METHOD_TOTP":
+    case 'MFA_METHOD_TOTP':
       return MfaMethod.MFA_METHOD_TOTP;
     case 2:
-    case "MFA_METHOD_RECOVERY_CODE":
+    case 'MFA_METHOD_RECOVERY_CODE':
       return MfaMethod.MFA_METHOD_RECOVERY_CODE;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return MfaMethod.UNRECOGNIZED;
   }
@@ -52,14 +52,14 @@ export function mfaMethodFromJSON(object: any): MfaMethod {
 export function mfaMethodToJSON(object: MfaMethod): string {
   switch (object) {
     case MfaMethod.MFA_METHOD_UNSPECIFIED:
-      return "MFA_METHOD_UNSPECIFIED";
+      return 'MFA_METHOD_UNSPECIFIED';
     case MfaMethod.MFA_METHOD_TOTP:
-      return "MFA_METHOD_TOTP";
+      return 'MFA_METHOD_TOTP';
     case MfaMethod.MFA_METHOD_RECOVERY_CODE:
-      return "MFA_METHOD_RECOVERY_CODE";
+      return 'MFA_METHOD_RECOVERY_CODE';
     case MfaMethod.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -87,8 +87,8 @@ export interface LoginRequest {
 
 export interface LoginResponse {
   result:
-    | { $case: "tokens"; value: TokenPair }
-    | { $case: "mfaChallenge"; value: MfaChallenge }
+    | { $case: 'tokens'; value: TokenPair }
+    | { $case: 'mfaChallenge'; value: MfaChallenge }
     | undefined;
 }
 
@@ -101,32 +101,26 @@ export interface GetJwksResponse {
 
 function createBaseTokenPair(): TokenPair {
   return {
-    accessToken: "",
-    tokenType: "",
+    accessToken: '',
+    tokenType: '',
     accessTokenExpireTime: undefined,
-    refreshToken: "",
+    refreshToken: '',
     refreshTokenExpireTime: undefined,
   };
 }
 
 export const TokenPair: MessageFns<TokenPair> = {
-  encode(
-    message: TokenPair,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.accessToken !== "") {
+  encode(message: TokenPair, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accessToken !== '') {
       writer.uint32(10).string(message.accessToken);
     }
-    if (message.tokenType !== "") {
+    if (message.tokenType !== '') {
       writer.uint32(18).string(message.tokenType);
     }
     if (message.accessTokenExpireTime !== undefined) {
-      Timestamp.encode(
-        toTimestamp(message.accessTokenExpireTime),
-        writer.uint32(26).fork(),
-      ).join();
+      Timestamp.encode(toTimestamp(message.accessTokenExpireTime), writer.uint32(26).fork()).join();
     }
-    if (message.refreshToken !== "") {
+    if (message.refreshToken !== '') {
       writer.uint32(34).string(message.refreshToken);
     }
     if (message.refreshTokenExpireTime !== undefined) {
@@ -139,11 +133,10 @@ export const TokenPair: MessageFns<TokenPair> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): TokenPair {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -214,12 +207,12 @@ export const TokenPair: MessageFns<TokenPair> = {
         ? globalThis.String(object.accessToken)
         : isSet(object.access_token)
           ? globalThis.String(object.access_token)
-          : "",
+          : '',
       tokenType: isSet(object.tokenType)
         ? globalThis.String(object.tokenType)
         : isSet(object.token_type)
           ? globalThis.String(object.token_type)
-          : "",
+          : '',
       accessTokenExpireTime: isSet(object.accessTokenExpireTime)
         ? fromJsonTimestamp(object.accessTokenExpireTime)
         : isSet(object.access_token_expire_time)
@@ -229,7 +222,7 @@ export const TokenPair: MessageFns<TokenPair> = {
         ? globalThis.String(object.refreshToken)
         : isSet(object.refresh_token)
           ? globalThis.String(object.refresh_token)
-          : "",
+          : '',
       refreshTokenExpireTime: isSet(object.refreshTokenExpireTime)
         ? fromJsonTimestamp(object.refreshTokenExpireTime)
         : isSet(object.refresh_token_expire_time)
@@ -240,16 +233,16 @@ export const TokenPair: MessageFns<TokenPair> = {
 
   toJSON(message: TokenPair): unknown {
     const obj: any = {};
-    if (message.accessToken !== "") {
+    if (message.accessToken !== '') {
       obj.accessToken = message.accessToken;
     }
-    if (message.tokenType !== "") {
+    if (message.tokenType !== '') {
       obj.tokenType = message.tokenType;
     }
     if (message.accessTokenExpireTime !== undefined) {
       obj.accessTokenExpireTime = message.accessTokenExpireTime.toISOString();
     }
-    if (message.refreshToken !== "") {
+    if (message.refreshToken !== '') {
       obj.refreshToken = message.refreshToken;
     }
     if (message.refreshTokenExpireTime !== undefined) {
@@ -263,25 +256,22 @@ export const TokenPair: MessageFns<TokenPair> = {
   },
   fromPartial(object: DeepPartial<TokenPair>): TokenPair {
     const message = createBaseTokenPair();
-    message.accessToken = object.accessToken ?? "";
-    message.tokenType = object.tokenType ?? "";
+    message.accessToken = object.accessToken ?? '';
+    message.tokenType = object.tokenType ?? '';
     message.accessTokenExpireTime = object.accessTokenExpireTime ?? undefined;
-    message.refreshToken = object.refreshToken ?? "";
+    message.refreshToken = object.refreshToken ?? '';
     message.refreshTokenExpireTime = object.refreshTokenExpireTime ?? undefined;
     return message;
   },
 };
 
 function createBaseMfaChallenge(): MfaChallenge {
-  return { challengeToken: "", methods: [] };
+  return { challengeToken: '', methods: [] };
 }
 
 export const MfaChallenge: MessageFns<MfaChallenge> = {
-  encode(
-    message: MfaChallenge,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.challengeToken !== "") {
+  encode(message: MfaChallenge, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.challengeToken !== '') {
       writer.uint32(10).string(message.challengeToken);
     }
     if (message.methods.length !== 0) {
@@ -295,11 +285,10 @@ export const MfaChallenge: MessageFns<MfaChallenge> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): MfaChallenge {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -352,7 +341,7 @@ export const MfaChallenge: MessageFns<MfaChallenge> = {
         ? globalThis.String(object.challengeToken)
         : isSet(object.challenge_token)
           ? globalThis.String(object.challenge_token)
-          : "",
+          : '',
       methods: globalThis.Array.isArray(object?.methods)
         ? object.methods.map((e: any) => mfaMethodFromJSON(e))
         : [],
@@ -361,7 +350,7 @@ export const MfaChallenge: MessageFns<MfaChallenge> = {
 
   toJSON(message: MfaChallenge): unknown {
     const obj: any = {};
-    if (message.challengeToken !== "") {
+    if (message.challengeToken !== '') {
       obj.challengeToken = message.challengeToken;
     }
     if (message.methods?.length) {
@@ -375,39 +364,35 @@ export const MfaChallenge: MessageFns<MfaChallenge> = {
   },
   fromPartial(object: DeepPartial<MfaChallenge>): MfaChallenge {
     const message = createBaseMfaChallenge();
-    message.challengeToken = object.challengeToken ?? "";
+    message.challengeToken = object.challengeToken ?? '';
     message.methods = object.methods?.map((e) => e) || [];
     return message;
   },
 };
 
 function createBaseLoginRequest(): LoginRequest {
-  return { tenantSlug: "", email: "", password: "" };
+  return { tenantSlug: '', email: '', password: '' };
 }
 
 export const LoginRequest: MessageFns<LoginRequest> = {
-  encode(
-    message: LoginRequest,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.tenantSlug !== "") {
+  encode(message: LoginRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantSlug !== '') {
       writer.uint32(10).string(message.tenantSlug);
     }
-    if (message.email !== "") {
+    if (message.email !== '') {
       writer.uint32(18).string(message.email);
     }
-    if (message.password !== "") {
+    if (message.password !== '') {
       writer.uint32(26).string(message.password);
     }
     return writer;
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): LoginRequest {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -458,23 +443,21 @@ export const LoginRequest: MessageFns<LoginRequest> = {
         ? globalThis.String(object.tenantSlug)
         : isSet(object.tenant_slug)
           ? globalThis.String(object.tenant_slug)
-          : "",
-      email: isSet(object.email) ? globalThis.String(object.email) : "",
-      password: isSet(object.password)
-        ? globalThis.String(object.password)
-        : "",
+          : '',
+      email: isSet(object.email) ? globalThis.String(object.email) : '',
+      password: isSet(object.password) ? globalThis.String(object.password) : '',
     };
   },
 
   toJSON(message: LoginRequest): unknown {
     const obj: any = {};
-    if (message.tenantSlug !== "") {
+    if (message.tenantSlug !== '') {
       obj.tenantSlug = message.tenantSlug;
     }
-    if (message.email !== "") {
+    if (message.email !== '') {
       obj.email = message.email;
     }
-    if (message.password !== "") {
+    if (message.password !== '') {
       obj.password = message.password;
     }
     return obj;
@@ -485,9 +468,9 @@ export const LoginRequest: MessageFns<LoginRequest> = {
   },
   fromPartial(object: DeepPartial<LoginRequest>): LoginRequest {
     const message = createBaseLoginRequest();
-    message.tenantSlug = object.tenantSlug ?? "";
-    message.email = object.email ?? "";
-    message.password = object.password ?? "";
+    message.tenantSlug = object.tenantSlug ?? '';
+    message.email = object.email ?? '';
+    message.password = object.password ?? '';
     return message;
   },
 };
@@ -497,30 +480,23 @@ function createBaseLoginResponse(): LoginResponse {
 }
 
 export const LoginResponse: MessageFns<LoginResponse> = {
-  encode(
-    message: LoginResponse,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: LoginResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     switch (message.result?.$case) {
-      case "tokens":
+      case 'tokens':
         TokenPair.encode(message.result.value, writer.uint32(10).fork()).join();
         break;
-      case "mfaChallenge":
-        MfaChallenge.encode(
-          message.result.value,
-          writer.uint32(18).fork(),
-        ).join();
+      case 'mfaChallenge':
+        MfaChallenge.encode(message.result.value, writer.uint32(18).fork()).join();
         break;
     }
     return writer;
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): LoginResponse {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -534,10 +510,7 @@ export const LoginResponse: MessageFns<LoginResponse> = {
               break;
             }
 
-            message.result = {
-              $case: "tokens",
-              value: TokenPair.decode(reader, reader.uint32()),
-            };
+            message.result = { $case: 'tokens', value: TokenPair.decode(reader, reader.uint32()) };
             continue;
           }
           case 2: {
@@ -546,7 +519,7 @@ export const LoginResponse: MessageFns<LoginResponse> = {
             }
 
             message.result = {
-              $case: "mfaChallenge",
+              $case: 'mfaChallenge',
               value: MfaChallenge.decode(reader, reader.uint32()),
             };
             continue;
@@ -566,26 +539,20 @@ export const LoginResponse: MessageFns<LoginResponse> = {
   fromJSON(object: any): LoginResponse {
     return {
       result: isSet(object.tokens)
-        ? { $case: "tokens", value: TokenPair.fromJSON(object.tokens) }
+        ? { $case: 'tokens', value: TokenPair.fromJSON(object.tokens) }
         : isSet(object.mfaChallenge)
-          ? {
-              $case: "mfaChallenge",
-              value: MfaChallenge.fromJSON(object.mfaChallenge),
-            }
+          ? { $case: 'mfaChallenge', value: MfaChallenge.fromJSON(object.mfaChallenge) }
           : isSet(object.mfa_challenge)
-            ? {
-                $case: "mfaChallenge",
-                value: MfaChallenge.fromJSON(object.mfa_challenge),
-              }
+            ? { $case: 'mfaChallenge', value: MfaChallenge.fromJSON(object.mfa_challenge) }
             : undefined,
     };
   },
 
   toJSON(message: LoginResponse): unknown {
     const obj: any = {};
-    if (message.result?.$case === "tokens") {
+    if (message.result?.$case === 'tokens') {
       obj.tokens = TokenPair.toJSON(message.result.value);
-    } else if (message.result?.$case === "mfaChallenge") {
+    } else if (message.result?.$case === 'mfaChallenge') {
       obj.mfaChallenge = MfaChallenge.toJSON(message.result.value);
     }
     return obj;
@@ -597,25 +564,16 @@ export const LoginResponse: MessageFns<LoginResponse> = {
   fromPartial(object: DeepPartial<LoginResponse>): LoginResponse {
     const message = createBaseLoginResponse();
     switch (object.result?.$case) {
-      case "tokens": {
-        if (
-          object.result?.value !== undefined &&
-          object.result?.value !== null
-        ) {
-          message.result = {
-            $case: "tokens",
-            value: TokenPair.fromPartial(object.result.value),
-          };
+      case 'tokens': {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
+          message.result = { $case: 'tokens', value: TokenPair.fromPartial(object.result.value) };
         }
         break;
       }
-      case "mfaChallenge": {
-        if (
-          object.result?.value !== undefined &&
-          object.result?.value !== null
-        ) {
+      case 'mfaChallenge': {
+        if (object.result?.value !== undefined && object.result?.value !== null) {
           message.result = {
-            $case: "mfaChallenge",
+            $case: 'mfaChallenge',
             value: MfaChallenge.fromPartial(object.result.value),
           };
         }
@@ -631,19 +589,15 @@ function createBaseGetJwksRequest(): GetJwksRequest {
 }
 
 export const GetJwksRequest: MessageFns<GetJwksRequest> = {
-  encode(
-    _: GetJwksRequest,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(_: GetJwksRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     return writer;
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): GetJwksRequest {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -683,26 +637,22 @@ export const GetJwksRequest: MessageFns<GetJwksRequest> = {
 };
 
 function createBaseGetJwksResponse(): GetJwksResponse {
-  return { keysJson: "" };
+  return { keysJson: '' };
 }
 
 export const GetJwksResponse: MessageFns<GetJwksResponse> = {
-  encode(
-    message: GetJwksResponse,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.keysJson !== "") {
+  encode(message: GetJwksResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keysJson !== '') {
       writer.uint32(10).string(message.keysJson);
     }
     return writer;
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): GetJwksResponse {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -737,13 +687,13 @@ export const GetJwksResponse: MessageFns<GetJwksResponse> = {
         ? globalThis.String(object.keysJson)
         : isSet(object.keys_json)
           ? globalThis.String(object.keys_json)
-          : "",
+          : '',
     };
   },
 
   toJSON(message: GetJwksResponse): unknown {
     const obj: any = {};
-    if (message.keysJson !== "") {
+    if (message.keysJson !== '') {
       obj.keysJson = message.keysJson;
     }
     return obj;
@@ -754,7 +704,7 @@ export const GetJwksResponse: MessageFns<GetJwksResponse> = {
   },
   fromPartial(object: DeepPartial<GetJwksResponse>): GetJwksResponse {
     const message = createBaseGetJwksResponse();
-    message.keysJson = object.keysJson ?? "";
+    message.keysJson = object.keysJson ?? '';
     return message;
   },
 };
@@ -766,31 +716,27 @@ export const IdentityServiceService = {
    * not the email exists.
    */
   login: {
-    path: "/wemaster.core.v1.IdentityService/Login" as const,
+    path: '/wemaster.core.v1.IdentityService/Login' as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: LoginRequest): Buffer =>
       Buffer.from(LoginRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): LoginRequest =>
-      LoginRequest.decode(value),
+    requestDeserialize: (value: Buffer): LoginRequest => LoginRequest.decode(value),
     responseSerialize: (value: LoginResponse): Buffer =>
       Buffer.from(LoginResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): LoginResponse =>
-      LoginResponse.decode(value),
+    responseDeserialize: (value: Buffer): LoginResponse => LoginResponse.decode(value),
   },
   /** The public keys that verify access tokens, as a JWK Set (RFC 7517). */
   getJwks: {
-    path: "/wemaster.core.v1.IdentityService/GetJwks" as const,
+    path: '/wemaster.core.v1.IdentityService/GetJwks' as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: GetJwksRequest): Buffer =>
       Buffer.from(GetJwksRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): GetJwksRequest =>
-      GetJwksRequest.decode(value),
+    requestDeserialize: (value: Buffer): GetJwksRequest => GetJwksRequest.decode(value),
     responseSerialize: (value: GetJwksResponse): Buffer =>
       Buffer.from(GetJwksResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): GetJwksResponse =>
-      GetJwksResponse.decode(value),
+    responseDeserialize: (value: Buffer): GetJwksResponse => GetJwksResponse.decode(value),
   },
 } as const;
 
@@ -844,7 +790,7 @@ export interface IdentityServiceClient extends Client {
 
 export const IdentityServiceClient = makeGenericClientConstructor(
   IdentityServiceService,
-  "wemaster.core.v1.IdentityService",
+  'wemaster.core.v1.IdentityService',
 ) as unknown as {
   new (
     address: string,
@@ -855,8 +801,7 @@ export const IdentityServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-type Builtin =
-  Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin
   ? T
@@ -865,7 +810,7 @@ export type DeepPartial<T> = T extends Builtin
     : T extends ReadonlyArray<infer U>
       ? ReadonlyArray<DeepPartial<U>>
       : T extends { $case: string; value: unknown }
-        ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+        ? { $case: T['$case']; value?: DeepPartial<T['value']> }
         : T extends {}
           ? { [K in keyof T]?: DeepPartial<T[K]> }
           : Partial<T>;
@@ -885,7 +830,7 @@ function fromTimestamp(t: Timestamp): Date {
 function fromJsonTimestamp(o: any): Date {
   if (o instanceof globalThis.Date) {
     return o;
-  } else if (typeof o === "string") {
+  } else if (typeof o === 'string') {
     return new globalThis.Date(o);
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));

@@ -5,11 +5,11 @@
 // source: wemaster/core/v1/options.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 
-export const protobufPackage = "wemaster.core.v1";
+export const protobufPackage = 'wemaster.core.v1';
 
-export const protobufFileName = "wemaster/core/v1/options.proto";
+export const protobufFileName = 'wemaster/core/v1/options.proto';
 
 /**
  * Who may call an RPC. Every RPC of every WeMaster service declares exactly one
@@ -19,13 +19,13 @@ export interface AccessRule {
   rule:
     | //
       /** No token needed (Login, GetJwks, ...). */
-      { $case: "public"; value: boolean } //
+      { $case: 'public'; value: boolean } //
       /** Any authenticated principal of any tenant. */
-    | { $case: "authenticated"; value: boolean } //
+    | { $case: 'authenticated'; value: boolean } //
     /** A principal of the platform tenant holding the `platform:admin` permission. */
-    | { $case: "platform"; value: boolean } //
+    | { $case: 'platform'; value: boolean } //
     /** A principal holding this permission (`resource:action`) in the tenant it acts in. */
-    | { $case: "permission"; value: string }
+    | { $case: 'permission'; value: string }
     | undefined;
 }
 
@@ -34,21 +34,18 @@ function createBaseAccessRule(): AccessRule {
 }
 
 export const AccessRule: MessageFns<AccessRule> = {
-  encode(
-    message: AccessRule,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: AccessRule, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     switch (message.rule?.$case) {
-      case "public":
+      case 'public':
         writer.uint32(8).bool(message.rule.value);
         break;
-      case "authenticated":
+      case 'authenticated':
         writer.uint32(16).bool(message.rule.value);
         break;
-      case "platform":
+      case 'platform':
         writer.uint32(24).bool(message.rule.value);
         break;
-      case "permission":
+      case 'permission':
         writer.uint32(34).string(message.rule.value);
         break;
     }
@@ -56,11 +53,10 @@ export const AccessRule: MessageFns<AccessRule> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): AccessRule {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -74,7 +70,7 @@ export const AccessRule: MessageFns<AccessRule> = {
               break;
             }
 
-            message.rule = { $case: "public", value: reader.bool() };
+            message.rule = { $case: 'public', value: reader.bool() };
             continue;
           }
           case 2: {
@@ -82,7 +78,7 @@ export const AccessRule: MessageFns<AccessRule> = {
               break;
             }
 
-            message.rule = { $case: "authenticated", value: reader.bool() };
+            message.rule = { $case: 'authenticated', value: reader.bool() };
             continue;
           }
           case 3: {
@@ -90,7 +86,7 @@ export const AccessRule: MessageFns<AccessRule> = {
               break;
             }
 
-            message.rule = { $case: "platform", value: reader.bool() };
+            message.rule = { $case: 'platform', value: reader.bool() };
             continue;
           }
           case 4: {
@@ -98,7 +94,7 @@ export const AccessRule: MessageFns<AccessRule> = {
               break;
             }
 
-            message.rule = { $case: "permission", value: reader.string() };
+            message.rule = { $case: 'permission', value: reader.string() };
             continue;
           }
         }
@@ -116,32 +112,26 @@ export const AccessRule: MessageFns<AccessRule> = {
   fromJSON(object: any): AccessRule {
     return {
       rule: isSet(object.public)
-        ? { $case: "public", value: globalThis.Boolean(object.public) }
+        ? { $case: 'public', value: globalThis.Boolean(object.public) }
         : isSet(object.authenticated)
-          ? {
-              $case: "authenticated",
-              value: globalThis.Boolean(object.authenticated),
-            }
+          ? { $case: 'authenticated', value: globalThis.Boolean(object.authenticated) }
           : isSet(object.platform)
-            ? { $case: "platform", value: globalThis.Boolean(object.platform) }
+            ? { $case: 'platform', value: globalThis.Boolean(object.platform) }
             : isSet(object.permission)
-              ? {
-                  $case: "permission",
-                  value: globalThis.String(object.permission),
-                }
+              ? { $case: 'permission', value: globalThis.String(object.permission) }
               : undefined,
     };
   },
 
   toJSON(message: AccessRule): unknown {
     const obj: any = {};
-    if (message.rule?.$case === "public") {
+    if (message.rule?.$case === 'public') {
       obj.public = message.rule.value;
-    } else if (message.rule?.$case === "authenticated") {
+    } else if (message.rule?.$case === 'authenticated') {
       obj.authenticated = message.rule.value;
-    } else if (message.rule?.$case === "platform") {
+    } else if (message.rule?.$case === 'platform') {
       obj.platform = message.rule.value;
-    } else if (message.rule?.$case === "permission") {
+    } else if (message.rule?.$case === 'permission') {
       obj.permission = message.rule.value;
     }
     return obj;
@@ -153,27 +143,27 @@ export const AccessRule: MessageFns<AccessRule> = {
   fromPartial(object: DeepPartial<AccessRule>): AccessRule {
     const message = createBaseAccessRule();
     switch (object.rule?.$case) {
-      case "public": {
+      case 'public': {
         if (object.rule?.value !== undefined && object.rule?.value !== null) {
-          message.rule = { $case: "public", value: object.rule.value };
+          message.rule = { $case: 'public', value: object.rule.value };
         }
         break;
       }
-      case "authenticated": {
+      case 'authenticated': {
         if (object.rule?.value !== undefined && object.rule?.value !== null) {
-          message.rule = { $case: "authenticated", value: object.rule.value };
+          message.rule = { $case: 'authenticated', value: object.rule.value };
         }
         break;
       }
-      case "platform": {
+      case 'platform': {
         if (object.rule?.value !== undefined && object.rule?.value !== null) {
-          message.rule = { $case: "platform", value: object.rule.value };
+          message.rule = { $case: 'platform', value: object.rule.value };
         }
         break;
       }
-      case "permission": {
+      case 'permission': {
         if (object.rule?.value !== undefined && object.rule?.value !== null) {
-          message.rule = { $case: "permission", value: object.rule.value };
+          message.rule = { $case: 'permission', value: object.rule.value };
         }
         break;
       }
@@ -182,8 +172,7 @@ export const AccessRule: MessageFns<AccessRule> = {
   },
 };
 
-type Builtin =
-  Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin
   ? T
@@ -192,7 +181,7 @@ export type DeepPartial<T> = T extends Builtin
     : T extends ReadonlyArray<infer U>
       ? ReadonlyArray<DeepPartial<U>>
       : T extends { $case: string; value: unknown }
-        ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+        ? { $case: T['$case']; value?: DeepPartial<T['value']> }
         : T extends {}
           ? { [K in keyof T]?: DeepPartial<T[K]> }
           : Partial<T>;

@@ -5,7 +5,7 @@
 // source: wemaster/core/v1/tenancy.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 import {
   type CallOptions,
   type ChannelCredentials,
@@ -17,13 +17,13 @@ import {
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
-} from "@grpc/grpc-js";
-import { Timestamp } from "../../../google/protobuf/timestamp.js";
-import { PageRequest, PageResponse } from "./common.js";
+} from '@grpc/grpc-js';
+import { Timestamp } from '../../../google/protobuf/timestamp.js';
+import { PageRequest, PageResponse } from './common.js';
 
-export const protobufPackage = "wemaster.core.v1";
+export const protobufPackage = 'wemaster.core.v1';
 
-export const protobufFileName = "wemaster/core/v1/tenancy.proto";
+export const protobufFileName = 'wemaster/core/v1/tenancy.proto';
 
 export enum TenantStatus {
   TENANT_STATUS_UNSPECIFIED = 0,
@@ -36,19 +36,19 @@ export enum TenantStatus {
 export function tenantStatusFromJSON(object: any): TenantStatus {
   switch (object) {
     case 0:
-    case "TENANT_STATUS_UNSPECIFIED":
+    case 'TENANT_STATUS_UNSPECIFIED':
       return TenantStatus.TENANT_STATUS_UNSPECIFIED;
     case 1:
-    case "TENANT_STATUS_ACTIVE":
+    case 'TENANT_STATUS_ACTIVE':
       return TenantStatus.TENANT_STATUS_ACTIVE;
     case 2:
-    case "TENANT_STATUS_SUSPENDED":
+    case 'TENANT_STATUS_SUSPENDED':
       return TenantStatus.TENANT_STATUS_SUSPENDED;
     case 3:
-    case "TENANT_STATUS_PAST_DUE":
+    case 'TENANT_STATUS_PAST_DUE':
       return TenantStatus.TENANT_STATUS_PAST_DUE;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return TenantStatus.UNRECOGNIZED;
   }
@@ -57,16 +57,16 @@ export function tenantStatusFromJSON(object: any): TenantStatus {
 export function tenantStatusToJSON(object: TenantStatus): string {
   switch (object) {
     case TenantStatus.TENANT_STATUS_UNSPECIFIED:
-      return "TENANT_STATUS_UNSPECIFIED";
+      return 'TENANT_STATUS_UNSPECIFIED';
     case TenantStatus.TENANT_STATUS_ACTIVE:
-      return "TENANT_STATUS_ACTIVE";
+      return 'TENANT_STATUS_ACTIVE';
     case TenantStatus.TENANT_STATUS_SUSPENDED:
-      return "TENANT_STATUS_SUSPENDED";
+      return 'TENANT_STATUS_SUSPENDED';
     case TenantStatus.TENANT_STATUS_PAST_DUE:
-      return "TENANT_STATUS_PAST_DUE";
+      return 'TENANT_STATUS_PAST_DUE';
     case TenantStatus.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -103,10 +103,7 @@ export interface CreateTenantResponse {
 }
 
 export interface GetTenantRequest {
-  lookup:
-    | { $case: "id"; value: string }
-    | { $case: "slug"; value: string }
-    | undefined;
+  lookup: { $case: 'id'; value: string } | { $case: 'slug'; value: string } | undefined;
 }
 
 export interface GetTenantResponse {
@@ -153,39 +150,28 @@ export interface ReactivateTenantResponse {
 }
 
 function createBaseBillingSummary(): BillingSummary {
-  return {
-    customerId: "",
-    subscriptionStatus: "",
-    currentPeriodEndTime: undefined,
-  };
+  return { customerId: '', subscriptionStatus: '', currentPeriodEndTime: undefined };
 }
 
 export const BillingSummary: MessageFns<BillingSummary> = {
-  encode(
-    message: BillingSummary,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.customerId !== "") {
+  encode(message: BillingSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.customerId !== '') {
       writer.uint32(10).string(message.customerId);
     }
-    if (message.subscriptionStatus !== "") {
+    if (message.subscriptionStatus !== '') {
       writer.uint32(18).string(message.subscriptionStatus);
     }
     if (message.currentPeriodEndTime !== undefined) {
-      Timestamp.encode(
-        toTimestamp(message.currentPeriodEndTime),
-        writer.uint32(26).fork(),
-      ).join();
+      Timestamp.encode(toTimestamp(message.currentPeriodEndTime), writer.uint32(26).fork()).join();
     }
     return writer;
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): BillingSummary {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -215,9 +201,7 @@ export const BillingSummary: MessageFns<BillingSummary> = {
               break;
             }
 
-            message.currentPeriodEndTime = fromTimestamp(
-              Timestamp.decode(reader, reader.uint32()),
-            );
+            message.currentPeriodEndTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -238,12 +222,12 @@ export const BillingSummary: MessageFns<BillingSummary> = {
         ? globalThis.String(object.customerId)
         : isSet(object.customer_id)
           ? globalThis.String(object.customer_id)
-          : "",
+          : '',
       subscriptionStatus: isSet(object.subscriptionStatus)
         ? globalThis.String(object.subscriptionStatus)
         : isSet(object.subscription_status)
           ? globalThis.String(object.subscription_status)
-          : "",
+          : '',
       currentPeriodEndTime: isSet(object.currentPeriodEndTime)
         ? fromJsonTimestamp(object.currentPeriodEndTime)
         : isSet(object.current_period_end_time)
@@ -254,10 +238,10 @@ export const BillingSummary: MessageFns<BillingSummary> = {
 
   toJSON(message: BillingSummary): unknown {
     const obj: any = {};
-    if (message.customerId !== "") {
+    if (message.customerId !== '') {
       obj.customerId = message.customerId;
     }
-    if (message.subscriptionStatus !== "") {
+    if (message.subscriptionStatus !== '') {
       obj.subscriptionStatus = message.subscriptionStatus;
     }
     if (message.currentPeriodEndTime !== undefined) {
@@ -271,8 +255,8 @@ export const BillingSummary: MessageFns<BillingSummary> = {
   },
   fromPartial(object: DeepPartial<BillingSummary>): BillingSummary {
     const message = createBaseBillingSummary();
-    message.customerId = object.customerId ?? "";
-    message.subscriptionStatus = object.subscriptionStatus ?? "";
+    message.customerId = object.customerId ?? '';
+    message.subscriptionStatus = object.subscriptionStatus ?? '';
     message.currentPeriodEndTime = object.currentPeriodEndTime ?? undefined;
     return message;
   },
@@ -280,10 +264,10 @@ export const BillingSummary: MessageFns<BillingSummary> = {
 
 function createBaseTenant(): Tenant {
   return {
-    id: "",
-    slug: "",
-    displayName: "",
-    plan: "",
+    id: '',
+    slug: '',
+    displayName: '',
+    plan: '',
     status: 0,
     selfSignUpEnabled: false,
     billing: undefined,
@@ -293,20 +277,17 @@ function createBaseTenant(): Tenant {
 }
 
 export const Tenant: MessageFns<Tenant> = {
-  encode(
-    message: Tenant,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.id !== "") {
+  encode(message: Tenant, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== '') {
       writer.uint32(10).string(message.id);
     }
-    if (message.slug !== "") {
+    if (message.slug !== '') {
       writer.uint32(18).string(message.slug);
     }
-    if (message.displayName !== "") {
+    if (message.displayName !== '') {
       writer.uint32(26).string(message.displayName);
     }
-    if (message.plan !== "") {
+    if (message.plan !== '') {
       writer.uint32(34).string(message.plan);
     }
     if (message.status !== 0) {
@@ -319,26 +300,19 @@ export const Tenant: MessageFns<Tenant> = {
       BillingSummary.encode(message.billing, writer.uint32(58).fork()).join();
     }
     if (message.createTime !== undefined) {
-      Timestamp.encode(
-        toTimestamp(message.createTime),
-        writer.uint32(66).fork(),
-      ).join();
+      Timestamp.encode(toTimestamp(message.createTime), writer.uint32(66).fork()).join();
     }
     if (message.updateTime !== undefined) {
-      Timestamp.encode(
-        toTimestamp(message.updateTime),
-        writer.uint32(74).fork(),
-      ).join();
+      Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(74).fork()).join();
     }
     return writer;
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): Tenant {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -408,9 +382,7 @@ export const Tenant: MessageFns<Tenant> = {
               break;
             }
 
-            message.createTime = fromTimestamp(
-              Timestamp.decode(reader, reader.uint32()),
-            );
+            message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
           case 9: {
@@ -418,9 +390,7 @@ export const Tenant: MessageFns<Tenant> = {
               break;
             }
 
-            message.updateTime = fromTimestamp(
-              Timestamp.decode(reader, reader.uint32()),
-            );
+            message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -437,23 +407,21 @@ export const Tenant: MessageFns<Tenant> = {
 
   fromJSON(object: any): Tenant {
     return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      slug: isSet(object.slug) ? globalThis.String(object.slug) : "",
+      id: isSet(object.id) ? globalThis.String(object.id) : '',
+      slug: isSet(object.slug) ? globalThis.String(object.slug) : '',
       displayName: isSet(object.displayName)
         ? globalThis.String(object.displayName)
         : isSet(object.display_name)
           ? globalThis.String(object.display_name)
-          : "",
-      plan: isSet(object.plan) ? globalThis.String(object.plan) : "",
+          : '',
+      plan: isSet(object.plan) ? globalThis.String(object.plan) : '',
       status: isSet(object.status) ? tenantStatusFromJSON(object.status) : 0,
       selfSignUpEnabled: isSet(object.selfSignUpEnabled)
         ? globalThis.Boolean(object.selfSignUpEnabled)
         : isSet(object.self_sign_up_enabled)
           ? globalThis.Boolean(object.self_sign_up_enabled)
           : false,
-      billing: isSet(object.billing)
-        ? BillingSummary.fromJSON(object.billing)
-        : undefined,
+      billing: isSet(object.billing) ? BillingSummary.fromJSON(object.billing) : undefined,
       createTime: isSet(object.createTime)
         ? fromJsonTimestamp(object.createTime)
         : isSet(object.create_time)
@@ -469,16 +437,16 @@ export const Tenant: MessageFns<Tenant> = {
 
   toJSON(message: Tenant): unknown {
     const obj: any = {};
-    if (message.id !== "") {
+    if (message.id !== '') {
       obj.id = message.id;
     }
-    if (message.slug !== "") {
+    if (message.slug !== '') {
       obj.slug = message.slug;
     }
-    if (message.displayName !== "") {
+    if (message.displayName !== '') {
       obj.displayName = message.displayName;
     }
-    if (message.plan !== "") {
+    if (message.plan !== '') {
       obj.plan = message.plan;
     }
     if (message.status !== 0) {
@@ -504,10 +472,10 @@ export const Tenant: MessageFns<Tenant> = {
   },
   fromPartial(object: DeepPartial<Tenant>): Tenant {
     const message = createBaseTenant();
-    message.id = object.id ?? "";
-    message.slug = object.slug ?? "";
-    message.displayName = object.displayName ?? "";
-    message.plan = object.plan ?? "";
+    message.id = object.id ?? '';
+    message.slug = object.slug ?? '';
+    message.displayName = object.displayName ?? '';
+    message.plan = object.plan ?? '';
     message.status = object.status ?? 0;
     message.selfSignUpEnabled = object.selfSignUpEnabled ?? false;
     message.billing =
@@ -521,21 +489,18 @@ export const Tenant: MessageFns<Tenant> = {
 };
 
 function createBaseCreateTenantRequest(): CreateTenantRequest {
-  return { slug: "", displayName: "", plan: "", selfSignUpEnabled: false };
+  return { slug: '', displayName: '', plan: '', selfSignUpEnabled: false };
 }
 
 export const CreateTenantRequest: MessageFns<CreateTenantRequest> = {
-  encode(
-    message: CreateTenantRequest,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.slug !== "") {
+  encode(message: CreateTenantRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.slug !== '') {
       writer.uint32(10).string(message.slug);
     }
-    if (message.displayName !== "") {
+    if (message.displayName !== '') {
       writer.uint32(18).string(message.displayName);
     }
-    if (message.plan !== "") {
+    if (message.plan !== '') {
       writer.uint32(26).string(message.plan);
     }
     if (message.selfSignUpEnabled !== false) {
@@ -544,15 +509,11 @@ export const CreateTenantRequest: MessageFns<CreateTenantRequest> = {
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): CreateTenantRequest {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateTenantRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -607,13 +568,13 @@ export const CreateTenantRequest: MessageFns<CreateTenantRequest> = {
 
   fromJSON(object: any): CreateTenantRequest {
     return {
-      slug: isSet(object.slug) ? globalThis.String(object.slug) : "",
+      slug: isSet(object.slug) ? globalThis.String(object.slug) : '',
       displayName: isSet(object.displayName)
         ? globalThis.String(object.displayName)
         : isSet(object.display_name)
           ? globalThis.String(object.display_name)
-          : "",
-      plan: isSet(object.plan) ? globalThis.String(object.plan) : "",
+          : '',
+      plan: isSet(object.plan) ? globalThis.String(object.plan) : '',
       selfSignUpEnabled: isSet(object.selfSignUpEnabled)
         ? globalThis.Boolean(object.selfSignUpEnabled)
         : isSet(object.self_sign_up_enabled)
@@ -624,13 +585,13 @@ export const CreateTenantRequest: MessageFns<CreateTenantRequest> = {
 
   toJSON(message: CreateTenantRequest): unknown {
     const obj: any = {};
-    if (message.slug !== "") {
+    if (message.slug !== '') {
       obj.slug = message.slug;
     }
-    if (message.displayName !== "") {
+    if (message.displayName !== '') {
       obj.displayName = message.displayName;
     }
-    if (message.plan !== "") {
+    if (message.plan !== '') {
       obj.plan = message.plan;
     }
     if (message.selfSignUpEnabled !== false) {
@@ -644,9 +605,9 @@ export const CreateTenantRequest: MessageFns<CreateTenantRequest> = {
   },
   fromPartial(object: DeepPartial<CreateTenantRequest>): CreateTenantRequest {
     const message = createBaseCreateTenantRequest();
-    message.slug = object.slug ?? "";
-    message.displayName = object.displayName ?? "";
-    message.plan = object.plan ?? "";
+    message.slug = object.slug ?? '';
+    message.displayName = object.displayName ?? '';
+    message.plan = object.plan ?? '';
     message.selfSignUpEnabled = object.selfSignUpEnabled ?? false;
     return message;
   },
@@ -657,25 +618,18 @@ function createBaseCreateTenantResponse(): CreateTenantResponse {
 }
 
 export const CreateTenantResponse: MessageFns<CreateTenantResponse> = {
-  encode(
-    message: CreateTenantResponse,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: CreateTenantResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.tenant !== undefined) {
       Tenant.encode(message.tenant, writer.uint32(10).fork()).join();
     }
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): CreateTenantResponse {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateTenantResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -705,9 +659,7 @@ export const CreateTenantResponse: MessageFns<CreateTenantResponse> = {
   },
 
   fromJSON(object: any): CreateTenantResponse {
-    return {
-      tenant: isSet(object.tenant) ? Tenant.fromJSON(object.tenant) : undefined,
-    };
+    return { tenant: isSet(object.tenant) ? Tenant.fromJSON(object.tenant) : undefined };
   },
 
   toJSON(message: CreateTenantResponse): unknown {
@@ -736,15 +688,12 @@ function createBaseGetTenantRequest(): GetTenantRequest {
 }
 
 export const GetTenantRequest: MessageFns<GetTenantRequest> = {
-  encode(
-    message: GetTenantRequest,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: GetTenantRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     switch (message.lookup?.$case) {
-      case "id":
+      case 'id':
         writer.uint32(10).string(message.lookup.value);
         break;
-      case "slug":
+      case 'slug':
         writer.uint32(18).string(message.lookup.value);
         break;
     }
@@ -752,11 +701,10 @@ export const GetTenantRequest: MessageFns<GetTenantRequest> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): GetTenantRequest {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -770,7 +718,7 @@ export const GetTenantRequest: MessageFns<GetTenantRequest> = {
               break;
             }
 
-            message.lookup = { $case: "id", value: reader.string() };
+            message.lookup = { $case: 'id', value: reader.string() };
             continue;
           }
           case 2: {
@@ -778,7 +726,7 @@ export const GetTenantRequest: MessageFns<GetTenantRequest> = {
               break;
             }
 
-            message.lookup = { $case: "slug", value: reader.string() };
+            message.lookup = { $case: 'slug', value: reader.string() };
             continue;
           }
         }
@@ -796,18 +744,18 @@ export const GetTenantRequest: MessageFns<GetTenantRequest> = {
   fromJSON(object: any): GetTenantRequest {
     return {
       lookup: isSet(object.id)
-        ? { $case: "id", value: globalThis.String(object.id) }
+        ? { $case: 'id', value: globalThis.String(object.id) }
         : isSet(object.slug)
-          ? { $case: "slug", value: globalThis.String(object.slug) }
+          ? { $case: 'slug', value: globalThis.String(object.slug) }
           : undefined,
     };
   },
 
   toJSON(message: GetTenantRequest): unknown {
     const obj: any = {};
-    if (message.lookup?.$case === "id") {
+    if (message.lookup?.$case === 'id') {
       obj.id = message.lookup.value;
-    } else if (message.lookup?.$case === "slug") {
+    } else if (message.lookup?.$case === 'slug') {
       obj.slug = message.lookup.value;
     }
     return obj;
@@ -819,21 +767,15 @@ export const GetTenantRequest: MessageFns<GetTenantRequest> = {
   fromPartial(object: DeepPartial<GetTenantRequest>): GetTenantRequest {
     const message = createBaseGetTenantRequest();
     switch (object.lookup?.$case) {
-      case "id": {
-        if (
-          object.lookup?.value !== undefined &&
-          object.lookup?.value !== null
-        ) {
-          message.lookup = { $case: "id", value: object.lookup.value };
+      case 'id': {
+        if (object.lookup?.value !== undefined && object.lookup?.value !== null) {
+          message.lookup = { $case: 'id', value: object.lookup.value };
         }
         break;
       }
-      case "slug": {
-        if (
-          object.lookup?.value !== undefined &&
-          object.lookup?.value !== null
-        ) {
-          message.lookup = { $case: "slug", value: object.lookup.value };
+      case 'slug': {
+        if (object.lookup?.value !== undefined && object.lookup?.value !== null) {
+          message.lookup = { $case: 'slug', value: object.lookup.value };
         }
         break;
       }
@@ -847,10 +789,7 @@ function createBaseGetTenantResponse(): GetTenantResponse {
 }
 
 export const GetTenantResponse: MessageFns<GetTenantResponse> = {
-  encode(
-    message: GetTenantResponse,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: GetTenantResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.tenant !== undefined) {
       Tenant.encode(message.tenant, writer.uint32(10).fork()).join();
     }
@@ -858,11 +797,10 @@ export const GetTenantResponse: MessageFns<GetTenantResponse> = {
   },
 
   decode(input: BinaryReader | Uint8Array, length?: number): GetTenantResponse {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -892,9 +830,7 @@ export const GetTenantResponse: MessageFns<GetTenantResponse> = {
   },
 
   fromJSON(object: any): GetTenantResponse {
-    return {
-      tenant: isSet(object.tenant) ? Tenant.fromJSON(object.tenant) : undefined,
-    };
+    return { tenant: isSet(object.tenant) ? Tenant.fromJSON(object.tenant) : undefined };
   },
 
   toJSON(message: GetTenantResponse): unknown {
@@ -923,10 +859,7 @@ function createBaseListTenantsRequest(): ListTenantsRequest {
 }
 
 export const ListTenantsRequest: MessageFns<ListTenantsRequest> = {
-  encode(
-    message: ListTenantsRequest,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: ListTenantsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.page !== undefined) {
       PageRequest.encode(message.page, writer.uint32(10).fork()).join();
     }
@@ -936,15 +869,11 @@ export const ListTenantsRequest: MessageFns<ListTenantsRequest> = {
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): ListTenantsRequest {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTenantsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1018,10 +947,7 @@ function createBaseListTenantsResponse(): ListTenantsResponse {
 }
 
 export const ListTenantsResponse: MessageFns<ListTenantsResponse> = {
-  encode(
-    message: ListTenantsResponse,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: ListTenantsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.tenants) {
       Tenant.encode(v!, writer.uint32(10).fork()).join();
     }
@@ -1031,15 +957,11 @@ export const ListTenantsResponse: MessageFns<ListTenantsResponse> = {
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): ListTenantsResponse {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTenantsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1111,20 +1033,12 @@ export const ListTenantsResponse: MessageFns<ListTenantsResponse> = {
 };
 
 function createBaseUpdateTenantRequest(): UpdateTenantRequest {
-  return {
-    id: "",
-    displayName: undefined,
-    plan: undefined,
-    selfSignUpEnabled: undefined,
-  };
+  return { id: '', displayName: undefined, plan: undefined, selfSignUpEnabled: undefined };
 }
 
 export const UpdateTenantRequest: MessageFns<UpdateTenantRequest> = {
-  encode(
-    message: UpdateTenantRequest,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.id !== "") {
+  encode(message: UpdateTenantRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== '') {
       writer.uint32(10).string(message.id);
     }
     if (message.displayName !== undefined) {
@@ -1139,15 +1053,11 @@ export const UpdateTenantRequest: MessageFns<UpdateTenantRequest> = {
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): UpdateTenantRequest {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateTenantRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1202,7 +1112,7 @@ export const UpdateTenantRequest: MessageFns<UpdateTenantRequest> = {
 
   fromJSON(object: any): UpdateTenantRequest {
     return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      id: isSet(object.id) ? globalThis.String(object.id) : '',
       displayName: isSet(object.displayName)
         ? globalThis.String(object.displayName)
         : isSet(object.display_name)
@@ -1219,7 +1129,7 @@ export const UpdateTenantRequest: MessageFns<UpdateTenantRequest> = {
 
   toJSON(message: UpdateTenantRequest): unknown {
     const obj: any = {};
-    if (message.id !== "") {
+    if (message.id !== '') {
       obj.id = message.id;
     }
     if (message.displayName !== undefined) {
@@ -1239,7 +1149,7 @@ export const UpdateTenantRequest: MessageFns<UpdateTenantRequest> = {
   },
   fromPartial(object: DeepPartial<UpdateTenantRequest>): UpdateTenantRequest {
     const message = createBaseUpdateTenantRequest();
-    message.id = object.id ?? "";
+    message.id = object.id ?? '';
     message.displayName = object.displayName ?? undefined;
     message.plan = object.plan ?? undefined;
     message.selfSignUpEnabled = object.selfSignUpEnabled ?? undefined;
@@ -1252,25 +1162,18 @@ function createBaseUpdateTenantResponse(): UpdateTenantResponse {
 }
 
 export const UpdateTenantResponse: MessageFns<UpdateTenantResponse> = {
-  encode(
-    message: UpdateTenantResponse,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: UpdateTenantResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.tenant !== undefined) {
       Tenant.encode(message.tenant, writer.uint32(10).fork()).join();
     }
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): UpdateTenantResponse {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateTenantResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1300,9 +1203,7 @@ export const UpdateTenantResponse: MessageFns<UpdateTenantResponse> = {
   },
 
   fromJSON(object: any): UpdateTenantResponse {
-    return {
-      tenant: isSet(object.tenant) ? Tenant.fromJSON(object.tenant) : undefined,
-    };
+    return { tenant: isSet(object.tenant) ? Tenant.fromJSON(object.tenant) : undefined };
   },
 
   toJSON(message: UpdateTenantResponse): unknown {
@@ -1327,32 +1228,25 @@ export const UpdateTenantResponse: MessageFns<UpdateTenantResponse> = {
 };
 
 function createBaseSuspendTenantRequest(): SuspendTenantRequest {
-  return { id: "", reason: "" };
+  return { id: '', reason: '' };
 }
 
 export const SuspendTenantRequest: MessageFns<SuspendTenantRequest> = {
-  encode(
-    message: SuspendTenantRequest,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
-    if (message.id !== "") {
+  encode(message: SuspendTenantRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== '') {
       writer.uint32(10).string(message.id);
     }
-    if (message.reason !== "") {
+    if (message.reason !== '') {
       writer.uint32(18).string(message.reason);
     }
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): SuspendTenantRequest {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): SuspendTenantRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1391,17 +1285,17 @@ export const SuspendTenantRequest: MessageFns<SuspendTenantRequest> = {
 
   fromJSON(object: any): SuspendTenantRequest {
     return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      id: isSet(object.id) ? globalThis.String(object.id) : '',
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : '',
     };
   },
 
   toJSON(message: SuspendTenantRequest): unknown {
     const obj: any = {};
-    if (message.id !== "") {
+    if (message.id !== '') {
       obj.id = message.id;
     }
-    if (message.reason !== "") {
+    if (message.reason !== '') {
       obj.reason = message.reason;
     }
     return obj;
@@ -1412,8 +1306,8 @@ export const SuspendTenantRequest: MessageFns<SuspendTenantRequest> = {
   },
   fromPartial(object: DeepPartial<SuspendTenantRequest>): SuspendTenantRequest {
     const message = createBaseSuspendTenantRequest();
-    message.id = object.id ?? "";
-    message.reason = object.reason ?? "";
+    message.id = object.id ?? '';
+    message.reason = object.reason ?? '';
     return message;
   },
 };
@@ -1423,25 +1317,18 @@ function createBaseSuspendTenantResponse(): SuspendTenantResponse {
 }
 
 export const SuspendTenantResponse: MessageFns<SuspendTenantResponse> = {
-  encode(
-    message: SuspendTenantResponse,
-    writer: BinaryWriter = new BinaryWriter(),
-  ): BinaryWriter {
+  encode(message: SuspendTenantResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.tenant !== undefined) {
       Tenant.encode(message.tenant, writer.uint32(10).fork()).join();
     }
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): SuspendTenantResponse {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): SuspendTenantResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1471,9 +1358,7 @@ export const SuspendTenantResponse: MessageFns<SuspendTenantResponse> = {
   },
 
   fromJSON(object: any): SuspendTenantResponse {
-    return {
-      tenant: isSet(object.tenant) ? Tenant.fromJSON(object.tenant) : undefined,
-    };
+    return { tenant: isSet(object.tenant) ? Tenant.fromJSON(object.tenant) : undefined };
   },
 
   toJSON(message: SuspendTenantResponse): unknown {
@@ -1487,9 +1372,7 @@ export const SuspendTenantResponse: MessageFns<SuspendTenantResponse> = {
   create(base?: DeepPartial<SuspendTenantResponse>): SuspendTenantResponse {
     return SuspendTenantResponse.fromPartial(base ?? {});
   },
-  fromPartial(
-    object: DeepPartial<SuspendTenantResponse>,
-  ): SuspendTenantResponse {
+  fromPartial(object: DeepPartial<SuspendTenantResponse>): SuspendTenantResponse {
     const message = createBaseSuspendTenantResponse();
     message.tenant =
       object.tenant !== undefined && object.tenant !== null
@@ -1500,7 +1383,7 @@ export const SuspendTenantResponse: MessageFns<SuspendTenantResponse> = {
 };
 
 function createBaseReactivateTenantRequest(): ReactivateTenantRequest {
-  return { id: "" };
+  return { id: '' };
 }
 
 export const ReactivateTenantRequest: MessageFns<ReactivateTenantRequest> = {
@@ -1508,21 +1391,17 @@ export const ReactivateTenantRequest: MessageFns<ReactivateTenantRequest> = {
     message: ReactivateTenantRequest,
     writer: BinaryWriter = new BinaryWriter(),
   ): BinaryWriter {
-    if (message.id !== "") {
+    if (message.id !== '') {
       writer.uint32(10).string(message.id);
     }
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): ReactivateTenantRequest {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): ReactivateTenantRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1552,12 +1431,12 @@ export const ReactivateTenantRequest: MessageFns<ReactivateTenantRequest> = {
   },
 
   fromJSON(object: any): ReactivateTenantRequest {
-    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+    return { id: isSet(object.id) ? globalThis.String(object.id) : '' };
   },
 
   toJSON(message: ReactivateTenantRequest): unknown {
     const obj: any = {};
-    if (message.id !== "") {
+    if (message.id !== '') {
       obj.id = message.id;
     }
     return obj;
@@ -1566,11 +1445,9 @@ export const ReactivateTenantRequest: MessageFns<ReactivateTenantRequest> = {
   create(base?: DeepPartial<ReactivateTenantRequest>): ReactivateTenantRequest {
     return ReactivateTenantRequest.fromPartial(base ?? {});
   },
-  fromPartial(
-    object: DeepPartial<ReactivateTenantRequest>,
-  ): ReactivateTenantRequest {
+  fromPartial(object: DeepPartial<ReactivateTenantRequest>): ReactivateTenantRequest {
     const message = createBaseReactivateTenantRequest();
-    message.id = object.id ?? "";
+    message.id = object.id ?? '';
     return message;
   },
 };
@@ -1590,15 +1467,11 @@ export const ReactivateTenantResponse: MessageFns<ReactivateTenantResponse> = {
     return writer;
   },
 
-  decode(
-    input: BinaryReader | Uint8Array,
-    length?: number,
-  ): ReactivateTenantResponse {
-    const reader =
-      input instanceof BinaryReader ? input : new BinaryReader(input);
+  decode(input: BinaryReader | Uint8Array, length?: number): ReactivateTenantResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1628,9 +1501,7 @@ export const ReactivateTenantResponse: MessageFns<ReactivateTenantResponse> = {
   },
 
   fromJSON(object: any): ReactivateTenantResponse {
-    return {
-      tenant: isSet(object.tenant) ? Tenant.fromJSON(object.tenant) : undefined,
-    };
+    return { tenant: isSet(object.tenant) ? Tenant.fromJSON(object.tenant) : undefined };
   },
 
   toJSON(message: ReactivateTenantResponse): unknown {
@@ -1641,14 +1512,10 @@ export const ReactivateTenantResponse: MessageFns<ReactivateTenantResponse> = {
     return obj;
   },
 
-  create(
-    base?: DeepPartial<ReactivateTenantResponse>,
-  ): ReactivateTenantResponse {
+  create(base?: DeepPartial<ReactivateTenantResponse>): ReactivateTenantResponse {
     return ReactivateTenantResponse.fromPartial(base ?? {});
   },
-  fromPartial(
-    object: DeepPartial<ReactivateTenantResponse>,
-  ): ReactivateTenantResponse {
+  fromPartial(object: DeepPartial<ReactivateTenantResponse>): ReactivateTenantResponse {
     const message = createBaseReactivateTenantResponse();
     message.tenant =
       object.tenant !== undefined && object.tenant !== null
@@ -1662,13 +1529,12 @@ export type TenancyServiceService = typeof TenancyServiceService;
 export const TenancyServiceService = {
   /** Creates a tenant with its system roles (owner, admin, member). */
   createTenant: {
-    path: "/wemaster.core.v1.TenancyService/CreateTenant" as const,
+    path: '/wemaster.core.v1.TenancyService/CreateTenant' as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: CreateTenantRequest): Buffer =>
       Buffer.from(CreateTenantRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): CreateTenantRequest =>
-      CreateTenantRequest.decode(value),
+    requestDeserialize: (value: Buffer): CreateTenantRequest => CreateTenantRequest.decode(value),
     responseSerialize: (value: CreateTenantResponse): Buffer =>
       Buffer.from(CreateTenantResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreateTenantResponse =>
@@ -1676,40 +1542,35 @@ export const TenancyServiceService = {
   },
   /** A tenant by id or slug. Principals outside the platform tenant only see their own. */
   getTenant: {
-    path: "/wemaster.core.v1.TenancyService/GetTenant" as const,
+    path: '/wemaster.core.v1.TenancyService/GetTenant' as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: GetTenantRequest): Buffer =>
       Buffer.from(GetTenantRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): GetTenantRequest =>
-      GetTenantRequest.decode(value),
+    requestDeserialize: (value: Buffer): GetTenantRequest => GetTenantRequest.decode(value),
     responseSerialize: (value: GetTenantResponse): Buffer =>
       Buffer.from(GetTenantResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): GetTenantResponse =>
-      GetTenantResponse.decode(value),
+    responseDeserialize: (value: Buffer): GetTenantResponse => GetTenantResponse.decode(value),
   },
   listTenants: {
-    path: "/wemaster.core.v1.TenancyService/ListTenants" as const,
+    path: '/wemaster.core.v1.TenancyService/ListTenants' as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ListTenantsRequest): Buffer =>
       Buffer.from(ListTenantsRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): ListTenantsRequest =>
-      ListTenantsRequest.decode(value),
+    requestDeserialize: (value: Buffer): ListTenantsRequest => ListTenantsRequest.decode(value),
     responseSerialize: (value: ListTenantsResponse): Buffer =>
       Buffer.from(ListTenantsResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): ListTenantsResponse =>
-      ListTenantsResponse.decode(value),
+    responseDeserialize: (value: Buffer): ListTenantsResponse => ListTenantsResponse.decode(value),
   },
   /** Display name and self-sign-up for a tenant's own admins; plan for platform operators. */
   updateTenant: {
-    path: "/wemaster.core.v1.TenancyService/UpdateTenant" as const,
+    path: '/wemaster.core.v1.TenancyService/UpdateTenant' as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: UpdateTenantRequest): Buffer =>
       Buffer.from(UpdateTenantRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): UpdateTenantRequest =>
-      UpdateTenantRequest.decode(value),
+    requestDeserialize: (value: Buffer): UpdateTenantRequest => UpdateTenantRequest.decode(value),
     responseSerialize: (value: UpdateTenantResponse): Buffer =>
       Buffer.from(UpdateTenantResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpdateTenantResponse =>
@@ -1717,20 +1578,19 @@ export const TenancyServiceService = {
   },
   /** A suspended tenant's tokens stop validating and its users cannot log in. */
   suspendTenant: {
-    path: "/wemaster.core.v1.TenancyService/SuspendTenant" as const,
+    path: '/wemaster.core.v1.TenancyService/SuspendTenant' as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: SuspendTenantRequest): Buffer =>
       Buffer.from(SuspendTenantRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): SuspendTenantRequest =>
-      SuspendTenantRequest.decode(value),
+    requestDeserialize: (value: Buffer): SuspendTenantRequest => SuspendTenantRequest.decode(value),
     responseSerialize: (value: SuspendTenantResponse): Buffer =>
       Buffer.from(SuspendTenantResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SuspendTenantResponse =>
       SuspendTenantResponse.decode(value),
   },
   reactivateTenant: {
-    path: "/wemaster.core.v1.TenancyService/ReactivateTenant" as const,
+    path: '/wemaster.core.v1.TenancyService/ReactivateTenant' as const,
     requestStream: false as const,
     responseStream: false as const,
     requestSerialize: (value: ReactivateTenantRequest): Buffer =>
@@ -1754,37 +1614,25 @@ export interface TenancyServiceServer extends UntypedServiceImplementation {
   updateTenant: handleUnaryCall<UpdateTenantRequest, UpdateTenantResponse>;
   /** A suspended tenant's tokens stop validating and its users cannot log in. */
   suspendTenant: handleUnaryCall<SuspendTenantRequest, SuspendTenantResponse>;
-  reactivateTenant: handleUnaryCall<
-    ReactivateTenantRequest,
-    ReactivateTenantResponse
-  >;
+  reactivateTenant: handleUnaryCall<ReactivateTenantRequest, ReactivateTenantResponse>;
 }
 
 export interface TenancyServiceClient extends Client {
   /** Creates a tenant with its system roles (owner, admin, member). */
   createTenant(
     request: CreateTenantRequest,
-    callback: (
-      error: ServiceError | null,
-      response: CreateTenantResponse,
-    ) => void,
+    callback: (error: ServiceError | null, response: CreateTenantResponse) => void,
   ): ClientUnaryCall;
   createTenant(
     request: CreateTenantRequest,
     metadata: Metadata,
-    callback: (
-      error: ServiceError | null,
-      response: CreateTenantResponse,
-    ) => void,
+    callback: (error: ServiceError | null, response: CreateTenantResponse) => void,
   ): ClientUnaryCall;
   createTenant(
     request: CreateTenantRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (
-      error: ServiceError | null,
-      response: CreateTenantResponse,
-    ) => void,
+    callback: (error: ServiceError | null, response: CreateTenantResponse) => void,
   ): ClientUnaryCall;
   /** A tenant by id or slug. Principals outside the platform tenant only see their own. */
   getTenant(
@@ -1804,107 +1652,71 @@ export interface TenancyServiceClient extends Client {
   ): ClientUnaryCall;
   listTenants(
     request: ListTenantsRequest,
-    callback: (
-      error: ServiceError | null,
-      response: ListTenantsResponse,
-    ) => void,
+    callback: (error: ServiceError | null, response: ListTenantsResponse) => void,
   ): ClientUnaryCall;
   listTenants(
     request: ListTenantsRequest,
     metadata: Metadata,
-    callback: (
-      error: ServiceError | null,
-      response: ListTenantsResponse,
-    ) => void,
+    callback: (error: ServiceError | null, response: ListTenantsResponse) => void,
   ): ClientUnaryCall;
   listTenants(
     request: ListTenantsRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (
-      error: ServiceError | null,
-      response: ListTenantsResponse,
-    ) => void,
+    callback: (error: ServiceError | null, response: ListTenantsResponse) => void,
   ): ClientUnaryCall;
   /** Display name and self-sign-up for a tenant's own admins; plan for platform operators. */
   updateTenant(
     request: UpdateTenantRequest,
-    callback: (
-      error: ServiceError | null,
-      response: UpdateTenantResponse,
-    ) => void,
+    callback: (error: ServiceError | null, response: UpdateTenantResponse) => void,
   ): ClientUnaryCall;
   updateTenant(
     request: UpdateTenantRequest,
     metadata: Metadata,
-    callback: (
-      error: ServiceError | null,
-      response: UpdateTenantResponse,
-    ) => void,
+    callback: (error: ServiceError | null, response: UpdateTenantResponse) => void,
   ): ClientUnaryCall;
   updateTenant(
     request: UpdateTenantRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (
-      error: ServiceError | null,
-      response: UpdateTenantResponse,
-    ) => void,
+    callback: (error: ServiceError | null, response: UpdateTenantResponse) => void,
   ): ClientUnaryCall;
   /** A suspended tenant's tokens stop validating and its users cannot log in. */
   suspendTenant(
     request: SuspendTenantRequest,
-    callback: (
-      error: ServiceError | null,
-      response: SuspendTenantResponse,
-    ) => void,
+    callback: (error: ServiceError | null, response: SuspendTenantResponse) => void,
   ): ClientUnaryCall;
   suspendTenant(
     request: SuspendTenantRequest,
     metadata: Metadata,
-    callback: (
-      error: ServiceError | null,
-      response: SuspendTenantResponse,
-    ) => void,
+    callback: (error: ServiceError | null, response: SuspendTenantResponse) => void,
   ): ClientUnaryCall;
   suspendTenant(
     request: SuspendTenantRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (
-      error: ServiceError | null,
-      response: SuspendTenantResponse,
-    ) => void,
+    callback: (error: ServiceError | null, response: SuspendTenantResponse) => void,
   ): ClientUnaryCall;
   reactivateTenant(
     request: ReactivateTenantRequest,
-    callback: (
-      error: ServiceError | null,
-      response: ReactivateTenantResponse,
-    ) => void,
+    callback: (error: ServiceError | null, response: ReactivateTenantResponse) => void,
   ): ClientUnaryCall;
   reactivateTenant(
     request: ReactivateTenantRequest,
     metadata: Metadata,
-    callback: (
-      error: ServiceError | null,
-      response: ReactivateTenantResponse,
-    ) => void,
+    callback: (error: ServiceError | null, response: ReactivateTenantResponse) => void,
   ): ClientUnaryCall;
   reactivateTenant(
     request: ReactivateTenantRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (
-      error: ServiceError | null,
-      response: ReactivateTenantResponse,
-    ) => void,
+    callback: (error: ServiceError | null, response: ReactivateTenantResponse) => void,
   ): ClientUnaryCall;
 }
 
 export const TenancyServiceClient = makeGenericClientConstructor(
   TenancyServiceService,
-  "wemaster.core.v1.TenancyService",
+  'wemaster.core.v1.TenancyService',
 ) as unknown as {
   new (
     address: string,
@@ -1915,8 +1727,7 @@ export const TenancyServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-type Builtin =
-  Date | Function | Uint8Array | string | number | boolean | undefined;
+type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin
   ? T
@@ -1925,7 +1736,7 @@ export type DeepPartial<T> = T extends Builtin
     : T extends ReadonlyArray<infer U>
       ? ReadonlyArray<DeepPartial<U>>
       : T extends { $case: string; value: unknown }
-        ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+        ? { $case: T['$case']; value?: DeepPartial<T['value']> }
         : T extends {}
           ? { [K in keyof T]?: DeepPartial<T[K]> }
           : Partial<T>;
@@ -1945,7 +1756,7 @@ function fromTimestamp(t: Timestamp): Date {
 function fromJsonTimestamp(o: any): Date {
   if (o instanceof globalThis.Date) {
     return o;
-  } else if (typeof o === "string") {
+  } else if (typeof o === 'string') {
     return new globalThis.Date(o);
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));

@@ -24,6 +24,8 @@ import { JoseTokenService } from './adapters/outbound/crypto/jose-token-service.
 import { RandomIdGenerator } from './adapters/outbound/crypto/random-id-generator.js';
 import { SystemClock } from './adapters/outbound/crypto/system-clock.js';
 import { CachedTenantDirectory } from './adapters/outbound/memory/cached-tenant-directory.js';
+import { InMemoryTenantViewCache } from './adapters/outbound/memory/in-memory-tenant-view-cache.js';
+import { InProcessTenantChanges } from './adapters/outbound/memory/in-process-tenant-changes.js';
 import { PgSigningKeyRepository } from './adapters/outbound/postgres/pg-signing-key.repository.js';
 import { PgTenantDirectory } from './adapters/outbound/postgres/pg-tenant-directory.js';
 import { PgUnitOfWork } from './adapters/outbound/postgres/pg-unit-of-work.js';
@@ -39,7 +41,9 @@ import type { Config } from './config.js';
 import type { Clock } from './domain/shared/clock.port.js';
 import type { IdGenerator } from './domain/shared/id-generator.port.js';
 import type { UnitOfWork } from './domain/shared/unit-of-work.port.js';
+import type { TenantChanges } from './domain/tenancy/tenant-changes.port.js';
 import type { TenantDirectory } from './domain/tenancy/tenant-directory.port.js';
+import type { TenantViewCache } from './domain/tenancy/tenant-view-cache.port.js';
 import type { PasswordHasher } from './domain/identity/password-hasher.port.js';
 import type { SecretBox } from './domain/identity/secret-box.port.js';
 import type { SigningKeyRepository } from './domain/identity/signing-key.repository.port.js';
@@ -59,6 +63,8 @@ export const TYPES = {
   IdGenerator: id<IdGenerator>('IdGenerator'),
   UnitOfWork: id<UnitOfWork>('UnitOfWork'),
   TenantDirectory: id<TenantDirectory>('TenantDirectory'),
+  TenantViewCache: id<TenantViewCache>('TenantViewCache'),
+  TenantChanges: id<TenantChanges>('TenantChanges'),
   PasswordHasher: id<PasswordHasher>('PasswordHasher'),
   SigningKeyBox: id<SecretBox>('SigningKeyBox'),
   SigningKeyRepository: id<SigningKeyRepository>('SigningKeyRepository'),
@@ -116,24 +122,48 @@ const sharedModule = new ContainerModule(({ bind }) => {
 });
 
 const tenancyModule = new ContainerModule(({ bind }) => {
+  // In-process until a broadcasting adapter (Redis pub/sub or Postgres NOTIFY) lands.
+  bind(TYPES.TenantChanges).toResolvedValue(() => new InProcessTenantChanges());
   bind(TYPES.TenantDirectory).toResolvedValue(
-    (knex, clock, config) =>
-      new CachedTenantDirectory(new PgTenantDirectory(knex), clock, config.TENANT_CACHE_TTL_MS),
-    [TYPES.Knex, TYPES.Clock, TYPES.Config],
+    (knex, clock, config, changes) => {
+      const directory = new CachedTenantDirectory(
+        new PgTenantDirectory(knex),
+        clock,
+        config.TENANT_CACHE_TTL_MS,
+      );
+      changes.onChange((tenantId) => {
+        directory.invalidate(tenantId);
+      });
+      return directory;
+    },
+    [TYPES.Knex, TYPES.Clock, TYPES.Config, TYPES.TenantChanges],
+  );
+  bind(TYPES.TenantViewCache).toResolvedValue(
+    (clock, config, changes) => {
+      const cache = new InMemoryTenantViewCache(clock, config.TENANT_CACHE_TTL_MS);
+      changes.onChange((tenantId) => {
+        cache.invalidate(tenantId);
+      });
+      return cache;
+    },
+    [TYPES.Clock, TYPES.Config, TYPES.TenantChanges],
   );
   bind(TYPES.TenantCreator).toResolvedValue(
-    (uow, clock, ids) => new TenantCreator(uow, clock, ids),
-    [TYPES.UnitOfWork, TYPES.Clock, TYPES.IdGenerator],
+    (uow, clock, ids, changes) => new TenantCreator(uow, clock, ids, changes),
+    [TYPES.UnitOfWork, TYPES.Clock, TYPES.IdGenerator, TYPES.TenantChanges],
   );
-  bind(TYPES.TenantFinder).toResolvedValue((uow) => new TenantFinder(uow), [TYPES.UnitOfWork]);
+  bind(TYPES.TenantFinder).toResolvedValue(
+    (uow, cache) => new TenantFinder(uow, cache),
+    [TYPES.UnitOfWork, TYPES.TenantViewCache],
+  );
   bind(TYPES.TenantLister).toResolvedValue((uow) => new TenantLister(uow), [TYPES.UnitOfWork]);
   bind(TYPES.TenantUpdater).toResolvedValue(
-    (uow, clock, directory) => new TenantUpdater(uow, clock, directory),
-    [TYPES.UnitOfWork, TYPES.Clock, TYPES.TenantDirectory],
+    (uow, clock, changes) => new TenantUpdater(uow, clock, changes),
+    [TYPES.UnitOfWork, TYPES.Clock, TYPES.TenantChanges],
   );
   bind(TYPES.TenantStatusChanger).toResolvedValue(
-    (uow, clock, directory) => new TenantStatusChanger(uow, clock, directory),
-    [TYPES.UnitOfWork, TYPES.Clock, TYPES.TenantDirectory],
+    (uow, clock, changes) => new TenantStatusChanger(uow, clock, changes),
+    [TYPES.UnitOfWork, TYPES.Clock, TYPES.TenantChanges],
   );
   bind(TYPES.ActingTenantResolver).toResolvedValue(
     (directory) => new ActingTenantResolver(directory),

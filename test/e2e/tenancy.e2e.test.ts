@@ -164,8 +164,11 @@ describe('TenancyService end to end', () => {
     expect(new Set(seen).size).toBe(seen.length);
   });
 
-  it('updates display name and plan as platform operator', async () => {
+  it('updates display name and plan as platform operator, and reads see it at once', async () => {
     const { tenant } = await create('upd-co');
+    const read = () =>
+      call(t.tenancy, 'getTenant', { lookup: { $case: 'slug', value: 'upd-co' } }, bearer(admin));
+    expect((await read()).tenant?.displayName).toBe('Tenant upd-co');
     const { tenant: updated } = await call(
       t.tenancy,
       'updateTenant',
@@ -173,6 +176,7 @@ describe('TenancyService end to end', () => {
       bearer(admin),
     );
     expect(updated).toMatchObject({ displayName: 'Renamed', plan: 'pro', slug: 'upd-co' });
+    expect((await read()).tenant).toEqual(updated);
   });
 
   describe('as a tenant member', () => {

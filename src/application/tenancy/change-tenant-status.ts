@@ -3,7 +3,7 @@ import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { parseUuid } from '../../domain/shared/uuid.js';
 import { reactivateTenant, suspendTenant, type Tenant } from '../../domain/tenancy/tenant.js';
 import { tenantNotFound } from '../../domain/tenancy/tenancy.errors.js';
-import type { TenantDirectory } from '../../domain/tenancy/tenant-directory.port.js';
+import type { TenantChanges } from '../../domain/tenancy/tenant-changes.port.js';
 import type { Actor } from '../shared/actor.js';
 
 /** Suspends or reactivates a tenant and drops it from every resolution cache at once. */
@@ -11,7 +11,7 @@ export class TenantStatusChanger {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly clock: Clock,
-    private readonly directory: TenantDirectory,
+    private readonly changes: TenantChanges,
   ) {}
 
   suspend(actor: Actor, id: string): Promise<Tenant> {
@@ -35,7 +35,7 @@ export class TenantStatusChanger {
       if (next !== tenant) await scope.tenants.update(next);
       return next;
     });
-    this.directory.invalidate(id);
+    this.changes.changed(id);
     return updated;
   }
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../../domain/shared/clock.port.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { DEFAULT_PLAN, type Tenant } from '../../domain/tenancy/tenant.js';
+import type { TenantChanges } from '../../domain/tenancy/tenant-changes.port.js';
 import { parseTenantSlug } from '../../domain/tenancy/tenant-slug.js';
 import { parseDisplayName, parsePlan } from './tenant-input.js';
 
@@ -19,6 +20,7 @@ export class TenantCreator {
     private readonly uow: UnitOfWork,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
+    private readonly changes: TenantChanges,
   ) {}
 
   async run(input: CreateTenantInput): Promise<Tenant> {
@@ -37,6 +39,8 @@ export class TenantCreator {
       await scope.tenants.insert(tenant);
       await scope.roles.insertRoles(systemRolesFor(tenant.id, () => this.ids.newId(), now));
     });
+    // Resolution caches may remember the slug as unknown.
+    this.changes.changed(tenant.id);
     return tenant;
   }
 }

@@ -5,7 +5,7 @@ import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { parseUuid } from '../../domain/shared/uuid.js';
 import type { Tenant } from '../../domain/tenancy/tenant.js';
 import { tenantNotFound } from '../../domain/tenancy/tenancy.errors.js';
-import type { TenantDirectory } from '../../domain/tenancy/tenant-directory.port.js';
+import type { TenantChanges } from '../../domain/tenancy/tenant-changes.port.js';
 import type { Actor } from '../shared/actor.js';
 import { parseDisplayName, parsePlan } from './tenant-input.js';
 
@@ -21,7 +21,7 @@ export class TenantUpdater {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly clock: Clock,
-    private readonly directory: TenantDirectory,
+    private readonly changes: TenantChanges,
   ) {}
 
   async run(actor: Actor, input: UpdateTenantInput): Promise<Tenant> {
@@ -34,7 +34,7 @@ export class TenantUpdater {
         { field: 'plan' },
       );
     }
-    const changes = {
+    const edits = {
       ...(input.displayName === undefined
         ? {}
         : { displayName: parseDisplayName('display_name', input.displayName) }),
@@ -46,11 +46,11 @@ export class TenantUpdater {
     const updated = await this.uow.inTenant(actor.tenantId, async (scope) => {
       const tenant = await scope.tenants.findById(id);
       if (tenant === undefined) throw tenantNotFound();
-      const next: Tenant = { ...tenant, ...changes, updatedAt: this.clock.now() };
+      const next: Tenant = { ...tenant, ...edits, updatedAt: this.clock.now() };
       await scope.tenants.update(next);
       return next;
     });
-    this.directory.invalidate(id);
+    this.changes.changed(id);
     return updated;
   }
 }

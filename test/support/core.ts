@@ -28,7 +28,11 @@ export interface TestCore {
  * A real WeMaster Core on ephemeral ports over a fresh database, reached through the
  * generated clients the way a consuming microservice would.
  */
-export async function startTestCore(overrides: Record<string, string> = {}): Promise<TestCore> {
+export async function startTestCore(
+  overrides: Record<string, string> = {},
+  /** Collects the service's log lines (JSON) instead of discarding them. */
+  logLines?: string[],
+): Promise<TestCore> {
   const database = await createTestDatabase();
   const env = {
     DATABASE_URL: database.appUrl,
@@ -47,7 +51,11 @@ export async function startTestCore(overrides: Record<string, string> = {}): Pro
     SHUTDOWN_GRACE_MS: '2000',
     ...overrides,
   };
-  const core = await startCore(loadConfig(env), pino({ level: env.LOG_LEVEL }));
+  const logger =
+    logLines === undefined
+      ? pino({ level: env.LOG_LEVEL })
+      : pino({ level: 'info' }, { write: (line: string) => logLines.push(line) });
+  const core = await startCore(loadConfig(env), logger);
   const address = `127.0.0.1:${String(core.grpcPort)}`;
   const tenancy = new TenancyServiceClient(address, insecure);
   const identity = new IdentityServiceClient(address, insecure);

@@ -24,6 +24,7 @@ import { JoseTokenService } from './adapters/outbound/crypto/jose-token-service.
 import { RandomIdGenerator } from './adapters/outbound/crypto/random-id-generator.js';
 import { SystemClock } from './adapters/outbound/crypto/system-clock.js';
 import { CachedTenantDirectory } from './adapters/outbound/memory/cached-tenant-directory.js';
+import { CachingAccessTokenVerifier } from './adapters/outbound/memory/caching-access-token-verifier.js';
 import { InMemoryTenantViewCache } from './adapters/outbound/memory/in-memory-tenant-view-cache.js';
 import { InProcessTenantChanges } from './adapters/outbound/memory/in-process-tenant-changes.js';
 import { PgSigningKeyRepository } from './adapters/outbound/postgres/pg-signing-key.repository.js';
@@ -44,6 +45,7 @@ import type { UnitOfWork } from './domain/shared/unit-of-work.port.js';
 import type { TenantChanges } from './domain/tenancy/tenant-changes.port.js';
 import type { TenantDirectory } from './domain/tenancy/tenant-directory.port.js';
 import type { TenantViewCache } from './domain/tenancy/tenant-view-cache.port.js';
+import type { AccessTokenVerifier } from './domain/identity/access-token.port.js';
 import type { PasswordHasher } from './domain/identity/password-hasher.port.js';
 import type { SecretBox } from './domain/identity/secret-box.port.js';
 import type { SigningKeyRepository } from './domain/identity/signing-key.repository.port.js';
@@ -69,6 +71,7 @@ export const TYPES = {
   SigningKeyBox: id<SecretBox>('SigningKeyBox'),
   SigningKeyRepository: id<SigningKeyRepository>('SigningKeyRepository'),
   TokenService: id<JoseTokenService>('TokenService'),
+  AccessTokenVerifier: id<AccessTokenVerifier>('AccessTokenVerifier'),
   // use cases
   TenantCreator: id<TenantCreator>('TenantCreator'),
   TenantFinder: id<TenantFinder>('TenantFinder'),
@@ -208,9 +211,13 @@ const identityModule = new ContainerModule(({ bind }) => {
       TYPES.Clock,
     ],
   );
+  bind(TYPES.AccessTokenVerifier).toResolvedValue(
+    (tokens, clock) => new CachingAccessTokenVerifier(tokens, clock),
+    [TYPES.TokenService, TYPES.Clock],
+  );
   bind(TYPES.TokenAuthenticator).toResolvedValue(
-    (tokens, directory) => new TokenAuthenticator(tokens, directory),
-    [TYPES.TokenService, TYPES.TenantDirectory],
+    (verifier, directory) => new TokenAuthenticator(verifier, directory),
+    [TYPES.AccessTokenVerifier, TYPES.TenantDirectory],
   );
   bind(TYPES.JwksPublisher).toResolvedValue(
     (tokens) => new JwksPublisher(tokens),

@@ -26,8 +26,8 @@ import { SystemClock } from './adapters/outbound/crypto/system-clock.js';
 import { CachedTenantDirectory } from './adapters/outbound/memory/cached-tenant-directory.js';
 import { CachingAccessTokenVerifier } from './adapters/outbound/memory/caching-access-token-verifier.js';
 import { InMemoryTenantViewCache } from './adapters/outbound/memory/in-memory-tenant-view-cache.js';
-import { InProcessTenantChanges } from './adapters/outbound/memory/in-process-tenant-changes.js';
 import { PgSigningKeyRepository } from './adapters/outbound/postgres/pg-signing-key.repository.js';
+import { PgTenantChanges } from './adapters/outbound/postgres/pg-tenant-changes.js';
 import { PgTenantDirectory } from './adapters/outbound/postgres/pg-tenant-directory.js';
 import { PgUnitOfWork } from './adapters/outbound/postgres/pg-unit-of-work.js';
 import { CallPipeline } from './adapters/inbound/grpc/unary-handler.js';
@@ -42,7 +42,6 @@ import type { Config } from './config.js';
 import type { Clock } from './domain/shared/clock.port.js';
 import type { IdGenerator } from './domain/shared/id-generator.port.js';
 import type { UnitOfWork } from './domain/shared/unit-of-work.port.js';
-import type { TenantChanges } from './domain/tenancy/tenant-changes.port.js';
 import type { TenantDirectory } from './domain/tenancy/tenant-directory.port.js';
 import type { TenantViewCache } from './domain/tenancy/tenant-view-cache.port.js';
 import type { AccessTokenVerifier } from './domain/identity/access-token.port.js';
@@ -55,6 +54,7 @@ const id = <T>(name: string): ServiceIdentifier<T> => Symbol.for(`wemaster.${nam
 
 export const TYPES = {
   Config: id<Config>('Config'),
+  Runtime: id<Runtime>('Runtime'),
   Logger: id<Logger>('Logger'),
   Knex: id<Knex>('Knex'),
   MasterKey: id<Uint8Array>('MasterKey'),
@@ -66,7 +66,7 @@ export const TYPES = {
   UnitOfWork: id<UnitOfWork>('UnitOfWork'),
   TenantDirectory: id<TenantDirectory>('TenantDirectory'),
   TenantViewCache: id<TenantViewCache>('TenantViewCache'),
-  TenantChanges: id<TenantChanges>('TenantChanges'),
+  TenantChanges: id<PgTenantChanges>('TenantChanges'),
   PasswordHasher: id<PasswordHasher>('PasswordHasher'),
   SigningKeyBox: id<SecretBox>('SigningKeyBox'),
   SigningKeyRepository: id<SigningKeyRepository>('SigningKeyRepository'),
@@ -95,12 +95,15 @@ export interface Runtime {
   readonly config: Config;
   readonly logger: Logger;
   readonly knex: Knex;
+  /** The app role's connection URL (for connections outside the pool, e.g. LISTEN). */
+  readonly databaseUrl: string;
   readonly masterKey: Uint8Array;
   readonly packageDefinition: PackageDefinition;
 }
 
 const runtimeModule = (runtime: Runtime): ContainerModule =>
   new ContainerModule(({ bind }) => {
+    bind(TYPES.Runtime).toConstantValue(runtime);
     bind(TYPES.Config).toConstantValue(runtime.config);
     bind(TYPES.Logger).toConstantValue(runtime.logger);
     bind(TYPES.Knex).toConstantValue(runtime.knex);
@@ -125,8 +128,11 @@ const sharedModule = new ContainerModule(({ bind }) => {
 });
 
 const tenancyModule = new ContainerModule(({ bind }) => {
-  // In-process until a broadcasting adapter (Redis pub/sub or Postgres NOTIFY) lands.
-  bind(TYPES.TenantChanges).toResolvedValue(() => new InProcessTenantChanges());
+  // Every replica's caches hear of every change (Postgres LISTEN/NOTIFY).
+  bind(TYPES.TenantChanges).toResolvedValue(
+    (config, knex, logger) => new PgTenantChanges(config.databaseUrl, knex, logger),
+    [TYPES.Runtime, TYPES.Knex, TYPES.Logger],
+  );
   bind(TYPES.TenantDirectory).toResolvedValue(
     (knex, clock, config, changes) => {
       const directory = new CachedTenantDirectory(

@@ -69,13 +69,15 @@ async function adminCredentials(
 export async function startCore(config: Config, logger: Logger): Promise<RunningCore> {
   const database = await openDatabase(config, logger);
   const cleanups: (() => Promise<void>)[] = [() => database.stop()];
-  const closeAll = async (): Promise<void> => {
-    for (const cleanup of cleanups.reverse()) {
-      await cleanup().catch((error: unknown) => {
-        logger.error({ err: error }, 'shutdown step failed');
-      });
-    }
-  };
+  let stopping: Promise<void> | undefined;
+  const closeAll = (): Promise<void> =>
+    (stopping ??= (async () => {
+      for (const cleanup of [...cleanups].reverse()) {
+        await cleanup().catch((error: unknown) => {
+          logger.error({ err: error }, 'shutdown step failed');
+        });
+      }
+    })());
   try {
     if (config.MIGRATE_ON_START) {
       await runMigrations({ ownerUrl: database.ownerUrl, appUrl: database.appUrl });
@@ -90,10 +92,14 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
       config,
       logger,
       knex,
+      databaseUrl: database.appUrl,
       masterKey: parseMasterKey(masterKeyText),
       packageDefinition: loadPackageDefinition(),
     });
 
+    const tenantChanges = container.get(TYPES.TenantChanges);
+    await tenantChanges.start();
+    cleanups.push(() => tenantChanges.close());
     await container.get(TYPES.TokenService).ensureActiveKey();
     const admin = await adminCredentials(config, database);
     if (admin !== undefined) {
@@ -111,6 +117,12 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
       );
     }
 
+    // Cleanups run in reverse: servers stop first, together, each bounded by the grace period;
+    // then the change listener, the pool and the database.
+    const servers: ((graceMs: number) => Promise<void>)[] = [];
+    cleanups.push(async () => {
+      await Promise.all(servers.map((stop) => stop(config.SHUTDOWN_GRACE_MS)));
+    });
     const pipeline = container.get(TYPES.CallPipeline);
     const grpc = await startGrpcServer(
       {
@@ -119,35 +131,29 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
         maxMessageBytes: config.GRPC_MAX_MESSAGE_BYTES,
       },
       [
-        {
-          name: 'wemaster.core.v1.TenancyService',
-          definition: TenancyServiceService,
-          implementation: pipeline.adapt(
-            TenancyServiceService,
-            tenancyHandlers({
-              create: container.get(TYPES.TenantCreator),
-              find: container.get(TYPES.TenantFinder),
-              list: container.get(TYPES.TenantLister),
-              update: container.get(TYPES.TenantUpdater),
-              changeStatus: container.get(TYPES.TenantStatusChanger),
-            }),
-          ),
-        },
-        {
-          name: 'wemaster.core.v1.IdentityService',
-          definition: IdentityServiceService,
-          implementation: pipeline.adapt(
-            IdentityServiceService,
-            identityHandlers({
-              login: container.get(TYPES.PasswordLogin),
-              jwks: container.get(TYPES.JwksPublisher),
-            }),
-          ),
-        },
+        pipeline.service(
+          'wemaster.core.v1.TenancyService',
+          TenancyServiceService,
+          tenancyHandlers({
+            create: container.get(TYPES.TenantCreator),
+            find: container.get(TYPES.TenantFinder),
+            list: container.get(TYPES.TenantLister),
+            update: container.get(TYPES.TenantUpdater),
+            changeStatus: container.get(TYPES.TenantStatusChanger),
+          }),
+        ),
+        pipeline.service(
+          'wemaster.core.v1.IdentityService',
+          IdentityServiceService,
+          identityHandlers({
+            login: container.get(TYPES.PasswordLogin),
+            jwks: container.get(TYPES.JwksPublisher),
+          }),
+        ),
       ],
       container.get(TYPES.PackageDefinition),
     );
-    cleanups.push(() => grpc.shutdown(config.SHUTDOWN_GRACE_MS));
+    servers.push((graceMs) => grpc.shutdown(graceMs));
 
     const metrics: Registry = container.get(TYPES.MetricsRegistry);
     const http = await startHttpServer(config.HTTP_HOST, config.HTTP_PORT, {
@@ -159,7 +165,7 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
       metrics,
       logger,
     });
-    cleanups.push(() => http.close());
+    servers.push((graceMs) => http.close(graceMs));
 
     logger.info(
       {

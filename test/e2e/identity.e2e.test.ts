@@ -61,6 +61,8 @@ describe('IdentityService end to end: Login, GetJwks and token checks', () => {
     [{ tenantSlug: 'platform', email: `${'a'.repeat(300)}@x.io`, password: 'x' }, 'email'],
     [{ tenantSlug: 'platform', email: ADMIN_EMAIL, password: '' }, 'password'],
     [{ tenantSlug: 'platform', email: ADMIN_EMAIL, password: 'p'.repeat(5000) }, 'password'],
+    [{ tenantSlug: 'platform', email: 'nul\u0000@example.com', password: 'x' }, 'email'],
+    [{ tenantSlug: 'platform', email: '\u0001@example.com', password: 'x' }, 'email'],
   ])(
     'refuses malformed login input %# with INVALID_ARGUMENT naming the field',
     async (request, field) => {

@@ -7,7 +7,7 @@ import { bearer, call, failureOf } from '../support/grpc.js';
 describe('service lifecycle and logging', () => {
   it('writes one structured line per call, with method, code, tenant and principal, and never a secret', async () => {
     const lines: string[] = [];
-    const t = await startTestCore({}, lines);
+    const t = await startTestCore({}, { logLines: lines });
     try {
       const token = await t.adminToken();
       await failureOf(t.login('platform', ADMIN_EMAIL, 'a wrong password here'));
@@ -45,10 +45,10 @@ describe('service lifecycle and logging', () => {
   });
 
   it('lets an in-flight call finish on shutdown and refuses new ones', async () => {
-    // Full-cost argon2id makes Login slow enough to be in flight when shutdown starts.
+    // A costly argon2id makes Login take hundreds of milliseconds: in flight when shutdown starts.
     const t = await startTestCore({
-      PASSWORD_HASH_MEMORY_KIB: '19456',
-      PASSWORD_HASH_ITERATIONS: '2',
+      PASSWORD_HASH_MEMORY_KIB: '65536',
+      PASSWORD_HASH_ITERATIONS: '8',
     });
     const identity = t.identity;
     const inFlight = call(identity, 'login', {
@@ -56,10 +56,13 @@ describe('service lifecycle and logging', () => {
       email: ADMIN_EMAIL,
       password: ADMIN_PASSWORD,
     });
-    await new Promise((resolve) => setTimeout(resolve, 15));
+    const started = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 100));
     const stopping = t.core.stop();
     const { result } = await inFlight;
     expect(result?.$case).toBe('tokens');
+    // It really was in flight: it ended well after shutdown began.
+    expect(Date.now() - started).toBeGreaterThan(150);
     await stopping;
     const after = await failureOf(call(identity, 'getJwks', {}));
     expect(after.code).toBe(status.UNAVAILABLE);

@@ -1,10 +1,4 @@
-import {
-  loadPackageDefinition,
-  Metadata,
-  status,
-  type Client,
-  type ServiceError,
-} from '@grpc/grpc-js';
+import { loadPackageDefinition, Metadata, status, Client, type ServiceError } from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { createRequire } from 'node:module';
@@ -105,6 +99,24 @@ describe('gRPC server: health, reflection, request ids, limits, HTTP adapter', (
       ),
     );
     expect(error.code).toBe(status.UNAUTHENTICATED);
+  });
+
+  it('answers undecodable request bytes with INVALID_ARGUMENT, not INTERNAL', async () => {
+    const raw = new Client(t.address, insecure);
+    const error = await failureOf(
+      new Promise((resolve, reject) => {
+        raw.makeUnaryRequest(
+          '/wemaster.core.v1.IdentityService/Login',
+          (bytes: Buffer) => bytes,
+          (bytes: Buffer) => bytes,
+          Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+          (err, value) => (err ? reject(err) : resolve(value)),
+        );
+      }),
+    );
+    raw.close();
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(error.fieldViolations).toEqual(['request']);
   });
 
   it('refuses a message over the size limit without harming the server', async () => {

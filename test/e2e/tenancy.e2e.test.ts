@@ -120,6 +120,20 @@ describe('TenancyService end to end', () => {
     );
     expect(badToken.code).toBe(status.INVALID_ARGUMENT);
     expect(badToken.fieldViolations).toEqual(['page.page_token']);
+    const nulCursor = Buffer.from('v1:\u0000', 'utf8').toString('base64url');
+    const badCursor = await failureOf(
+      call(
+        t.tenancy,
+        'listTenants',
+        {
+          page: { pageSize: 1, pageToken: nulCursor },
+          status: TenantStatus.TENANT_STATUS_UNSPECIFIED,
+        },
+        bearer(admin),
+      ),
+    );
+    expect(badCursor.code).toBe(status.INVALID_ARGUMENT);
+    expect(badCursor.fieldViolations).toEqual(['page.page_token']);
     const badSize = await failureOf(
       call(
         t.tenancy,
@@ -280,6 +294,66 @@ describe('TenancyService end to end', () => {
         bearer(member),
       );
       expect(again.tenant?.status).toBe(TenantStatus.TENANT_STATUS_ACTIVE);
+    });
+  });
+
+  describe('platform principals without platform:admin', () => {
+    let platformMember: string;
+    let platformAdmin: string;
+    let foreignId: string;
+
+    beforeAll(async () => {
+      foreignId = (await create('foreign-co')).tenant!.id;
+      await seedUser(t.database.appUrl, '00000000-0000-4000-8000-000000000001', {
+        email: 'viewer@platform.test',
+        password: MEMBER_PASSWORD,
+        role: 'member',
+      });
+      await seedUser(t.database.appUrl, '00000000-0000-4000-8000-000000000001', {
+        email: 'operator2@platform.test',
+        password: MEMBER_PASSWORD,
+        role: 'admin',
+      });
+      platformMember = await t.login('platform', 'viewer@platform.test', MEMBER_PASSWORD);
+      platformAdmin = await t.login('platform', 'operator2@platform.test', MEMBER_PASSWORD);
+    });
+
+    it('a platform member cannot reach into other tenants in any way', async () => {
+      const read = await failureOf(
+        call(
+          t.tenancy,
+          'getTenant',
+          { lookup: { $case: 'id', value: foreignId } },
+          bearer(platformMember),
+        ),
+      );
+      expect(read.code).toBe(status.NOT_FOUND);
+      const acting = await failureOf(
+        call(
+          t.tenancy,
+          'getTenant',
+          { lookup: { $case: 'id', value: foreignId } },
+          bearer(platformMember, { 'x-tenant-id': foreignId }),
+        ),
+      );
+      expect(acting.code).toBe(status.PERMISSION_DENIED);
+      const own = await call(
+        t.tenancy,
+        'getTenant',
+        { lookup: { $case: 'slug', value: 'platform' } },
+        bearer(platformMember),
+      );
+      expect(own.tenant?.slug).toBe('platform');
+    });
+
+    it('a platform admin operates tenants, plans included', async () => {
+      const { tenant } = await call(
+        t.tenancy,
+        'updateTenant',
+        { id: foreignId, plan: 'enterprise' },
+        bearer(platformAdmin),
+      );
+      expect(tenant?.plan).toBe('enterprise');
     });
   });
 

@@ -30,14 +30,19 @@ export interface TestCore {
  */
 export async function startTestCore(
   overrides: Record<string, string> = {},
-  /** Collects the service's log lines (JSON) instead of discarding them. */
-  logLines?: string[],
+  options: {
+    /** Collects the service's log lines (JSON) instead of discarding them. */
+    logLines?: string[];
+    /** Another replica on the same database (which the first one's close() drops). */
+    replicaOf?: TestCore;
+  } = {},
 ): Promise<TestCore> {
-  const database = await createTestDatabase();
+  const { logLines, replicaOf } = options;
+  const database = replicaOf?.database ?? (await createTestDatabase());
   const env = {
     DATABASE_URL: database.appUrl,
     DATABASE_MIGRATION_URL: database.ownerUrl,
-    WEMASTER_MASTER_KEY: generateMasterKey(),
+    WEMASTER_MASTER_KEY: replicaOf?.env.WEMASTER_MASTER_KEY ?? generateMasterKey(),
     WEMASTER_ADMIN_EMAIL: ADMIN_EMAIL,
     WEMASTER_ADMIN_PASSWORD: ADMIN_PASSWORD,
     GRPC_HOST: '127.0.0.1',
@@ -79,7 +84,7 @@ export async function startTestCore(
       tenancy.close();
       identity.close();
       await core.stop();
-      await database.drop();
+      if (replicaOf === undefined) await database.drop();
     },
   };
 }

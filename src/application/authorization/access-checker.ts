@@ -5,8 +5,8 @@ import {
   permissionDenied,
 } from '../../domain/authorization/authorization.errors.js';
 import { PLATFORM_ADMIN_PERMISSION } from '../../domain/authorization/system-roles.js';
-import { PLATFORM_TENANT_ID } from '../../domain/shared/platform-tenant.js';
 import type { Actor } from '../shared/actor.js';
+import { isPlatformOperator } from '../shared/platform-operator.js';
 
 /** Enforces an operation's declared access rule for the actor (undefined = anonymous). */
 export class AccessChecker {
@@ -18,15 +18,11 @@ export class AccessChecker {
       case 'authenticated':
         return;
       case 'platform':
-        if (
-          principal.tenantId !== PLATFORM_TENANT_ID ||
-          !rolesGrant(principal.roles, PLATFORM_ADMIN_PERMISSION)
-        ) {
-          throw permissionDenied(PLATFORM_ADMIN_PERMISSION);
-        }
+        if (!isPlatformOperator(principal)) throw permissionDenied(PLATFORM_ADMIN_PERMISSION);
         return;
       case 'permission':
-        if (!rolesGrant(principal.roles, rule.permission)) throw permissionDenied(rule.permission);
+        if (!rolesGrant(principal.tenantId, principal.roles, rule.permission))
+          throw permissionDenied(rule.permission);
         return;
     }
   }

@@ -5,6 +5,7 @@ import type { Clock } from '../../domain/shared/clock.port.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import { PLATFORM_TENANT_ID } from '../../domain/shared/platform-tenant.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
+import { isDomainError } from '../../domain/shared/errors.js';
 import { systemRolesFor } from '../../domain/authorization/system-roles.js';
 
 export interface PlatformAdminCredentials {
@@ -25,41 +26,52 @@ export class PlatformAdminBootstrap {
     private readonly policy: PasswordPolicy,
   ) {}
 
-  /** Returns true when the administrator was created by this call. */
+  /**
+   * Returns true when the administrator was created by this call. Replicas starting together
+   * may race: the loser's transaction conflicts, rolls back, and reports false.
+   */
   async run(credentials: PlatformAdminCredentials): Promise<boolean> {
     const { email, normalized } = parseEmail('WEMASTER_ADMIN_EMAIL', credentials.email);
     const password = checkNewPassword('WEMASTER_ADMIN_PASSWORD', credentials.password, this.policy);
+    const exists = await this.uow.inTenant(PLATFORM_TENANT_ID, async (scope) => {
+      return (await scope.users.findByEmail(normalized)) !== undefined;
+    });
+    if (exists) return false;
     const passwordHash = await this.hasher.hash(password);
-    return this.uow.inTenant(PLATFORM_TENANT_ID, async (scope) => {
-      const now = this.clock.now();
-      if ((await scope.roles.listRoles()).length === 0) {
-        await scope.roles.insertRoles(
-          systemRolesFor(PLATFORM_TENANT_ID, () => this.ids.newId(), now),
-        );
-      }
-      if ((await scope.users.findByEmail(normalized)) !== undefined) return false;
-      const owner = await scope.roles.findRoleByName('owner');
-      if (owner === undefined) throw new Error('platform tenant has no owner role');
-      const userId = this.ids.newId();
-      await scope.users.insert({
-        tenantId: PLATFORM_TENANT_ID,
-        id: userId,
-        email,
-        emailNormalized: normalized,
-        displayName: 'Platform administrator',
-        passwordHash,
-        status: 'active',
-        createdAt: now,
-        lastLoginAt: undefined,
-      });
-      await scope.roles.insertBinding({
-        tenantId: PLATFORM_TENANT_ID,
-        id: this.ids.newId(),
-        subjectId: userId,
-        roleId: owner.id,
-        createdAt: now,
+    try {
+      await this.uow.inTenant(PLATFORM_TENANT_ID, async (scope) => {
+        const now = this.clock.now();
+        if ((await scope.roles.listRoles()).length === 0) {
+          await scope.roles.insertRoles(
+            systemRolesFor(PLATFORM_TENANT_ID, () => this.ids.newId(), now),
+          );
+        }
+        const owner = await scope.roles.findRoleByName('owner');
+        if (owner === undefined) throw new Error('platform tenant has no owner role');
+        const userId = this.ids.newId();
+        await scope.users.insert({
+          tenantId: PLATFORM_TENANT_ID,
+          id: userId,
+          email,
+          emailNormalized: normalized,
+          displayName: 'Platform administrator',
+          passwordHash,
+          status: 'active',
+          createdAt: now,
+          lastLoginAt: undefined,
+        });
+        await scope.roles.insertBinding({
+          tenantId: PLATFORM_TENANT_ID,
+          id: this.ids.newId(),
+          subjectId: userId,
+          roleId: owner.id,
+          createdAt: now,
+        });
       });
       return true;
-    });
+    } catch (error) {
+      if (isDomainError(error) && error.category === 'already_exists') return false;
+      throw error;
+    }
   }
 }

@@ -41,26 +41,26 @@ export class PasswordLogin {
       await this.hasher.verifyDummy(password);
       throw invalidCredentials();
     }
-    const login = await this.uow.inTenant(tenant.id, async (scope) => {
-      const user = await scope.users.findByEmail(normalized);
-      if (user === undefined) {
-        await this.hasher.verifyDummy(password);
-        return undefined;
-      }
-      const ok = await this.hasher.verify(user.passwordHash, password);
-      if (!ok || user.status !== 'active') return undefined;
-      const rehashed = this.hasher.needsRehash(user.passwordHash)
-        ? await this.hasher.hash(password)
-        : undefined;
+    // Hashing happens between two short units of work, never while holding a connection.
+    const user = await this.uow.inTenant(tenant.id, (scope) => scope.users.findByEmail(normalized));
+    if (user === undefined) {
+      await this.hasher.verifyDummy(password);
+      throw invalidCredentials();
+    }
+    const ok = await this.hasher.verify(user.passwordHash, password);
+    if (!ok || user.status !== 'active') throw invalidCredentials();
+    const rehashed = this.hasher.needsRehash(user.passwordHash)
+      ? await this.hasher.hash(password)
+      : undefined;
+    const roles = await this.uow.inTenant(tenant.id, async (scope) => {
       await scope.users.recordLogin(user.id, this.clock.now(), rehashed);
-      return { user, roles: await scope.roles.roleNamesOf(user.id) };
+      return scope.roles.roleNamesOf(user.id);
     });
-    if (login === undefined) throw invalidCredentials();
     return this.tokens.issue({
-      subjectId: login.user.id,
+      subjectId: user.id,
       tenantId: tenant.id,
       kind: 'user',
-      roles: login.roles,
+      roles,
       sessionId: undefined,
       amr: ['pwd'],
     });

@@ -5,6 +5,7 @@ import type { Tenant } from '../../domain/tenancy/tenant.js';
 import { tenantNotFound } from '../../domain/tenancy/tenancy.errors.js';
 import { parseTenantSlug } from '../../domain/tenancy/tenant-slug.js';
 import type { Actor } from '../shared/actor.js';
+import { mayReach } from '../shared/platform-operator.js';
 
 export type TenantLookup =
   { readonly by: 'id'; readonly id: string } | { readonly by: 'slug'; readonly slug: string };
@@ -24,7 +25,8 @@ export class TenantFinder {
       lookup.by === 'id'
         ? await this.byId(actor.tenantId, parseUuid('id', lookup.id))
         : await this.bySlug(actor.tenantId, parseTenantSlug('slug', lookup.slug));
-    if (tenant === undefined) throw tenantNotFound();
+    // The platform tenant's view shows every tenant; only operators may use that reach.
+    if (tenant === undefined || !mayReach(actor, tenant.id)) throw tenantNotFound();
     return tenant;
   }
 

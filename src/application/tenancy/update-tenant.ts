@@ -1,12 +1,12 @@
 import { DomainError } from '../../domain/shared/errors.js';
 import type { Clock } from '../../domain/shared/clock.port.js';
-import { PLATFORM_TENANT_ID } from '../../domain/shared/platform-tenant.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { parseUuid } from '../../domain/shared/uuid.js';
 import type { Tenant } from '../../domain/tenancy/tenant.js';
 import { tenantNotFound } from '../../domain/tenancy/tenancy.errors.js';
 import type { TenantChanges } from '../../domain/tenancy/tenant-changes.port.js';
 import type { Actor } from '../shared/actor.js';
+import { isPlatformOperator, mayReach } from '../shared/platform-operator.js';
 import { parseDisplayName, parsePlan } from './tenant-input.js';
 
 export interface UpdateTenantInput {
@@ -26,7 +26,7 @@ export class TenantUpdater {
 
   async run(actor: Actor, input: UpdateTenantInput): Promise<Tenant> {
     const id = parseUuid('id', input.id);
-    if (input.plan !== undefined && actor.principal.tenantId !== PLATFORM_TENANT_ID) {
+    if (input.plan !== undefined && !isPlatformOperator(actor.principal)) {
       throw new DomainError(
         'permission_denied',
         'PLAN_CHANGE_FORBIDDEN',
@@ -45,7 +45,7 @@ export class TenantUpdater {
     };
     const updated = await this.uow.inTenant(actor.tenantId, async (scope) => {
       const tenant = await scope.tenants.findById(id);
-      if (tenant === undefined) throw tenantNotFound();
+      if (tenant === undefined || !mayReach(actor, tenant.id)) throw tenantNotFound();
       const next: Tenant = { ...tenant, ...edits, updatedAt: this.clock.now() };
       await scope.tenants.update(next);
       return next;

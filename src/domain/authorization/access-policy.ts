@@ -1,12 +1,18 @@
 import { permissionCovers } from './permission.js';
-import { systemRole } from './system-roles.js';
+import { systemRolePermissions } from './system-roles.js';
 
 /**
- * Whether roles grant a permission. Only system roles carry permissions until custom roles
- * and the compiled engine exist; an unknown role name grants nothing.
+ * Whether roles held in a tenant grant a permission. Only system roles carry permissions until
+ * custom roles and the compiled engine exist; an unknown role name grants nothing.
  */
-export function rolesGrant(roles: readonly string[], permission: string): boolean {
+export function rolesGrant(
+  tenantId: string,
+  roles: readonly string[],
+  permission: string,
+): boolean {
   return roles.some((name) =>
-    (systemRole(name)?.permissions ?? []).some((granted) => permissionCovers(granted, permission)),
+    (systemRolePermissions(tenantId, name) ?? []).some((granted) =>
+      permissionCovers(granted, permission),
+    ),
   );
 }

@@ -25,9 +25,16 @@ export function parsePermission(field: string, raw: string): string {
   return raw;
 }
 
+/**
+ * The namespace of platform-operator permissions. The bare `*` of a tenant owner never reaches
+ * into it: only an explicit `platform:...` grant does.
+ */
+export const PLATFORM_NAMESPACE = 'platform:';
+
 /** Whether a granted permission (possibly a wildcard) covers a required concrete one. */
 export function permissionCovers(granted: string, required: string): boolean {
-  if (granted === '*' || granted === required) return true;
+  if (granted === required) return true;
+  if (granted === '*') return !required.startsWith(PLATFORM_NAMESPACE);
   if (!granted.endsWith(':*')) return false;
   return required.startsWith(granted.slice(0, -1));
 }

@@ -1,3 +1,4 @@
+import { PLATFORM_TENANT_ID } from '../shared/platform-tenant.js';
 import type { Role } from './role.js';
 
 /** Roles every tenant has from its creation; they cannot be deleted. */
@@ -34,9 +35,22 @@ export const SYSTEM_ROLES: readonly SystemRoleDefinition[] = [
   },
 ];
 
-const byName = new Map(SYSTEM_ROLES.map((role) => [role.name, role]));
+/** In the platform tenant, owners and admins also operate the platform. */
+const PLATFORM_EXTRAS: Readonly<Record<string, readonly string[]>> = {
+  owner: ['platform:*'],
+  admin: [PLATFORM_ADMIN_PERMISSION],
+};
 
-export const systemRole = (name: string): SystemRoleDefinition | undefined => byName.get(name);
+/** The permissions of a system role in a given tenant; undefined for other role names. */
+export function systemRolePermissions(
+  tenantId: string,
+  name: string,
+): readonly string[] | undefined {
+  const role = SYSTEM_ROLES.find((candidate) => candidate.name === name);
+  if (role === undefined) return undefined;
+  const extras = tenantId === PLATFORM_TENANT_ID ? (PLATFORM_EXTRAS[name] ?? []) : [];
+  return [...role.permissions, ...extras];
+}
 
 /** The rows that give a new tenant its system roles. */
 export function systemRolesFor(tenantId: string, newId: () => string, now: Date): Role[] {
@@ -45,7 +59,7 @@ export function systemRolesFor(tenantId: string, newId: () => string, now: Date)
     id: newId(),
     name: role.name,
     description: role.description,
-    permissions: role.permissions,
+    permissions: systemRolePermissions(tenantId, role.name) ?? role.permissions,
     system: true,
     createdAt: now,
   }));

@@ -12,7 +12,10 @@ export function parseEmail(field: string, raw: string): { email: string; normali
   if (email.length > MAX_EMAIL_LENGTH) {
     throw new InvalidArgumentError(field, `must be at most ${MAX_EMAIL_LENGTH} characters`);
   }
-  if (!SHAPE.test(email)) throw new InvalidArgumentError(field, 'is not an email address');
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what we refuse
+  if (!SHAPE.test(email) || /[\u0000-\u001f\u007f]/.test(email)) {
+    throw new InvalidArgumentError(field, 'is not an email address');
+  }
   return { email, normalized: normalizeEmail(email) };
 }
 

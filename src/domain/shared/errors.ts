@@ -11,7 +11,8 @@ export type ErrorCategory =
   | 'unauthenticated'
   | 'resource_exhausted'
   | 'unavailable'
-  | 'aborted';
+  | 'aborted'
+  | 'deadline_exceeded';
 
 export class DomainError extends Error {
   override readonly name = 'DomainError';

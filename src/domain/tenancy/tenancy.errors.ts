@@ -13,6 +13,3 @@ export const tenantSlugTaken = (slug: string): DomainError =>
 /** Also what a caller gets for a tenant it may not see: existence is not revealed. */
 export const tenantNotFound = (): DomainError =>
   new DomainError('not_found', 'TENANT_NOT_FOUND', 'tenant not found');
-
-export const tenantSuspended = (): DomainError =>
-  new DomainError('failed_precondition', 'TENANT_SUSPENDED', 'the tenant is suspended');

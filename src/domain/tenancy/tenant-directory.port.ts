@@ -14,6 +14,4 @@ export interface TenantRef {
 export interface TenantDirectory {
   bySlug(slug: string): Promise<TenantRef | undefined>;
   byId(id: string): Promise<TenantRef | undefined>;
-  /** Forget cached entries after a change (all replicas, where the adapter can). */
-  invalidate(tenantId: string): void;
 }

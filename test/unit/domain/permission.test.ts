@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { rolesGrant } from '../../../src/domain/authorization/access-policy.js';
+import { PLATFORM_TENANT_ID } from '../../../src/domain/shared/platform-tenant.js';
+
+const TENANT = '0190a5e2-0000-7000-8000-000000000001';
 import { parsePermission, permissionCovers } from '../../../src/domain/authorization/permission.js';
 
 describe('permissions', () => {
@@ -36,12 +39,20 @@ describe('permissions', () => {
   });
 
   it('grants through system roles only, unknown roles grant nothing', () => {
-    expect(rolesGrant(['owner'], 'platform:admin')).toBe(true);
-    expect(rolesGrant(['admin'], 'tenant:write')).toBe(true);
-    expect(rolesGrant(['admin'], 'platform:admin')).toBe(false);
-    expect(rolesGrant(['member'], 'tenant:read')).toBe(true);
-    expect(rolesGrant(['member'], 'tenant:write')).toBe(false);
-    expect(rolesGrant(['made-up'], 'tenant:read')).toBe(false);
-    expect(rolesGrant([], 'tenant:read')).toBe(false);
+    expect(rolesGrant(TENANT, ['owner'], 'billing:write')).toBe(true);
+    expect(rolesGrant(TENANT, ['admin'], 'tenant:write')).toBe(true);
+    expect(rolesGrant(TENANT, ['member'], 'tenant:read')).toBe(true);
+    expect(rolesGrant(TENANT, ['member'], 'tenant:write')).toBe(false);
+    expect(rolesGrant(TENANT, ['made-up'], 'tenant:read')).toBe(false);
+    expect(rolesGrant(TENANT, [], 'tenant:read')).toBe(false);
+  });
+
+  it('keeps platform permissions out of every tenant but the platform one', () => {
+    expect(permissionCovers('*', 'platform:admin')).toBe(false);
+    expect(permissionCovers('platform:*', 'platform:admin')).toBe(true);
+    expect(rolesGrant(TENANT, ['owner'], 'platform:admin')).toBe(false);
+    expect(rolesGrant(PLATFORM_TENANT_ID, ['owner'], 'platform:admin')).toBe(true);
+    expect(rolesGrant(PLATFORM_TENANT_ID, ['admin'], 'platform:admin')).toBe(true);
+    expect(rolesGrant(PLATFORM_TENANT_ID, ['member'], 'platform:admin')).toBe(false);
   });
 });

@@ -10,7 +10,6 @@ import type { MethodInfo } from './method-catalog.js';
  */
 export class CallContext {
   actor: Actor | undefined;
-  readonly responseHeaders: Record<string, string> = {};
 
   constructor(
     readonly requestId: string,

@@ -21,6 +21,7 @@ const STATUS_BY_CATEGORY: Record<ErrorCategory, status> = {
   resource_exhausted: status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
   aborted: status.ABORTED,
+  deadline_exceeded: status.DEADLINE_EXCEEDED,
 };
 
 const pack = (typeName: string, value: Uint8Array): Any => ({
@@ -57,25 +58,20 @@ function detailsOf(error: DomainError): Any[] {
   return details;
 }
 
-export interface MappedError {
-  readonly serviceError: Partial<ServiceError> & { code: status; details: string };
-  /** Whether this was an unexpected failure whose cause must go to the log. */
-  readonly unexpected: boolean;
-}
+/** The gRPC status an error ends in: its category's, or INTERNAL when unexpected. */
+export const statusOf = (error: unknown): status =>
+  isDomainError(error) ? STATUS_BY_CATEGORY[error.category] : status.INTERNAL;
 
 /**
  * Domain errors become their status with `google.rpc.Status` details; anything else becomes
  * INTERNAL naming only the request id: stacks and SQL stay in the log.
  */
-export function mapError(error: unknown, requestId: string): MappedError {
+export function toServiceError(
+  error: unknown,
+  requestId: string,
+): Partial<ServiceError> & { code: status; details: string } {
   if (!isDomainError(error)) {
-    return {
-      serviceError: {
-        code: status.INTERNAL,
-        details: `internal error (request id ${requestId})`,
-      },
-      unexpected: true,
-    };
+    return { code: status.INTERNAL, details: `internal error (request id ${requestId})` };
   }
   const code = STATUS_BY_CATEGORY[error.category];
   const trailers = new Metadata();
@@ -85,8 +81,5 @@ export function mapError(error: unknown, requestId: string): MappedError {
       Status.encode({ code, message: error.message, details: detailsOf(error) }).finish(),
     ),
   );
-  return {
-    serviceError: { code, details: error.message, metadata: trailers },
-    unexpected: false,
-  };
+  return { code, details: error.message, metadata: trailers };
 }

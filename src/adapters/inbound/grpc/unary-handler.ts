@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import {
   Metadata,
+  type MethodDefinition,
   type handleUnaryCall,
   type sendUnaryData,
   type ServerUnaryCall,
   type ServiceDefinition,
 } from '@grpc/grpc-js';
 import { CallContext, currentCall } from './call-context.js';
-import { mapError } from './error-mapping.js';
+import { toServiceError } from './error-mapping.js';
 import { composeInterceptors, type Interceptor } from './interceptor.js';
+import { InvalidArgumentError } from '../../../domain/shared/errors.js';
+import type { RegisteredService } from './grpc-server.js';
 import type { MethodInfo } from './method-catalog.js';
 
 /** The handler shape application-facing code writes: no callbacks, a typed context. */
@@ -21,6 +24,11 @@ export type AsyncService<S> = {
     ? UnaryHandler<Req, Res>
     : never;
 };
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What a request that failed to decode becomes, so the chain can refuse it. */
+const MALFORMED_REQUEST = Symbol('malformed request');
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -44,7 +52,8 @@ function callSignal(call: ServerUnaryCall<unknown, unknown>): {
   const remaining = (deadline instanceof Date ? deadline.getTime() : deadline) - Date.now();
   let timer: NodeJS.Timeout | undefined;
   if (remaining <= 0) abort();
-  else if (Number.isFinite(remaining)) timer = setTimeout(abort, remaining).unref();
+  // Timers cannot wait longer than 2^31-1 ms; a deadline that far away is no deadline.
+  else if (remaining <= MAX_TIMER_MS) timer = setTimeout(abort, remaining).unref();
   return {
     signal: controller.signal,
     dispose: () => {
@@ -64,26 +73,47 @@ export class CallPipeline {
     private readonly interceptors: readonly Interceptor[],
   ) {}
 
-  adapt<S>(
+  /**
+   * A grpc-js service whose handlers run through the chain. Undecodable request bytes become
+   * INVALID_ARGUMENT inside the chain (logged and counted) instead of grpc-js's bare INTERNAL.
+   */
+  service<S>(
+    name: string,
     definition: ServiceDefinition,
     handlers: AsyncService<S>,
-  ): Record<string, handleUnaryCall<unknown, unknown>> {
+  ): RegisteredService {
+    const guarded: Record<string, MethodDefinition<unknown, unknown>> = {};
     const implementation: Record<string, handleUnaryCall<unknown, unknown>> = {};
     for (const [key, method] of Object.entries(definition)) {
       const info = this.catalog.get(method.path);
       if (info === undefined) throw new Error(`${method.path} is not in the method catalog`);
       const handler = (handlers as Record<string, UnaryHandler<unknown, unknown> | undefined>)[key];
       if (handler === undefined) throw new Error(`${method.path} has no handler`);
+      guarded[key] = {
+        ...method,
+        requestDeserialize: (bytes: Buffer): unknown => {
+          try {
+            return method.requestDeserialize(bytes);
+          } catch {
+            return MALFORMED_REQUEST;
+          }
+        },
+      };
       implementation[key] = this.unary(info, handler);
     }
-    return implementation;
+    return { name, definition: guarded, implementation };
   }
 
   private unary(
     info: MethodInfo,
     handler: UnaryHandler<unknown, unknown>,
   ): handleUnaryCall<unknown, unknown> {
-    const run = composeInterceptors(this.interceptors, handler);
+    const run = composeInterceptors(this.interceptors, (request, ctx) => {
+      if (request === MALFORMED_REQUEST) {
+        throw new InvalidArgumentError('request', 'is not a valid protobuf message');
+      }
+      return handler(request, ctx);
+    });
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const requestId = requestIdOf(call.metadata);
       const lifetime = callSignal(call);
@@ -91,7 +121,6 @@ export class CallPipeline {
       const sendHeaders = (): void => {
         const headers = new Metadata();
         headers.set('x-request-id', requestId);
-        for (const [name, value] of Object.entries(ctx.responseHeaders)) headers.set(name, value);
         call.sendMetadata(headers);
       };
       currentCall
@@ -103,7 +132,7 @@ export class CallPipeline {
           },
           (error: unknown) => {
             sendHeaders();
-            callback(mapError(error, requestId).serviceError);
+            callback(toServiceError(error, requestId));
           },
         )
         .finally(() => {

@@ -13,7 +13,8 @@ export interface HttpServerDeps {
 
 export interface RunningHttpServer {
   readonly port: number;
-  close(): Promise<void>;
+  /** Stops accepting; open connections get `graceMs` to finish, then are cut. */
+  close(graceMs: number): Promise<void>;
 }
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -77,9 +78,13 @@ export async function startHttpServer(
   const address = server.address();
   return {
     port: typeof address === 'object' && address !== null ? address.port : port,
-    close: () =>
+    close: (graceMs) =>
       new Promise<void>((resolve) => {
+        const cut = setTimeout(() => {
+          server.closeAllConnections();
+        }, graceMs);
         server.close(() => {
+          clearTimeout(cut);
           resolve();
         });
         server.closeIdleConnections();

@@ -47,7 +47,6 @@ export class CachedTenantDirectory implements TenantDirectory {
     for (const [key, entry] of this.byIdCache) {
       if (entry.ref === undefined) this.byIdCache.delete(key);
     }
-    this.inner.invalidate(tenantId);
   }
 
   private lookup(

@@ -21,9 +21,4 @@ export class InMemoryTenantDirectory implements TenantDirectory {
     if (!isUuid(id)) return Promise.resolve(undefined);
     return Promise.resolve(toRef(this.database.current().tenants.get(id.toLowerCase())));
   }
-
-  /** Nothing cached here. */
-  invalidate(_tenantId: string): void {
-    // no cache to drop
-  }
 }

@@ -35,11 +35,6 @@ export class PgTenantDirectory implements TenantDirectory {
     );
     return toRef(result.rows[0]);
   }
-
-  /** Nothing cached here. */
-  invalidate(_tenantId: string): void {
-    // no cache to drop
-  }
 }
 
 const toRef = (row: TenantRefRow | undefined): TenantRef | undefined =>

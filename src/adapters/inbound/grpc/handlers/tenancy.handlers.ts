@@ -19,8 +19,7 @@ export interface TenancyUseCases {
 
 export function tenancyHandlers(useCases: TenancyUseCases): AsyncService<TenancyServiceServer> {
   return {
-    createTenant: async (request, ctx) => {
-      ctx.requireActor();
+    createTenant: async (request) => {
       const tenant = await useCases.create.run(request);
       return { tenant: toProtoTenant(tenant) };
     },

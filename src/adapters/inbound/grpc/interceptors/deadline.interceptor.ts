@@ -9,7 +9,7 @@ export function deadlineInterceptor(): Interceptor {
   return (ctx, next) => {
     if (ctx.signal.aborted) {
       throw new DomainError(
-        'aborted',
+        'deadline_exceeded',
         'DEADLINE_PASSED',
         'the call was cancelled or its deadline passed',
       );

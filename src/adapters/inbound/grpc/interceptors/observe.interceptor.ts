@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { mapError } from '../error-mapping.js';
+import { statusOf } from '../error-mapping.js';
 import type { Interceptor } from '../interceptor.js';
 import type { RpcMetrics } from '../rpc-metrics.js';
 
@@ -17,7 +17,7 @@ export function observeInterceptor(logger: Logger, metrics: RpcMetrics): Interce
       return await next();
     } catch (error) {
       failure = error;
-      code = mapError(error, ctx.requestId).serviceError.code;
+      code = statusOf(error);
       throw error;
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;

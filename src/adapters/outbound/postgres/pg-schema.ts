@@ -14,6 +14,7 @@ export const TABLE = {
   roles: `${SCHEMA}.roles`,
   roleBindings: `${SCHEMA}.role_bindings`,
   signingKeys: `${SCHEMA}.signing_keys`,
+  idempotencyKeys: `${SCHEMA}.idempotency_keys`,
 } as const;
 
 /** The transaction-local setting the row-level security policies read. */

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+import { RedisIdempotencyStore } from '../../src/adapters/outbound/redis/redis-idempotency.store.js';
+import { TENANT_A_ID } from '../mothers/tenant.mother.js';
+import '../support/provided-context.js';
+import {
+  freshKey,
+  idempotencyStoreContract,
+  ManualClock,
+  SCOPE,
+} from './idempotency-store.contract.js';
+
+const available = inject('redisAvailable');
+/** Per run, so parallel runs on one Redis never meet. */
+const PREFIX = `test:idem:${randomBytes(4).toString('hex')}:`;
+
+describe.skipIf(!available)('RedisIdempotencyStore', () => {
+  let client: ReturnType<typeof createClient>;
+
+  beforeAll(async () => {
+    client = createClient({ url: inject('redisUrl') });
+    await client.connect();
+  });
+  afterAll(() => {
+    client.destroy();
+  });
+
+  idempotencyStoreContract(
+    'redis',
+    (clock, options) => new RedisIdempotencyStore(client, clock, { ...options, keyPrefix: PREFIX }),
+  );
+
+  describe('key layout', () => {
+    it('keeps one hash per scope and key, hash-tagged by tenant, with a TTL', async () => {
+      const clock = new ManualClock();
+      const store = new RedisIdempotencyStore(client, clock, { keyPrefix: PREFIX });
+      const key = freshKey();
+      const redisKey = store.keyOf(SCOPE, key);
+      expect(redisKey).toMatch(new RegExp(`^${PREFIX}\\{${TENANT_A_ID}\\}:[0-9a-f]{64}$`));
+
+      const first = await store.begin({ scope: SCOPE, key, fingerprint: 'fp', leaseMs: 5000 });
+      if (first.state !== 'new') throw new Error('expected a new key');
+      expect(await client.type(redisKey)).toBe('hash');
+      const ttl = await client.pTTL(redisKey);
+      expect(ttl).toBeGreaterThan(5000);
+      expect(ttl).toBeLessThanOrEqual(5000 + 60_000);
+
+      expect(await store.release(SCOPE, key, first.leaseToken)).toBe(true);
+      expect(await client.exists(redisKey)).toBe(0);
+    });
+
+    it('falls back to EVAL when Redis does not know a script (NOSCRIPT)', async () => {
+      let evals = 0;
+      const forgetful = {
+        evalSha: () => Promise.reject(new Error('NOSCRIPT No matching script.')),
+        eval: (script: string, options: { keys: string[]; arguments: string[] }) => {
+          evals++;
+          return client.eval(script, options);
+        },
+      };
+      const store = new RedisIdempotencyStore(forgetful, new ManualClock(), { keyPrefix: PREFIX });
+      const result = await store.begin({
+        scope: SCOPE,
+        key: freshKey(),
+        fingerprint: 'fp',
+        leaseMs: 5000,
+      });
+      expect(result.state).toBe('new');
+      expect(evals).toBe(1);
+    });
+  });
+});

@@ -13,9 +13,9 @@ import { APP_GROUP_ROLE as APP, SCHEMA as S } from '../pg-schema.js';
  *
  * The prune function runs as the owner, which FORCE RLS confines to the tenant policy like
  * anyone else. A second policy, granted TO the owner role only, opens the table to it while
- * `app.idempotency_prune` is 'on', a setting the function sets for its own body (SET clause,
- * restored on return). The app role never matches that policy (it is not its role), whatever
- * it sets.
+ * `app.idempotency_prune` is 'on', a setting the function turns on for its own body and puts
+ * back before returning (an error aborts the transaction anyway). The app role never matches
+ * that policy (it is not its role), whatever it sets.
  */
 // No `?` anywhere in this SQL: knex.raw reads it as a binding placeholder.
 export const name = '002-idempotency';
@@ -57,7 +57,7 @@ export async function up(knex: Knex): Promise<void> {
     using (tenant_id = ${CURRENT})
     with check (tenant_id = ${CURRENT});
   -- Only the owner (the role running this migration, which owns the prune function), and only
-  -- inside that function: it sets app.idempotency_prune for its own body.
+  -- inside that function: it turns app.idempotency_prune on for its own body.
   create policy idempotency_keys_owner_prune on ${S}.idempotency_keys for all
     to current_user
     using (${PRUNING})
@@ -71,14 +71,18 @@ export async function up(knex: Knex): Promise<void> {
   create function ${S}.idempotency_prune(batch_size integer) returns integer
     language plpgsql volatile security definer
     set search_path = pg_catalog, pg_temp
-    set app.idempotency_prune = 'on'
     as $fn$
     declare
       deleted integer;
+      previous text;
     begin
       if batch_size is null or batch_size < 1 then
         return 0;
       end if;
+      -- Not a SET clause: on a placeholder setting that needs superuser (or GRANT SET ON
+      -- PARAMETER) at CREATE FUNCTION time. Set here and put back before returning.
+      previous := pg_catalog.current_setting('app.idempotency_prune', true);
+      perform pg_catalog.set_config('app.idempotency_prune', 'on', true);
       with doomed as (
         select k.ctid as row_id
           from ${S}.idempotency_keys k
@@ -93,6 +97,7 @@ export async function up(knex: Knex): Promise<void> {
        using doomed
        where k.ctid = doomed.row_id;
       get diagnostics deleted = row_count;
+      perform pg_catalog.set_config('app.idempotency_prune', coalesce(previous, ''), true);
       return deleted;
     end
     $fn$;

@@ -1,4 +1,7 @@
+import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createKnex } from '../../src/adapters/outbound/postgres/knex.factory.js';
 
 import {
   PgIdempotencyPruner,
@@ -16,21 +19,25 @@ import {
 } from './idempotency-store.contract.js';
 
 let db: TestDatabase;
+/** The app role with room for real contention (100 simultaneous begins). */
+let wide: Knex;
 
 beforeAll(async () => {
   db = await createTestDatabase();
+  wide = createKnex(db.appUrl, { poolMax: 24, applicationName: 'wemaster-test-idempotency' });
   await new PgUnitOfWork(db.ownerKnex).inTenant(PLATFORM_TENANT_ID, async ({ tenants }) => {
     await tenants.insert(aTenant());
     await tenants.insert(anotherTenant());
   });
 });
 afterAll(async () => {
+  await wide.destroy();
   await db.drop();
 });
 
 idempotencyStoreContract(
   'postgres',
-  (clock, options) => new PgIdempotencyStore(db.appKnex, clock, options),
+  (clock, options) => new PgIdempotencyStore(wide, clock, options),
 );
 
 /** Rows of `key` under `tenantId`, read as the app role with that tenant set. */

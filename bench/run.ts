@@ -364,6 +364,7 @@ async function setUp(service: Service): Promise<BenchContext> {
     const adminToken = login.result.value.accessToken;
     const metadata = new grpc.Metadata();
     metadata.set('authorization', `Bearer ${adminToken}`);
+    metadata.set('idempotency-key', `bench-setup-${randomBytes(8).toString('hex')}`);
     const slug = `bench-${randomBytes(4).toString('hex')}`;
     const created = await unary<CreateTenantResponse>((callback) =>
       tenancy.createTenant(

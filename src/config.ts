@@ -46,6 +46,11 @@ const schema = z.object({
   /** argon2id memory in KiB; the OWASP minimum is the default. */
   PASSWORD_HASH_MEMORY_KIB: positiveInt.min(8).default(19_456),
   PASSWORD_HASH_ITERATIONS: positiveInt.default(2),
+  IDEMPOTENCY_LEASE_MS: positiveInt.max(600_000).default(30_000),
+  IDEMPOTENCY_RETENTION_MS: positiveInt.default(86_400_000),
+  IDEMPOTENCY_MAX_RESPONSE_BYTES: positiveInt.default(64 * 1024),
+  IDEMPOTENCY_WAIT_POLL_MS: positiveInt.default(25),
+  IDEMPOTENCY_PRUNE_INTERVAL_MS: positiveInt.default(60_000),
 });
 
 export type Config = z.output<typeof schema>;

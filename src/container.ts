@@ -8,6 +8,8 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { AccessChecker } from './application/authorization/access-checker.js';
+import { ExternalIdempotency } from './application/idempotency/external-idempotency.js';
+import { IdempotentRunner } from './application/idempotency/idempotent-runner.js';
 import { TokenAuthenticator } from './application/identity/authenticate-token.js';
 import { PlatformAdminBootstrap } from './application/identity/bootstrap-platform-admin.js';
 import { PasswordLogin } from './application/identity/login.js';
@@ -28,6 +30,15 @@ import { CachingAccessTokenVerifier } from './adapters/outbound/memory/caching-a
 import { InMemoryTenantViewCache } from './adapters/outbound/memory/in-memory-tenant-view-cache.js';
 import { PgSigningKeyRepository } from './adapters/outbound/postgres/pg-signing-key.repository.js';
 import { PgTenantChanges } from './adapters/outbound/postgres/pg-tenant-changes.js';
+import { PgIdempotencyLedger } from './adapters/outbound/postgres/pg-idempotency.ledger.js';
+import {
+  PgIdempotencyPruner,
+  PgIdempotencyStore,
+} from './adapters/outbound/postgres/pg-idempotency.store.js';
+import { PgRequestTransactions } from './adapters/outbound/postgres/pg-request-transactions.js';
+import { RedisIdempotencyStore } from './adapters/outbound/redis/redis-idempotency.store.js';
+import { PrometheusIdempotencyEvents } from './adapters/outbound/metrics/prometheus-idempotency-events.js';
+import { idempotencyInterceptor } from './adapters/inbound/grpc/interceptors/idempotency.interceptor.js';
 import { PgTenantDirectory } from './adapters/outbound/postgres/pg-tenant-directory.js';
 import { PgUnitOfWork } from './adapters/outbound/postgres/pg-unit-of-work.js';
 import { CallPipeline } from './adapters/inbound/grpc/unary-handler.js';
@@ -38,7 +49,9 @@ import { observeInterceptor } from './adapters/inbound/grpc/interceptors/observe
 import { buildMethodCatalog, type MethodInfo } from './adapters/inbound/grpc/method-catalog.js';
 import { RpcMetrics } from './adapters/inbound/grpc/rpc-metrics.js';
 import type { PackageDefinition } from '@grpc/proto-loader';
+import type { RedisClientType } from 'redis';
 import type { Config } from './config.js';
+import type { IdempotencyStore } from './domain/idempotency/idempotency-store.port.js';
 import type { Clock } from './domain/shared/clock.port.js';
 import type { IdGenerator } from './domain/shared/id-generator.port.js';
 import type { UnitOfWork } from './domain/shared/unit-of-work.port.js';
@@ -88,6 +101,14 @@ export const TYPES = {
   MethodCatalog: id<ReadonlyMap<string, MethodInfo>>('MethodCatalog'),
   RpcMetrics: id<RpcMetrics>('RpcMetrics'),
   CallPipeline: id<CallPipeline>('CallPipeline'),
+  // idempotency
+  IdempotencyStore: id<IdempotencyStore>('IdempotencyStore'),
+  IdempotencyLedger: id<PgIdempotencyLedger>('IdempotencyLedger'),
+  IdempotencyEvents: id<PrometheusIdempotencyEvents>('IdempotencyEvents'),
+  IdempotencyPruner: id<PgIdempotencyPruner>('IdempotencyPruner'),
+  RequestTransactions: id<PgRequestTransactions>('RequestTransactions'),
+  IdempotentRunner: id<IdempotentRunner>('IdempotentRunner'),
+  ExternalIdempotency: id<ExternalIdempotency>('ExternalIdempotency'),
 } as const;
 
 /** What exists before the container: configuration, logger, database and master key. */
@@ -97,6 +118,8 @@ export interface Runtime {
   readonly knex: Knex;
   /** The app role's connection URL (for connections outside the pool, e.g. LISTEN). */
   readonly databaseUrl: string;
+  /** Connected when REDIS_URL is set. */
+  readonly redis: RedisClientType | undefined;
   readonly masterKey: Uint8Array;
   readonly packageDefinition: PackageDefinition;
 }
@@ -236,6 +259,69 @@ const identityModule = new ContainerModule(({ bind }) => {
   );
 });
 
+const idempotencyModule = new ContainerModule(({ bind }) => {
+  // Redis, when configured, is the fast lock and response cache; Postgres always keeps the
+  // durable record, written in the request's own transaction.
+  bind(TYPES.IdempotencyStore).toResolvedValue(
+    (runtime, clock) => {
+      const options = { maxResponseBytes: runtime.config.IDEMPOTENCY_MAX_RESPONSE_BYTES };
+      return runtime.redis === undefined
+        ? new PgIdempotencyStore(runtime.knex, clock, options)
+        : new RedisIdempotencyStore(runtime.redis, clock, options);
+    },
+    [TYPES.Runtime, TYPES.Clock],
+  );
+  bind(TYPES.IdempotencyLedger).toResolvedValue(
+    (knex, clock, config) =>
+      new PgIdempotencyLedger(knex, clock, config.IDEMPOTENCY_MAX_RESPONSE_BYTES),
+    [TYPES.Knex, TYPES.Clock, TYPES.Config],
+  );
+  bind(TYPES.RequestTransactions).toResolvedValue(
+    (knex) => new PgRequestTransactions(knex),
+    [TYPES.Knex],
+  );
+  bind(TYPES.IdempotencyEvents).toResolvedValue(
+    (registry, logger) => new PrometheusIdempotencyEvents(registry, logger),
+    [TYPES.MetricsRegistry, TYPES.Logger],
+  );
+  bind(TYPES.IdempotencyPruner).toResolvedValue(
+    (knex, events, logger) =>
+      new PgIdempotencyPruner(knex, {
+        onPruned: (count) => {
+          events.pruned.inc(count);
+        },
+        onError: (error) => {
+          logger.warn({ err: error }, 'idempotency cleanup failed');
+        },
+      }),
+    [TYPES.Knex, TYPES.IdempotencyEvents, TYPES.Logger],
+  );
+  bind(TYPES.IdempotentRunner).toResolvedValue(
+    (runtime, store, ledger, transactions, events, clock) =>
+      new IdempotentRunner(store, ledger, transactions, events, clock, {
+        leaseMs: runtime.config.IDEMPOTENCY_LEASE_MS,
+        pollMs: runtime.config.IDEMPOTENCY_WAIT_POLL_MS,
+        storeIsCache: runtime.redis !== undefined,
+      }),
+    [
+      TYPES.Runtime,
+      TYPES.IdempotencyStore,
+      TYPES.IdempotencyLedger,
+      TYPES.RequestTransactions,
+      TYPES.IdempotencyEvents,
+      TYPES.Clock,
+    ],
+  );
+  bind(TYPES.ExternalIdempotency).toResolvedValue(
+    (store, config) =>
+      new ExternalIdempotency(store, {
+        defaultLeaseMs: config.IDEMPOTENCY_LEASE_MS,
+        defaultRetentionMs: config.IDEMPOTENCY_RETENTION_MS,
+      }),
+    [TYPES.IdempotencyStore, TYPES.Config],
+  );
+});
+
 const authorizationModule = new ContainerModule(({ bind }) => {
   bind(TYPES.AccessChecker).toResolvedValue(() => new AccessChecker());
 });
@@ -248,12 +334,13 @@ const grpcModule = new ContainerModule(({ bind }) => {
   );
   // The request path, in the order the architecture gives.
   bind(TYPES.CallPipeline).toResolvedValue(
-    (catalog, logger, metrics, authenticator, actingTenant, checker) =>
+    (catalog, logger, metrics, authenticator, actingTenant, checker, runner, config) =>
       new CallPipeline(catalog, [
         observeInterceptor(logger, metrics),
         deadlineInterceptor(),
         authenticationInterceptor(authenticator, actingTenant),
         authorizationInterceptor(checker),
+        idempotencyInterceptor(runner, { defaultRetentionMs: config.IDEMPOTENCY_RETENTION_MS }),
       ]),
     [
       TYPES.MethodCatalog,
@@ -262,6 +349,8 @@ const grpcModule = new ContainerModule(({ bind }) => {
       TYPES.TokenAuthenticator,
       TYPES.ActingTenantResolver,
       TYPES.AccessChecker,
+      TYPES.IdempotentRunner,
+      TYPES.Config,
     ],
   );
 });
@@ -274,6 +363,7 @@ export function buildContainer(runtime: Runtime): Container {
     tenancyModule,
     identityModule,
     authorizationModule,
+    idempotencyModule,
     grpcModule,
   );
   return container;

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { createClient, type RedisClientType } from 'redis';
 import type { Registry } from 'prom-client';
 import { parseMasterKey } from './adapters/outbound/crypto/aes-gcm-secret-box.js';
 import { assertIsolationHolds } from './adapters/outbound/postgres/isolation-self-check.js';
@@ -12,9 +13,11 @@ import { createKnex } from './adapters/outbound/postgres/knex.factory.js';
 import { runMigrations } from './adapters/outbound/postgres/migrate.js';
 import { startEmbeddedPostgres } from './adapters/outbound/postgres/embedded-postgres.js';
 import { startGrpcServer } from './adapters/inbound/grpc/grpc-server.js';
+import { idempotencyHandlers } from './adapters/inbound/grpc/handlers/idempotency.handlers.js';
 import { identityHandlers } from './adapters/inbound/grpc/handlers/identity.handlers.js';
 import { tenancyHandlers } from './adapters/inbound/grpc/handlers/tenancy.handlers.js';
 import { loadPackageDefinition } from './adapters/inbound/grpc/method-catalog.js';
+import { IdempotencyServiceService } from './adapters/inbound/grpc/generated/wemaster/core/v1/idempotency.js';
 import { IdentityServiceService } from './adapters/inbound/grpc/generated/wemaster/core/v1/identity.js';
 import { TenancyServiceService } from './adapters/inbound/grpc/generated/wemaster/core/v1/tenancy.js';
 import { startHttpServer } from './adapters/inbound/http/http-server.js';
@@ -50,6 +53,26 @@ async function openDatabase(config: Config, logger: Logger): Promise<Database> {
     dataDir: join(config.WEMASTER_DATA_DIR, 'postgres'),
   });
   return { ...embedded, embedded: true };
+}
+
+/**
+ * Redis with fail-fast commands: while it is down, calls that need it get UNAVAILABLE at once
+ * instead of queueing; the client reconnects by itself.
+ */
+async function connectRedis(url: string, logger: Logger): Promise<RedisClientType> {
+  const client: RedisClientType = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: { reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 2_000) },
+  });
+  let lastWarning = 0;
+  client.on('error', (error: unknown) => {
+    if (Date.now() - lastWarning < 10_000) return;
+    lastWarning = Date.now();
+    logger.warn({ err: error }, 'redis connection problem');
+  });
+  await client.connect();
+  return client;
 }
 
 async function adminCredentials(
@@ -88,11 +111,19 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
 
     const masterKeyText =
       config.WEMASTER_MASTER_KEY ?? (await loadOrCreateMasterKey(config.WEMASTER_DATA_DIR, logger));
+    const redis =
+      config.REDIS_URL === undefined ? undefined : await connectRedis(config.REDIS_URL, logger);
+    if (redis !== undefined) {
+      cleanups.push(async () => {
+        await redis.close();
+      });
+    }
     const container = buildContainer({
       config,
       logger,
       knex,
       databaseUrl: database.appUrl,
+      redis,
       masterKey: parseMasterKey(masterKeyText),
       packageDefinition: loadPackageDefinition(),
     });
@@ -101,6 +132,9 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
     await tenantChanges.start();
     cleanups.push(() => tenantChanges.close());
     await container.get(TYPES.TokenService).ensureActiveKey();
+    const pruner = container.get(TYPES.IdempotencyPruner);
+    pruner.start(config.IDEMPOTENCY_PRUNE_INTERVAL_MS);
+    cleanups.push(() => pruner.stop());
     const admin = await adminCredentials(config, database);
     if (admin !== undefined) {
       const created = await container.get(TYPES.PlatformAdminBootstrap).run(admin);
@@ -149,6 +183,11 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
             login: container.get(TYPES.PasswordLogin),
             jwks: container.get(TYPES.JwksPublisher),
           }),
+        ),
+        pipeline.service(
+          'wemaster.core.v1.IdempotencyService',
+          IdempotencyServiceService,
+          idempotencyHandlers(container.get(TYPES.ExternalIdempotency)),
         ),
       ],
       container.get(TYPES.PackageDefinition),

@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TenantStatus } from '../../src/adapters/inbound/grpc/generated/wemaster/core/v1/tenancy.js';
 import { startTestCore, type TestCore } from '../support/core.js';
-import { bearer, call, failureOf } from '../support/grpc.js';
+import { bearer, call, failureOf, freshKey } from '../support/grpc.js';
 import { seedUser } from '../support/seed.js';
 
 const PASSWORD = 'replica member password';
@@ -36,7 +36,7 @@ describe('two replicas on one database', () => {
       a.tenancy,
       'createTenant',
       { slug: 'replicated', displayName: 'Replicated', plan: '', selfSignUpEnabled: false },
-      bearer(admin),
+      bearer(admin, freshKey()),
     );
     tenantId = tenant!.id;
     await seedUser(a.database.appUrl, tenantId, {
@@ -89,7 +89,7 @@ describe('two replicas on one database', () => {
       a.tenancy,
       'createTenant',
       { slug: 'born-later', displayName: 'Born later', plan: '', selfSignUpEnabled: false },
-      bearer(admin),
+      bearer(admin, freshKey()),
     );
     await seedUser(a.database.appUrl, tenant!.id, {
       email: 'x@born.test',

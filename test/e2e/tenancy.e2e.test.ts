@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TenantStatus } from '../../src/adapters/inbound/grpc/generated/wemaster/core/v1/tenancy.js';
-import { bearer, call, failureOf } from '../support/grpc.js';
+import { bearer, call, failureOf, freshKey } from '../support/grpc.js';
 import { startTestCore, type TestCore } from '../support/core.js';
 import { seedUser } from '../support/seed.js';
 
@@ -24,7 +24,7 @@ describe('TenancyService end to end', () => {
       t.tenancy,
       'createTenant',
       { slug, displayName: `Tenant ${slug}`, plan: '', selfSignUpEnabled: false },
-      bearer(token),
+      bearer(token, freshKey()),
     );
 
   it('creates a tenant as the platform administrator and reads it back by id and slug', async () => {
@@ -79,7 +79,7 @@ describe('TenancyService end to end', () => {
           t.tenancy,
           'createTenant',
           { slug: 'named-co', displayName, plan: '', selfSignUpEnabled: false },
-          bearer(admin),
+          bearer(admin, freshKey()),
         ),
       );
       expect(error.code).toBe(status.INVALID_ARGUMENT);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   credentials,
   Metadata,
@@ -124,3 +125,6 @@ export async function failureOf(promise: Promise<unknown>): Promise<DecodedError
   }
   throw new Error('expected the call to fail, but it succeeded');
 }
+
+/** Metadata entry with a fresh idempotency key (required by e.g. CreateTenant). */
+export const freshKey = (): Record<string, string> => ({ 'idempotency-key': randomUUID() });

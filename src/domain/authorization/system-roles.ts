@@ -26,6 +26,7 @@ export const SYSTEM_ROLES: readonly SystemRoleDefinition[] = [
       'webhooks:*',
       'audit:read',
       'authz:check',
+      'idempotency:*',
     ],
   },
   {

@@ -49,3 +49,9 @@ export interface CompleteRequest {
   /** How long the completed record answers retries. */
   readonly retentionMs: number;
 }
+
+/** The outcome as a store keeps it: a body over `maxBytes` is dropped, the status kept. */
+export function withinSizeLimit(outcome: StoredOutcome, maxBytes: number): StoredOutcome {
+  if (outcome.body === undefined || outcome.body.byteLength <= maxBytes) return outcome;
+  return { ...outcome, body: undefined, truncated: true };
+}

@@ -4,19 +4,32 @@ import type { Actor } from '../../../application/shared/actor.js';
 import { authenticationRequired } from '../../../domain/authorization/authorization.errors.js';
 import type { MethodInfo } from './method-catalog.js';
 
+/** The method's own (de)serializers, for fingerprints and stored responses. */
+export interface MessageCodec {
+  requestSerialize(request: unknown): Buffer;
+  responseSerialize(response: unknown): Buffer;
+  responseDeserialize(bytes: Buffer): unknown;
+}
+
 /**
  * What the interceptors learn about a call, handed to the handler. Filled only by the
  * server's own interceptors, never copied from client metadata.
  */
 export class CallContext {
   actor: Actor | undefined;
+  /** Extra response headers (e.g. `idempotent-replayed`). */
+  readonly responseHeaders: Record<string, string> = {};
 
   constructor(
     readonly requestId: string,
     readonly method: MethodInfo,
+    readonly codec: MessageCodec,
+    readonly request: unknown,
     readonly metadata: Metadata,
     readonly peer: string,
     readonly signal: AbortSignal,
+    /** The request bytes did not decode; the chain refuses the call before the handler. */
+    readonly malformedRequest: boolean,
   ) {}
 
   /** The authenticated actor; only absent on public methods. */

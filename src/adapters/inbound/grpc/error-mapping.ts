@@ -58,9 +58,38 @@ function detailsOf(error: DomainError): Any[] {
   return details;
 }
 
+/** A stored numeric code as a gRPC status (UNKNOWN when it is not one). */
+export function grpcStatus(code: number): status {
+  const name = status[code] as keyof typeof status | undefined;
+  return name === undefined ? status.UNKNOWN : status[name];
+}
+
+/** A status replayed byte for byte from the idempotency store. */
+export class ReplayedStatus extends Error {
+  override readonly name = 'ReplayedStatus';
+
+  constructor(
+    readonly code: status,
+    message: string,
+    readonly details: Uint8Array | undefined,
+  ) {
+    super(message);
+  }
+}
+
 /** The gRPC status an error ends in: its category's, or INTERNAL when unexpected. */
-export const statusOf = (error: unknown): status =>
-  isDomainError(error) ? STATUS_BY_CATEGORY[error.category] : status.INTERNAL;
+export const statusOf = (error: unknown): status => {
+  if (error instanceof ReplayedStatus) return error.code;
+  return isDomainError(error) ? STATUS_BY_CATEGORY[error.category] : status.INTERNAL;
+};
+
+/** `grpc-status-details-bin` of an error, as sent: what a replay must send again. */
+export function statusDetailsOf(error: unknown): Uint8Array | undefined {
+  if (error instanceof ReplayedStatus) return error.details;
+  if (!isDomainError(error)) return undefined;
+  const code = STATUS_BY_CATEGORY[error.category];
+  return Status.encode({ code, message: error.message, details: detailsOf(error) }).finish();
+}
 
 /**
  * Domain errors become their status with `google.rpc.Status` details; anything else becomes
@@ -70,16 +99,11 @@ export function toServiceError(
   error: unknown,
   requestId: string,
 ): Partial<ServiceError> & { code: status; details: string } {
-  if (!isDomainError(error)) {
+  if (!isDomainError(error) && !(error instanceof ReplayedStatus)) {
     return { code: status.INTERNAL, details: `internal error (request id ${requestId})` };
   }
-  const code = STATUS_BY_CATEGORY[error.category];
   const trailers = new Metadata();
-  trailers.set(
-    'grpc-status-details-bin',
-    Buffer.from(
-      Status.encode({ code, message: error.message, details: detailsOf(error) }).finish(),
-    ),
-  );
-  return { code, details: error.message, metadata: trailers };
+  const details = statusDetailsOf(error);
+  if (details !== undefined) trailers.set('grpc-status-details-bin', Buffer.from(details));
+  return { code: statusOf(error), details: error.message, metadata: trailers };
 }

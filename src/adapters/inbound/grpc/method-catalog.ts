@@ -6,6 +6,7 @@ import type { AccessRule } from '../../../domain/authorization/access-rule.js';
 export const SERVICE_PROTO_FILES = [
   'wemaster/core/v1/tenancy.proto',
   'wemaster/core/v1/identity.proto',
+  'wemaster/core/v1/idempotency.proto',
 ] as const;
 
 export const PROTO_ROOT = fileURLToPath(new URL('../../../../proto', import.meta.url));
@@ -17,6 +18,15 @@ export interface MethodInfo {
   readonly name: string;
   readonly access: AccessRule;
   readonly sideEffects: boolean;
+  readonly idempotency: IdempotencyOptions;
+}
+
+/** The method's `(wemaster.core.v1.idempotency)` option. */
+export interface IdempotencyOptions {
+  readonly keyRequired: boolean;
+  /** Undefined means the server default. */
+  readonly retentionMs: number | undefined;
+  readonly waitForResult: boolean;
 }
 
 /** The protos as proto-loader reads them: for reflection and for reading method options. */
@@ -29,6 +39,17 @@ export const loadPackageDefinition = (): protoLoader.PackageDefinition =>
   });
 
 const ACCESS_OPTION = '(wemaster.core.v1.access)';
+const IDEMPOTENCY_OPTION = '(wemaster.core.v1.idempotency)';
+
+function idempotencyOf(options: Record<string, unknown>): IdempotencyOptions {
+  const raw = (options[IDEMPOTENCY_OPTION] ?? {}) as Record<string, unknown>;
+  const retentionSeconds = Number(raw.retention_seconds ?? 0);
+  return {
+    keyRequired: raw.key_required === true,
+    retentionMs: retentionSeconds > 0 ? retentionSeconds * 1000 : undefined,
+    waitForResult: raw.wait_for_result === true,
+  };
+}
 
 function accessRuleOf(path: string, options: Record<string, unknown>): AccessRule {
   const raw = options[ACCESS_OPTION] as Record<string, unknown> | undefined;
@@ -61,6 +82,7 @@ export function buildMethodCatalog(
         name: `${shortService}.${methodName}`,
         access: accessRuleOf(method.path, options),
         sideEffects: options.idempotency_level !== 'NO_SIDE_EFFECTS',
+        idempotency: idempotencyOf(options),
       });
     }
   }

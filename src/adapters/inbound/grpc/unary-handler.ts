@@ -7,7 +7,7 @@ import {
   type ServerUnaryCall,
   type ServiceDefinition,
 } from '@grpc/grpc-js';
-import { CallContext, currentCall } from './call-context.js';
+import { CallContext, currentCall, type MessageCodec } from './call-context.js';
 import { toServiceError } from './error-mapping.js';
 import { composeInterceptors, type Interceptor } from './interceptor.js';
 import { InvalidArgumentError } from '../../../domain/shared/errors.js';
@@ -99,13 +99,14 @@ export class CallPipeline {
           }
         },
       };
-      implementation[key] = this.unary(info, handler);
+      implementation[key] = this.unary(info, method as MessageCodec, handler);
     }
     return { name, definition: guarded, implementation };
   }
 
   private unary(
     info: MethodInfo,
+    codec: MessageCodec,
     handler: UnaryHandler<unknown, unknown>,
   ): handleUnaryCall<unknown, unknown> {
     const run = composeInterceptors(this.interceptors, (request, ctx) => {
@@ -117,10 +118,20 @@ export class CallPipeline {
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const requestId = requestIdOf(call.metadata);
       const lifetime = callSignal(call);
-      const ctx = new CallContext(requestId, info, call.metadata, call.getPeer(), lifetime.signal);
+      const ctx = new CallContext(
+        requestId,
+        info,
+        codec,
+        call.request,
+        call.metadata,
+        call.getPeer(),
+        lifetime.signal,
+        call.request === MALFORMED_REQUEST,
+      );
       const sendHeaders = (): void => {
         const headers = new Metadata();
         headers.set('x-request-id', requestId);
+        for (const [name, value] of Object.entries(ctx.responseHeaders)) headers.set(name, value);
         call.sendMetadata(headers);
       };
       currentCall

@@ -29,6 +29,22 @@ export interface AccessRule {
     | undefined;
 }
 
+/**
+ * How the idempotency interceptor treats a method with side effects. Every such method
+ * accepts an `idempotency-key`; this option tunes it.
+ */
+export interface IdempotencyRule {
+  /** Calls without an `idempotency-key` are refused (INVALID_ARGUMENT, IDEMPOTENCY_KEY_REQUIRED). */
+  keyRequired: boolean;
+  /** How long a completed call answers its retries; 0 means the server default (24 h). */
+  retentionSeconds: number;
+  /**
+   * A retry arriving while the first call still runs waits (bounded by its deadline) for the
+   * first call's result instead of getting ABORTED / IDEMPOTENCY_IN_PROGRESS.
+   */
+  waitForResult: boolean;
+}
+
 function createBaseAccessRule(): AccessRule {
   return { rule: undefined };
 }
@@ -168,6 +184,119 @@ export const AccessRule: MessageFns<AccessRule> = {
         break;
       }
     }
+    return message;
+  },
+};
+
+function createBaseIdempotencyRule(): IdempotencyRule {
+  return { keyRequired: false, retentionSeconds: 0, waitForResult: false };
+}
+
+export const IdempotencyRule: MessageFns<IdempotencyRule> = {
+  encode(message: IdempotencyRule, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyRequired !== false) {
+      writer.uint32(8).bool(message.keyRequired);
+    }
+    if (message.retentionSeconds !== 0) {
+      writer.uint32(16).uint32(message.retentionSeconds);
+    }
+    if (message.waitForResult !== false) {
+      writer.uint32(24).bool(message.waitForResult);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IdempotencyRule {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIdempotencyRule();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.keyRequired = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.retentionSeconds = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.waitForResult = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IdempotencyRule {
+    return {
+      keyRequired: isSet(object.keyRequired)
+        ? globalThis.Boolean(object.keyRequired)
+        : isSet(object.key_required)
+          ? globalThis.Boolean(object.key_required)
+          : false,
+      retentionSeconds: isSet(object.retentionSeconds)
+        ? globalThis.Number(object.retentionSeconds)
+        : isSet(object.retention_seconds)
+          ? globalThis.Number(object.retention_seconds)
+          : 0,
+      waitForResult: isSet(object.waitForResult)
+        ? globalThis.Boolean(object.waitForResult)
+        : isSet(object.wait_for_result)
+          ? globalThis.Boolean(object.wait_for_result)
+          : false,
+    };
+  },
+
+  toJSON(message: IdempotencyRule): unknown {
+    const obj: any = {};
+    if (message.keyRequired !== false) {
+      obj.keyRequired = message.keyRequired;
+    }
+    if (message.retentionSeconds !== 0) {
+      obj.retentionSeconds = Math.round(message.retentionSeconds);
+    }
+    if (message.waitForResult !== false) {
+      obj.waitForResult = message.waitForResult;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IdempotencyRule>): IdempotencyRule {
+    return IdempotencyRule.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IdempotencyRule>): IdempotencyRule {
+    const message = createBaseIdempotencyRule();
+    message.keyRequired = object.keyRequired ?? false;
+    message.retentionSeconds = object.retentionSeconds ?? 0;
+    message.waitForResult = object.waitForResult ?? false;
     return message;
   },
 };

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
+import type { IdempotentRunner } from '../../../../application/idempotency/idempotent-runner.js';
+import { parseIdempotencyKey } from '../../../../domain/idempotency/idempotency-key.js';
+import type { StoredOutcome } from '../../../../domain/idempotency/idempotency-record.js';
+import {
+  idempotencyKeyRequired,
+  idempotencyResponseNotKept,
+} from '../../../../domain/idempotency/idempotency.errors.js';
+import type { CallContext } from '../call-context.js';
+import { grpcStatus, ReplayedStatus, statusDetailsOf, statusOf } from '../error-mapping.js';
+import type { Interceptor } from '../interceptor.js';
+
+/** Client mistakes that a retry would repeat: kept and replayed. Everything else frees the key. */
+const DETERMINISTIC = new Set<status>([
+  status.INVALID_ARGUMENT,
+  status.NOT_FOUND,
+  status.ALREADY_EXISTS,
+  status.FAILED_PRECONDITION,
+  status.PERMISSION_DENIED,
+  status.OUT_OF_RANGE,
+]);
+
+export interface IdempotencyInterceptorOptions {
+  readonly defaultRetentionMs: number;
+}
+
+function failureOutcomeOf(error: unknown): StoredOutcome | undefined {
+  const code = statusOf(error);
+  if (!DETERMINISTIC.has(code)) return undefined;
+  const message = error instanceof Error ? error.message : '';
+  return { code, body: undefined, message, details: statusDetailsOf(error), truncated: false };
+}
+
+function replay(ctx: CallContext, outcome: StoredOutcome): unknown {
+  ctx.responseHeaders['idempotent-replayed'] = 'true';
+  const code = grpcStatus(outcome.code);
+  if (code !== status.OK) {
+    throw new ReplayedStatus(code, outcome.message, outcome.details);
+  }
+  if (outcome.body === undefined) throw idempotencyResponseNotKept();
+  return ctx.codec.responseDeserialize(Buffer.from(outcome.body));
+}
+
+/**
+ * One effect per `idempotency-key` for every method with side effects: the scope is (acting
+ * tenant, caller, method), the fingerprint a SHA-256 of the request's bytes. Anonymous calls
+ * (public methods such as Login) have no scope to key on and run as usual.
+ */
+export function idempotencyInterceptor(
+  runner: IdempotentRunner,
+  options: IdempotencyInterceptorOptions,
+): Interceptor {
+  return async (ctx, next) => {
+    const { method } = ctx;
+    if (!method.sideEffects || ctx.malformedRequest) return next();
+    const raw = ctx.header('idempotency-key');
+    if (raw === undefined) {
+      if (method.idempotency.keyRequired) throw idempotencyKeyRequired();
+      return next();
+    }
+    const key = parseIdempotencyKey('idempotency-key', raw);
+    const actor = ctx.actor;
+    if (actor === undefined) return next();
+    const fingerprint = createHash('sha256')
+      .update(ctx.codec.requestSerialize(ctx.request))
+      .digest('hex');
+    const ran = await runner.run({
+      scope: {
+        tenantId: actor.tenantId,
+        principalId: actor.principal.subjectId,
+        operation: method.path,
+      },
+      key,
+      fingerprint,
+      retentionMs: method.idempotency.retentionMs ?? options.defaultRetentionMs,
+      waitForResult: method.idempotency.waitForResult,
+      signal: ctx.signal,
+      execute: next,
+      outcomeOf: (response) => ({
+        code: status.OK,
+        body: ctx.codec.responseSerialize(response),
+        message: '',
+        details: undefined,
+        truncated: false,
+      }),
+      failureOutcomeOf,
+    });
+    return ran.executed ? ran.result : replay(ctx, ran.replay);
+  };
+}

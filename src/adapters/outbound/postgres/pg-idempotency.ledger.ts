@@ -1,0 +1,115 @@
+import type { Knex } from 'knex';
+import type { IdempotencyLedger } from '../../../domain/idempotency/idempotency-ledger.port.js';
+import {
+  withinSizeLimit,
+  type CompleteRequest,
+  type IdempotencyScope,
+  type StoredOutcome,
+} from '../../../domain/idempotency/idempotency-record.js';
+import { idempotencyLeaseLost } from '../../../domain/idempotency/idempotency.errors.js';
+import type { Clock } from '../../../domain/shared/clock.port.js';
+import { ambientTransaction, setTenant } from './pg-request-transactions.js';
+import { TABLE } from './pg-schema.js';
+
+interface LedgerRow {
+  fingerprint: string;
+  outcome_code: number;
+  outcome_body: Buffer | null;
+  outcome_message: string | null;
+  outcome_details: Buffer | null;
+  outcome_truncated: boolean;
+}
+
+/**
+ * Completed outcomes in `core.idempotency_keys`, written in the request's own transaction.
+ * The row's primary key is the last line of defence: whatever the fast store said, a second
+ * completion of one key cannot commit, so the effect it carries is rolled back with it.
+ */
+export class PgIdempotencyLedger implements IdempotencyLedger {
+  constructor(
+    private readonly db: Knex,
+    private readonly clock: Clock,
+    private readonly maxResponseBytes: number,
+  ) {}
+
+  async recordWithinRequest(
+    request: CompleteRequest & { readonly fingerprint: string },
+  ): Promise<void> {
+    const ambient = ambientTransaction.getStore();
+    if (ambient === undefined) throw new Error('recordWithinRequest needs a request transaction');
+    const { scope, key, leaseToken, fingerprint, retentionMs } = request;
+    const outcome = withinSizeLimit(request.outcome, this.maxResponseBytes);
+    const now = this.clock.now();
+    // Takes a fresh key, the caller's own lease (Postgres store), or an expired record;
+    // anything else is someone else's and must not be overwritten.
+    const result = await ambient.trx.raw<{ rowCount: number }>(
+      `insert into ${TABLE.idempotencyKeys} as k
+         (tenant_id, principal_id, operation, idempotency_key, fingerprint, state,
+          lease_token, lease_expires_at, outcome_code, outcome_body, outcome_message,
+          outcome_details, outcome_truncated, expires_at, updated_at)
+       values (:tenantId, :principalId, :operation, :key, :fingerprint, 'completed',
+          null, null, :code, :body, :message, :details, :truncated, :expiresAt, :now)
+       on conflict (tenant_id, principal_id, operation, idempotency_key) do update set
+          fingerprint = excluded.fingerprint, state = 'completed', lease_token = null,
+          lease_expires_at = null, outcome_code = excluded.outcome_code,
+          outcome_body = excluded.outcome_body, outcome_message = excluded.outcome_message,
+          outcome_details = excluded.outcome_details,
+          outcome_truncated = excluded.outcome_truncated,
+          expires_at = excluded.expires_at, updated_at = excluded.updated_at
+       where (k.state = 'in_progress' and k.lease_token = :leaseToken) or k.expires_at <= :now
+       returning 1`,
+      {
+        tenantId: scope.tenantId,
+        principalId: scope.principalId,
+        operation: scope.operation,
+        key,
+        fingerprint,
+        code: outcome.code,
+        body: outcome.body === undefined ? null : Buffer.from(outcome.body),
+        message: outcome.message,
+        details: outcome.details === undefined ? null : Buffer.from(outcome.details),
+        truncated: outcome.truncated,
+        expiresAt: new Date(now.getTime() + retentionMs),
+        now,
+        leaseToken,
+      },
+    );
+    if (result.rowCount !== 1) throw idempotencyLeaseLost();
+  }
+
+  find(
+    scope: IdempotencyScope,
+    key: string,
+  ): Promise<{ fingerprint: string; outcome: StoredOutcome } | undefined> {
+    return this.db.transaction(async (trx) => {
+      await setTenant(trx, scope.tenantId);
+      const row = (await trx(TABLE.idempotencyKeys)
+        .first(
+          'fingerprint',
+          'outcome_code',
+          'outcome_body',
+          'outcome_message',
+          'outcome_details',
+          'outcome_truncated',
+        )
+        .where({
+          principal_id: scope.principalId,
+          operation: scope.operation,
+          idempotency_key: key,
+          state: 'completed',
+        })
+        .andWhere('expires_at', '>', this.clock.now())) as LedgerRow | undefined;
+      if (row === undefined) return undefined;
+      return {
+        fingerprint: row.fingerprint,
+        outcome: {
+          code: row.outcome_code,
+          body: row.outcome_body ?? undefined,
+          message: row.outcome_message ?? '',
+          details: row.outcome_details ?? undefined,
+          truncated: row.outcome_truncated,
+        },
+      };
+    });
+  }
+}

@@ -1,0 +1,180 @@
+import type { IdempotencyEvents } from '../../domain/idempotency/idempotency-events.port.js';
+import type { IdempotencyLedger } from '../../domain/idempotency/idempotency-ledger.port.js';
+import type {
+  IdempotencyScope,
+  StoredOutcome,
+} from '../../domain/idempotency/idempotency-record.js';
+import type { IdempotencyStore } from '../../domain/idempotency/idempotency-store.port.js';
+import {
+  idempotencyInProgress,
+  idempotencyKeyReused,
+  idempotencyStoreUnavailable,
+} from '../../domain/idempotency/idempotency.errors.js';
+import type { Clock } from '../../domain/shared/clock.port.js';
+import { isDomainError } from '../../domain/shared/errors.js';
+import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
+
+export interface IdempotentCall<T> {
+  readonly scope: IdempotencyScope;
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly retentionMs: number;
+  /** Wait for a running first call's result instead of failing with IDEMPOTENCY_IN_PROGRESS. */
+  readonly waitForResult: boolean;
+  /** Ends waiting (deadline or cancellation). */
+  readonly signal: AbortSignal;
+  readonly execute: () => Promise<T>;
+  /** How a result is kept for replay. */
+  readonly outcomeOf: (result: T) => StoredOutcome;
+  /** How a failure is kept for replay; undefined for transient failures, which free the key. */
+  readonly failureOutcomeOf: (error: unknown) => StoredOutcome | undefined;
+}
+
+export type IdempotentResult<T> =
+  | { readonly executed: true; readonly result: T }
+  | { readonly executed: false; readonly replay: StoredOutcome };
+
+export interface IdempotentRunnerOptions {
+  readonly leaseMs: number;
+  /** How often a waiting retry looks again. */
+  readonly pollMs: number;
+  /**
+   * The store is a fast cache in front of the ledger (Redis): a `new` answer is checked
+   * against the ledger, which holds completions the cache may have lost.
+   */
+  readonly storeIsCache: boolean;
+}
+
+/**
+ * Runs a call at most once per (scope, key): the first call executes inside one request
+ * transaction together with the durable record of its outcome; retries get that outcome back.
+ * The lease is renewed while the call runs, and a holder that lost it cannot commit.
+ */
+export class IdempotentRunner {
+  constructor(
+    private readonly store: IdempotencyStore,
+    private readonly ledger: IdempotencyLedger,
+    private readonly transactions: RequestTransactions,
+    private readonly events: IdempotencyEvents,
+    private readonly clock: Clock,
+    private readonly options: IdempotentRunnerOptions,
+  ) {}
+
+  async run<T>(call: IdempotentCall<T>): Promise<IdempotentResult<T>> {
+    const leaseToken = await this.claim(call);
+    if (typeof leaseToken !== 'string') return leaseToken;
+
+    const renewal = setInterval(
+      () => {
+        this.store.renew(call.scope, call.key, leaseToken, this.options.leaseMs).then(
+          (held) => {
+            if (!held) this.events.leaseLost(call.scope, call.key);
+          },
+          () => undefined,
+        );
+      },
+      Math.max(1, Math.floor(this.options.leaseMs / 3)),
+    );
+    renewal.unref();
+    try {
+      let outcome: StoredOutcome | undefined;
+      const result = await this.transactions.run(
+        call.scope.tenantId,
+        call.execute,
+        async (done) => {
+          outcome = call.outcomeOf(done);
+          await this.ledger.recordWithinRequest({
+            scope: call.scope,
+            key: call.key,
+            fingerprint: call.fingerprint,
+            leaseToken,
+            outcome,
+            retentionMs: call.retentionMs,
+          });
+        },
+      );
+      if (outcome !== undefined) {
+        this.events.stored(outcome.body?.byteLength ?? 0);
+        // The ledger has it; this fills the fast store (a no-op when the ledger is the store).
+        await this.keep(call, leaseToken, outcome);
+      }
+      return { executed: true, result };
+    } catch (error) {
+      if (isDomainError(error) && error.code === 'IDEMPOTENCY_LEASE_LOST') {
+        this.events.leaseLost(call.scope, call.key);
+      }
+      const outcome = call.failureOutcomeOf(error);
+      if (outcome === undefined) {
+        // Nothing committed (the transaction rolled back): free the key for a retry.
+        await this.store.release(call.scope, call.key, leaseToken).catch(() => false);
+      } else if (await this.keep(call, leaseToken, outcome)) {
+        this.events.stored(outcome.body?.byteLength ?? 0);
+      }
+      throw error;
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  /** A lease token for a new call, or the answer for a retry. */
+  private async claim<T>(call: IdempotentCall<T>): Promise<string | IdempotentResult<T>> {
+    const started = this.clock.now().getTime();
+    for (;;) {
+      const begun = await this.store
+        .begin({
+          scope: call.scope,
+          key: call.key,
+          fingerprint: call.fingerprint,
+          leaseMs: this.options.leaseMs,
+        })
+        .catch(() => {
+          throw idempotencyStoreUnavailable();
+        });
+      switch (begun.state) {
+        case 'completed':
+          this.events.begun('replayed');
+          if (call.waitForResult) this.events.waited(this.clock.now().getTime() - started);
+          return { executed: false, replay: begun.outcome };
+        case 'mismatch':
+          this.events.begun('mismatch');
+          this.events.mismatch(call.scope, call.key);
+          throw idempotencyKeyReused();
+        case 'in_progress':
+          if (!call.waitForResult || call.signal.aborted) {
+            this.events.begun('in_progress');
+            throw idempotencyInProgress();
+          }
+          await new Promise((resolve) => setTimeout(resolve, this.options.pollMs));
+          continue;
+        case 'new': {
+          const kept = this.options.storeIsCache
+            ? await this.ledger.find(call.scope, call.key)
+            : undefined;
+          if (kept === undefined) {
+            this.events.begun('new');
+            return begun.leaseToken;
+          }
+          // Completed before the cache heard of it (a crash between commit and cache write).
+          if (kept.fingerprint !== call.fingerprint) {
+            await this.store.release(call.scope, call.key, begun.leaseToken);
+            this.events.begun('mismatch');
+            this.events.mismatch(call.scope, call.key);
+            throw idempotencyKeyReused();
+          }
+          await this.keep(call, begun.leaseToken, kept.outcome);
+          this.events.begun('replayed');
+          return { executed: false, replay: kept.outcome };
+        }
+      }
+    }
+  }
+
+  private keep<T>(
+    call: IdempotentCall<T>,
+    leaseToken: string,
+    outcome: StoredOutcome,
+  ): Promise<boolean> {
+    const { scope, key, retentionMs } = call;
+    return this.store.complete({ scope, key, leaseToken, outcome, retentionMs }).catch(() => false);
+  }
+}

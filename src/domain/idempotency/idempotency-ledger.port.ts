@@ -1,0 +1,19 @@
+import type { CompleteRequest, IdempotencyScope, StoredOutcome } from './idempotency-record.js';
+
+/**
+ * The durable record of completed calls, written inside the request's own transaction, so a
+ * call's effects and the record of its outcome commit together or not at all.
+ */
+export interface IdempotencyLedger {
+  /**
+   * Must run inside `RequestTransactions.run`. Records the outcome for the current lease, or
+   * throws `IDEMPOTENCY_LEASE_LOST` (rolling the request back) when the key is completed or
+   * held by someone else.
+   */
+  recordWithinRequest(request: CompleteRequest & { readonly fingerprint: string }): Promise<void>;
+  /** A completed, unexpired record (for a fast store that lost it, e.g. after a crash). */
+  find(
+    scope: IdempotencyScope,
+    key: string,
+  ): Promise<{ readonly fingerprint: string; readonly outcome: StoredOutcome } | undefined>;
+}

@@ -140,21 +140,43 @@ export async function up(knex: Knex): Promise<void> {
   grant select, insert, update on ${S}.signing_keys to ${APP};
 
   -- TenantDirectory: the one cross-tenant read path for tenant references. SECURITY DEFINER
-  -- with a pinned search_path; the SET clause scopes the platform tenant to the function body
-  -- only (restored on return), so it works whether or not the owner bypasses RLS, and the
-  -- caller learns (id, slug, status) of one tenant and nothing else.
+  -- with a pinned search_path; the body switches to the platform tenant for its one query and
+  -- puts the caller's value back before returning (an error aborts the transaction anyway), so
+  -- it works whether or not the owner bypasses RLS, and the caller learns (id, slug, status) of
+  -- one tenant and nothing else. Not a SET clause: on a placeholder setting that needs
+  -- superuser (or GRANT SET ON PARAMETER) at CREATE FUNCTION time on PostgreSQL 15+.
   create function ${S}.tenant_ref_by_slug(p_slug text)
     returns table (id uuid, slug text, status text)
-    language sql stable security definer
+    language plpgsql volatile security definer
     set search_path = pg_catalog, pg_temp
-    set app.tenant_id = '${PLATFORM_TENANT_ID}'
-    as $fn$ select t.id, t.slug, t.status from ${S}.tenants t where t.slug = p_slug $fn$;
+    as $fn$
+    #variable_conflict use_column
+    declare
+      previous text;
+    begin
+      previous := pg_catalog.current_setting('app.tenant_id', true);
+      perform pg_catalog.set_config('app.tenant_id', '${PLATFORM_TENANT_ID}', true);
+      return query select t.id, t.slug, t.status from ${S}.tenants t where t.slug = p_slug;
+      perform pg_catalog.set_config('app.tenant_id', coalesce(previous, ''), true);
+      return;
+    end
+    $fn$;
   create function ${S}.tenant_ref_by_id(p_id uuid)
     returns table (id uuid, slug text, status text)
-    language sql stable security definer
+    language plpgsql volatile security definer
     set search_path = pg_catalog, pg_temp
-    set app.tenant_id = '${PLATFORM_TENANT_ID}'
-    as $fn$ select t.id, t.slug, t.status from ${S}.tenants t where t.id = p_id $fn$;
+    as $fn$
+    #variable_conflict use_column
+    declare
+      previous text;
+    begin
+      previous := pg_catalog.current_setting('app.tenant_id', true);
+      perform pg_catalog.set_config('app.tenant_id', '${PLATFORM_TENANT_ID}', true);
+      return query select t.id, t.slug, t.status from ${S}.tenants t where t.id = p_id;
+      perform pg_catalog.set_config('app.tenant_id', coalesce(previous, ''), true);
+      return;
+    end
+    $fn$;
   revoke all on function ${S}.tenant_ref_by_slug(text) from public;
   revoke all on function ${S}.tenant_ref_by_id(uuid) from public;
   grant execute on function ${S}.tenant_ref_by_slug(text) to ${APP};

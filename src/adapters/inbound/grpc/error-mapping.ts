@@ -105,5 +105,7 @@ export function toServiceError(
   const trailers = new Metadata();
   const details = statusDetailsOf(error);
   if (details !== undefined) trailers.set('grpc-status-details-bin', Buffer.from(details));
+  // Failed calls may carry no headers to the client: say it in the trailers too.
+  if (error instanceof ReplayedStatus) trailers.set('idempotent-replayed', 'true');
   return { code: statusOf(error), details: error.message, metadata: trailers };
 }

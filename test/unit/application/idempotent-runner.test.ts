@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryIdempotencyLedger } from '../../../src/adapters/outbound/memory/in-memory-idempotency.ledger.js';
+import { InMemoryIdempotencyStore } from '../../../src/adapters/outbound/memory/in-memory-idempotency.store.js';
+import { InMemoryRequestTransactions } from '../../../src/adapters/outbound/memory/in-memory-request-transactions.js';
+import {
+  IdempotentRunner,
+  type IdempotentCall,
+} from '../../../src/application/idempotency/idempotent-runner.js';
+import type {
+  BeginOutcome,
+  IdempotencyEvents,
+} from '../../../src/domain/idempotency/idempotency-events.port.js';
+import type { StoredOutcome } from '../../../src/domain/idempotency/idempotency-record.js';
+import type { IdempotencyStore } from '../../../src/domain/idempotency/idempotency-store.port.js';
+import { DomainError } from '../../../src/domain/shared/errors.js';
+import { ManualClock } from '../../contract/idempotency-store.contract.js';
+
+const SCOPE = {
+  tenantId: '0190a5e2-0000-7000-8000-000000000001',
+  principalId: '0190a5e2-0000-7000-8000-000000000002',
+  operation: '/svc/Do',
+};
+
+class RecordingEvents implements IdempotencyEvents {
+  readonly begins: BeginOutcome[] = [];
+  readonly storedBytes: number[] = [];
+  mismatches = 0;
+  leasesLost = 0;
+  waits = 0;
+  begun(outcome: BeginOutcome): void {
+    this.begins.push(outcome);
+  }
+  mismatch(): void {
+    this.mismatches++;
+  }
+  leaseLost(): void {
+    this.leasesLost++;
+  }
+  stored(bytes: number): void {
+    this.storedBytes.push(bytes);
+  }
+  waited(): void {
+    this.waits++;
+  }
+}
+
+const ok = (text: string): StoredOutcome => ({
+  code: 0,
+  body: new TextEncoder().encode(text),
+  message: '',
+  details: undefined,
+  truncated: false,
+});
+
+function fixture(options: { storeIsCache?: boolean; store?: IdempotencyStore } = {}) {
+  const clock = new ManualClock();
+  const store = options.store ?? new InMemoryIdempotencyStore(clock);
+  const ledger = new InMemoryIdempotencyLedger(clock, 1024);
+  const events = new RecordingEvents();
+  const runner = new IdempotentRunner(
+    store,
+    ledger,
+    new InMemoryRequestTransactions(),
+    events,
+    clock,
+    { leaseMs: 30_000, pollMs: 5, storeIsCache: options.storeIsCache ?? false },
+  );
+  let executions = 0;
+  const call = (over: Partial<IdempotentCall<string>> = {}): IdempotentCall<string> => ({
+    scope: SCOPE,
+    key: 'k-1',
+    fingerprint: 'fp',
+    retentionMs: 60_000,
+    waitForResult: false,
+    signal: new AbortController().signal,
+    execute: () => {
+      executions++;
+      return Promise.resolve(`result-${executions}`);
+    },
+    outcomeOf: ok,
+    failureOutcomeOf: (error) =>
+      error instanceof DomainError && error.category === 'invalid_argument'
+        ? { code: 3, body: undefined, message: error.message, details: undefined, truncated: false }
+        : undefined,
+    ...over,
+  });
+  return { runner, store, ledger, events, clock, call, executions: () => executions };
+}
+
+describe('IdempotentRunner', () => {
+  it('executes once and replays the stored outcome', async () => {
+    const { runner, call, executions, events } = fixture();
+    expect(await runner.run(call())).toEqual({ executed: true, result: 'result-1' });
+    const again = await runner.run(call());
+    expect(again).toEqual({ executed: false, replay: ok('result-1') });
+    expect(executions()).toBe(1);
+    expect(events.begins).toEqual(['new', 'replayed']);
+    expect(events.storedBytes).toEqual(['result-1'.length]);
+    await expect(runner.run(call({ fingerprint: 'other' }))).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+    });
+    expect(events.mismatches).toBe(1);
+  });
+
+  it('frees the key after a transient failure, so a retry executes', async () => {
+    const { runner, call, executions } = fixture();
+    const unavailable = new DomainError('unavailable', 'DOWN', 'down');
+    await expect(runner.run(call({ execute: () => Promise.reject(unavailable) }))).rejects.toBe(
+      unavailable,
+    );
+    expect(await runner.run(call())).toMatchObject({ executed: true });
+    expect(executions()).toBe(1);
+  });
+
+  it('keeps a deterministic failure and replays it without executing', async () => {
+    const { runner, call, executions } = fixture();
+    const invalid = new DomainError('invalid_argument', 'BAD', 'bad input');
+    await expect(runner.run(call({ execute: () => Promise.reject(invalid) }))).rejects.toBe(
+      invalid,
+    );
+    const replay = await runner.run(call());
+    expect(replay).toMatchObject({ executed: false, replay: { code: 3, message: 'bad input' } });
+    expect(executions()).toBe(0);
+  });
+
+  it('lets a waiting retry receive the first call result', async () => {
+    const { runner, call } = fixture();
+    let finish: (value: string) => void = () => undefined;
+    const first = runner.run(
+      call({ execute: () => new Promise<string>((resolve) => (finish = resolve)) }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const waiting = runner.run(call({ waitForResult: true }));
+    setTimeout(() => {
+      finish('slow-result');
+    }, 20);
+    expect(await first).toEqual({ executed: true, result: 'slow-result' });
+    expect(await waiting).toEqual({ executed: false, replay: ok('slow-result') });
+  });
+
+  it('a holder whose lease was taken over cannot commit: ABORTED, reported, not kept', async () => {
+    const { runner, call, clock, events } = fixture();
+    const stolen = runner.run(
+      call({
+        execute: async () => {
+          clock.advance(31_000);
+          // Another caller takes the lapsed lease over and completes first.
+          await runner.run(call({ execute: () => Promise.resolve('taker') }));
+          return 'late';
+        },
+      }),
+    );
+    await expect(stolen).rejects.toMatchObject({ code: 'IDEMPOTENCY_LEASE_LOST' });
+    expect(events.leasesLost).toBe(1);
+    expect(await runner.run(call())).toEqual({ executed: false, replay: ok('taker') });
+  });
+
+  it('fails closed with UNAVAILABLE when the store cannot be reached', async () => {
+    const broken: IdempotencyStore = {
+      begin: () => Promise.reject(new Error('ECONNREFUSED')),
+      complete: () => Promise.reject(new Error('ECONNREFUSED')),
+      release: () => Promise.reject(new Error('ECONNREFUSED')),
+      renew: () => Promise.reject(new Error('ECONNREFUSED')),
+    };
+    const { runner, call, executions } = fixture({ store: broken });
+    await expect(runner.run(call())).rejects.toMatchObject({
+      category: 'unavailable',
+      code: 'IDEMPOTENCY_STORE_UNAVAILABLE',
+    });
+    expect(executions()).toBe(0);
+  });
+
+  it('with a cache in front, finds completions the cache lost in the ledger', async () => {
+    const first = fixture({ storeIsCache: true });
+    await first.runner.run(first.call());
+    // A fresh cache (as after a crash between commit and cache write) over the same ledger.
+    const emptyCache = new InMemoryIdempotencyStore(first.clock);
+    const runner = new IdempotentRunner(
+      emptyCache,
+      first.ledger,
+      new InMemoryRequestTransactions(),
+      first.events,
+      first.clock,
+      { leaseMs: 30_000, pollMs: 5, storeIsCache: true },
+    );
+    expect(await runner.run(first.call())).toEqual({ executed: false, replay: ok('result-1') });
+    expect(first.executions()).toBe(1);
+    await expect(runner.run(first.call({ fingerprint: 'other' }))).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+    });
+  });
+});

@@ -51,6 +51,16 @@ const schema = z.object({
   IDEMPOTENCY_MAX_RESPONSE_BYTES: positiveInt.default(64 * 1024),
   IDEMPOTENCY_WAIT_POLL_MS: positiveInt.default(25),
   IDEMPOTENCY_PRUNE_INTERVAL_MS: positiveInt.default(60_000),
+  /**
+   * TEST-ONLY crash failpoint: the process SIGKILLs itself at that point of an idempotent call
+   * (after the lease is taken / inside the request transaction before COMMIT / after COMMIT,
+   * before the fast store is written). Unset by default; never set it in production.
+   */
+  WEMASTER_FAILPOINT: optionalText.pipe(
+    z
+      .enum(['idempotency.after-lock', 'idempotency.in-transaction', 'idempotency.after-commit'])
+      .optional(),
+  ),
 });
 
 export type Config = z.output<typeof schema>;

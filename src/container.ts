@@ -9,7 +9,10 @@ import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { AccessChecker } from './application/authorization/access-checker.js';
 import { ExternalIdempotency } from './application/idempotency/external-idempotency.js';
-import { IdempotentRunner } from './application/idempotency/idempotent-runner.js';
+import {
+  IdempotentRunner,
+  type IdempotentRunnerHooks,
+} from './application/idempotency/idempotent-runner.js';
 import { TokenAuthenticator } from './application/identity/authenticate-token.js';
 import { PlatformAdminBootstrap } from './application/identity/bootstrap-platform-admin.js';
 import { PasswordLogin } from './application/identity/login.js';
@@ -259,6 +262,25 @@ const identityModule = new ContainerModule(({ bind }) => {
   );
 });
 
+/** TEST-ONLY: `WEMASTER_FAILPOINT` as runner hooks that SIGKILL the process (crash tests). */
+function failpointHooks(
+  failpoint: Config['WEMASTER_FAILPOINT'],
+): IdempotentRunnerHooks | undefined {
+  const crash = (): void => {
+    process.kill(process.pid, 'SIGKILL');
+  };
+  switch (failpoint) {
+    case undefined:
+      return undefined;
+    case 'idempotency.after-lock':
+      return { afterLock: crash };
+    case 'idempotency.in-transaction':
+      return { beforeCommit: crash };
+    case 'idempotency.after-commit':
+      return { afterCommit: crash };
+  }
+}
+
 const idempotencyModule = new ContainerModule(({ bind }) => {
   // Redis, when configured, is the fast lock and response cache; Postgres always keeps the
   // durable record, written in the request's own transaction.
@@ -302,6 +324,7 @@ const idempotencyModule = new ContainerModule(({ bind }) => {
         leaseMs: runtime.config.IDEMPOTENCY_LEASE_MS,
         pollMs: runtime.config.IDEMPOTENCY_WAIT_POLL_MS,
         storeIsCache: runtime.redis !== undefined,
+        hooks: failpointHooks(runtime.config.WEMASTER_FAILPOINT),
       }),
     [
       TYPES.Runtime,

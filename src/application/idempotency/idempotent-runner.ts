@@ -43,6 +43,18 @@ export interface IdempotentRunnerOptions {
    * against the ledger, which holds completions the cache may have lost.
    */
   readonly storeIsCache: boolean;
+  /** Failpoints for crash tests only (see `WEMASTER_FAILPOINT`); never set in production. */
+  readonly hooks?: IdempotentRunnerHooks;
+}
+
+/** Called at the three points where a crash leaves a different state behind. Test-only. */
+export interface IdempotentRunnerHooks {
+  /** A new claim holds the lease; the call has not executed. */
+  afterLock?(): void;
+  /** Inside the request transaction: the handler's writes and the ledger row are done, not committed. */
+  beforeCommit?(): void;
+  /** Committed; the fast store has not heard of the outcome yet. */
+  afterCommit?(): void;
 }
 
 /**
@@ -63,6 +75,8 @@ export class IdempotentRunner {
   async run<T>(call: IdempotentCall<T>): Promise<IdempotentResult<T>> {
     const leaseToken = await this.claim(call);
     if (typeof leaseToken !== 'string') return leaseToken;
+    const hooks = this.options.hooks;
+    hooks?.afterLock?.();
 
     const renewal = setInterval(
       () => {
@@ -91,8 +105,10 @@ export class IdempotentRunner {
             outcome,
             retentionMs: call.retentionMs,
           });
+          hooks?.beforeCommit?.();
         },
       );
+      hooks?.afterCommit?.();
       if (outcome !== undefined) {
         this.events.stored(outcome.body?.byteLength ?? 0);
         // The ledger has it; this fills the fast store (a no-op when the ledger is the store).

@@ -51,6 +51,8 @@ const schema = z.object({
   IDEMPOTENCY_MAX_RESPONSE_BYTES: positiveInt.default(64 * 1024),
   IDEMPOTENCY_WAIT_POLL_MS: positiveInt.default(25),
   IDEMPOTENCY_PRUNE_INTERVAL_MS: positiveInt.default(60_000),
+  /** When Redis fails: `none` fails closed (UNAVAILABLE); `postgres` carries on with Postgres. */
+  IDEMPOTENCY_REDIS_FALLBACK: z.enum(['none', 'postgres']).default('none'),
   /**
    * TEST-ONLY crash failpoint: the process SIGKILLs itself at that point of an idempotent call
    * (after the lease is taken / inside the request transaction before COMMIT / after COMMIT,

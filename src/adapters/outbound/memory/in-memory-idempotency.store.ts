@@ -16,6 +16,8 @@ import type { Clock } from '../../../domain/shared/clock.port.js';
 export interface InMemoryIdempotencyStoreOptions {
   /** Bodies above this many bytes are not kept (status only). */
   readonly maxResponseBytes?: number;
+  /** Starts every lease token this store issues. */
+  readonly leaseTokenPrefix?: string;
 }
 
 interface Entry {
@@ -49,6 +51,7 @@ const copyOutcome = (outcome: StoredOutcome): StoredOutcome => ({
  */
 export class InMemoryIdempotencyStore implements IdempotencyStore {
   private readonly entries = new Map<string, Entry>();
+  private readonly leaseTokenPrefix: string;
   private readonly maxResponseBytes: number;
   private beginsSinceSweep = 0;
 
@@ -57,6 +60,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     options: InMemoryIdempotencyStoreOptions = {},
   ) {
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.leaseTokenPrefix = options.leaseTokenPrefix ?? '';
   }
 
   begin(request: BeginRequest): Promise<BeginResult> {
@@ -71,7 +75,7 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
       }
       return Promise.resolve({ state: 'in_progress' });
     }
-    const leaseToken = randomUUID();
+    const leaseToken = `${this.leaseTokenPrefix}${randomUUID()}`;
     const expiresAt = now + request.leaseMs;
     this.entries.set(id, {
       fingerprint: request.fingerprint,

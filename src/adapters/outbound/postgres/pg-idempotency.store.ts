@@ -20,6 +20,8 @@ import { SCHEMA, TABLE, TENANT_SETTING } from './pg-schema.js';
 export interface PgIdempotencyStoreOptions {
   /** Bodies above this many bytes are not kept (status only). */
   readonly maxResponseBytes?: number;
+  /** Starts every lease token this store issues (lets a failover store route tokens back). */
+  readonly leaseTokenPrefix?: string;
 }
 
 interface RecordRow {
@@ -58,6 +60,7 @@ const BEGIN_ATTEMPTS = 5;
  */
 export class PgIdempotencyStore implements IdempotencyStore {
   private readonly maxResponseBytes: number;
+  private readonly leaseTokenPrefix: string;
 
   constructor(
     private readonly appKnex: Knex,
@@ -65,6 +68,7 @@ export class PgIdempotencyStore implements IdempotencyStore {
     options: PgIdempotencyStoreOptions = {},
   ) {
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.leaseTokenPrefix = options.leaseTokenPrefix ?? '';
   }
 
   async begin(request: BeginRequest): Promise<BeginResult> {
@@ -72,7 +76,7 @@ export class PgIdempotencyStore implements IdempotencyStore {
     return this.inTenant(scope, async (trx) => {
       for (let attempt = 1; ; attempt++) {
         const now = this.clock.now();
-        const leaseToken = randomUUID();
+        const leaseToken = `${this.leaseTokenPrefix}${randomUUID()}`;
         const leaseExpiresAt = new Date(now.getTime() + leaseMs);
         const claimed = await trx.raw<{ rows: { lease_expires_at: Date }[] }>(
           `insert into ${TABLE.idempotencyKeys} as k

@@ -17,6 +17,11 @@ import { TokenAuthenticator } from './application/identity/authenticate-token.js
 import { PlatformAdminBootstrap } from './application/identity/bootstrap-platform-admin.js';
 import { PasswordLogin } from './application/identity/login.js';
 import { JwksPublisher } from './application/identity/publish-jwks.js';
+import { UserDisabler } from './application/identity/disable-user.js';
+import { CurrentUserReader } from './application/identity/get-current-user.js';
+import { UserFinder } from './application/identity/get-user.js';
+import { UserLister } from './application/identity/list-users.js';
+import { UserRegistrar } from './application/identity/register-user.js';
 import { TenantStatusChanger } from './application/tenancy/change-tenant-status.js';
 import { TenantCreator } from './application/tenancy/create-tenant.js';
 import { TenantFinder } from './application/tenancy/get-tenant.js';
@@ -98,6 +103,11 @@ export const TYPES = {
   PasswordLogin: id<PasswordLogin>('PasswordLogin'),
   TokenAuthenticator: id<TokenAuthenticator>('TokenAuthenticator'),
   JwksPublisher: id<JwksPublisher>('JwksPublisher'),
+  UserRegistrar: id<UserRegistrar>('UserRegistrar'),
+  CurrentUserReader: id<CurrentUserReader>('CurrentUserReader'),
+  UserFinder: id<UserFinder>('UserFinder'),
+  UserLister: id<UserLister>('UserLister'),
+  UserDisabler: id<UserDisabler>('UserDisabler'),
   PlatformAdminBootstrap: id<PlatformAdminBootstrap>('PlatformAdminBootstrap'),
   AccessChecker: id<AccessChecker>('AccessChecker'),
   // inbound
@@ -260,6 +270,18 @@ const identityModule = new ContainerModule(({ bind }) => {
       new PlatformAdminBootstrap(uow, hasher, clock, ids, DEFAULT_PASSWORD_POLICY),
     [TYPES.UnitOfWork, TYPES.PasswordHasher, TYPES.Clock, TYPES.IdGenerator],
   );
+  bind(TYPES.UserRegistrar).toResolvedValue(
+    (directory, uow, hasher, clock, ids) =>
+      new UserRegistrar(directory, uow, hasher, clock, ids, DEFAULT_PASSWORD_POLICY),
+    [TYPES.TenantDirectory, TYPES.UnitOfWork, TYPES.PasswordHasher, TYPES.Clock, TYPES.IdGenerator],
+  );
+  bind(TYPES.CurrentUserReader).toResolvedValue(
+    (uow) => new CurrentUserReader(uow),
+    [TYPES.UnitOfWork],
+  );
+  bind(TYPES.UserFinder).toResolvedValue((uow) => new UserFinder(uow), [TYPES.UnitOfWork]);
+  bind(TYPES.UserLister).toResolvedValue((uow) => new UserLister(uow), [TYPES.UnitOfWork]);
+  bind(TYPES.UserDisabler).toResolvedValue((uow) => new UserDisabler(uow), [TYPES.UnitOfWork]);
 });
 
 /** TEST-ONLY: `WEMASTER_FAILPOINT` as runner hooks that SIGKILL the process (crash tests). */

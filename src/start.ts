@@ -182,6 +182,11 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
           identityHandlers({
             login: container.get(TYPES.PasswordLogin),
             jwks: container.get(TYPES.JwksPublisher),
+            register: container.get(TYPES.UserRegistrar),
+            currentUser: container.get(TYPES.CurrentUserReader),
+            findUser: container.get(TYPES.UserFinder),
+            listUsers: container.get(TYPES.UserLister),
+            disableUser: container.get(TYPES.UserDisabler),
           }),
         ),
         pipeline.service(

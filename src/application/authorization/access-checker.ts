@@ -12,6 +12,7 @@ import { isPlatformOperator } from '../shared/platform-operator.js';
 export class AccessChecker {
   check(actor: Actor | undefined, rule: AccessRule): void {
     if (rule.kind === 'public') return;
+    if (rule.kind === 'permission_or_self_service' && actor === undefined) return;
     if (actor === undefined) throw authenticationRequired();
     const { principal } = actor;
     switch (rule.kind) {
@@ -21,6 +22,7 @@ export class AccessChecker {
         if (!isPlatformOperator(principal)) throw permissionDenied(PLATFORM_ADMIN_PERMISSION);
         return;
       case 'permission':
+      case 'permission_or_self_service':
         if (!rolesGrant(principal.tenantId, principal.roles, rule.permission))
           throw permissionDenied(rule.permission);
         return;

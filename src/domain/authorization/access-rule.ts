@@ -3,4 +3,6 @@ export type AccessRule =
   | { readonly kind: 'public' }
   | { readonly kind: 'authenticated' }
   | { readonly kind: 'platform' }
-  | { readonly kind: 'permission'; readonly permission: string };
+  | { readonly kind: 'permission'; readonly permission: string }
+  /** Anonymous callers pass (the operation decides on self-service); others need the permission. */
+  | { readonly kind: 'permission_or_self_service'; readonly permission: string };

@@ -9,3 +9,21 @@ export const userEmailTaken = (): DomainError =>
 
 export const invalidToken = (why: string): DomainError =>
   new DomainError('unauthenticated', 'INVALID_TOKEN', `invalid access token: ${why}`);
+
+/** Also what a caller gets for another tenant's user: existence is not revealed. */
+export const userNotFound = (): DomainError =>
+  new DomainError('not_found', 'USER_NOT_FOUND', 'user not found');
+
+/**
+ * Self sign-up refused. The same error for a tenant that does not exist, is not active, or
+ * does not allow self sign-up, so anonymous callers cannot probe which tenants exist.
+ */
+export const selfSignUpDisabled = (): DomainError =>
+  new DomainError(
+    'permission_denied',
+    'SELF_SIGN_UP_DISABLED',
+    'self sign-up is not available for this tenant',
+  );
+
+export const cannotDisableSelf = (): DomainError =>
+  new DomainError('failed_precondition', 'CANNOT_DISABLE_SELF', 'users cannot disable themselves');

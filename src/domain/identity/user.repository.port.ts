@@ -1,3 +1,4 @@
+import type { Page, PageQuery } from '../shared/page.js';
 import type { User } from './user.js';
 
 /** Users of the unit of work's tenant. */
@@ -6,5 +7,16 @@ export interface UserRepository {
   insert(user: User): Promise<void>;
   findByEmail(emailNormalized: string): Promise<User | undefined>;
   findById(id: string): Promise<User | undefined>;
+  /**
+   * Oldest first (created_at, then id); `after` is a cursor from `encodeUserCursor` (the
+   * caller validates it with `parseUserCursor`).
+   */
+  list(query: PageQuery): Promise<Page<User>>;
+  /**
+   * Writes email, display name, password hash, status and last login of an existing user.
+   * Throws `USER_NOT_FOUND` when the user is not in the tenant, `USER_EMAIL_TAKEN` when the
+   * new normalised email belongs to another user of the tenant.
+   */
+  update(user: User): Promise<void>;
   recordLogin(id: string, at: Date, passwordHash?: string): Promise<void>;
 }

@@ -58,4 +58,11 @@ describe('AccessChecker', () => {
     expect(codeOf(() => checker.check(actor(TENANT, ['admin']), rule))).toBeUndefined();
     expect(codeOf(() => checker.check(actor(TENANT, ['member']), rule))).toBe('PERMISSION_DENIED');
   });
+
+  it('lets anonymous callers through a self-service rule but holds authenticated ones to it', () => {
+    const rule = { kind: 'permission_or_self_service', permission: 'users:write' } as const;
+    expect(codeOf(() => checker.check(undefined, rule))).toBeUndefined();
+    expect(codeOf(() => checker.check(actor(TENANT, ['admin']), rule))).toBeUndefined();
+    expect(codeOf(() => checker.check(actor(TENANT, ['member']), rule))).toBe('PERMISSION_DENIED');
+  });
 });

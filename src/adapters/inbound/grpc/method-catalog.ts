@@ -59,6 +59,10 @@ function accessRuleOf(path: string, options: Record<string, unknown>): AccessRul
   if (typeof raw?.permission === 'string' && raw.permission !== '') {
     return { kind: 'permission', permission: raw.permission };
   }
+  const selfService = raw?.permission_or_self_service;
+  if (typeof selfService === 'string' && selfService !== '') {
+    return { kind: 'permission_or_self_service', permission: selfService };
+  }
   throw new Error(
     `${path} declares no access rule (option (wemaster.core.v1.access)); refusing to start`,
   );

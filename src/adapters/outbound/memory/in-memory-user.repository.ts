@@ -1,6 +1,12 @@
-import { userEmailTaken } from '../../../domain/identity/identity.errors.js';
+import { userEmailTaken, userNotFound } from '../../../domain/identity/identity.errors.js';
 import type { UserRepository } from '../../../domain/identity/user.repository.port.js';
-import type { User } from '../../../domain/identity/user.js';
+import {
+  compareUsersByCursor,
+  encodeUserCursor,
+  parseUserCursor,
+  type User,
+} from '../../../domain/identity/user.js';
+import { pageFrom, type Page, type PageQuery } from '../../../domain/shared/page.js';
 import { foreignKeyViolation, rlsViolation, rowKey, uniqueViolation } from './memory-database.js';
 import type { MemoryTransaction } from './memory-transaction.js';
 
@@ -45,6 +51,43 @@ export class InMemoryUserRepository implements UserRepository {
 
   findById(id: string): Promise<User | undefined> {
     return run(() => this.tx.read((tables) => tables.users.get(rowKey(this.scopeTenantId, id))));
+  }
+
+  list(query: PageQuery): Promise<Page<User>> {
+    return run(() =>
+      this.tx.read((tables) => {
+        const after = query.after === undefined ? undefined : parseUserCursor('after', query.after);
+        const rows = [...tables.users.values()]
+          .filter((user) => user.tenantId.toLowerCase() === this.scopeTenantId)
+          .filter((user) => after === undefined || compareUsersByCursor(user, after) > 0)
+          .sort(compareUsersByCursor)
+          .slice(0, query.limit + 1);
+        return pageFrom(rows, query.limit, encodeUserCursor);
+      }),
+    );
+  }
+
+  update(user: User): Promise<void> {
+    const key = rowKey(this.scopeTenantId, user.id);
+    return run(() => {
+      this.tx.write((tables) => {
+        const existing = tables.users.get(key);
+        if (existing === undefined) throw userNotFound();
+        const emailTaken = [...tables.users.values()].some(
+          (other) =>
+            other.tenantId.toLowerCase() === this.scopeTenantId &&
+            other.id.toLowerCase() !== existing.id.toLowerCase() &&
+            other.emailNormalized === user.emailNormalized,
+        );
+        if (emailTaken) throw userEmailTaken();
+        tables.users.set(key, {
+          ...user,
+          tenantId: existing.tenantId,
+          id: existing.id,
+          createdAt: existing.createdAt,
+        });
+      });
+    });
   }
 
   recordLogin(id: string, at: Date, passwordHash?: string): Promise<void> {

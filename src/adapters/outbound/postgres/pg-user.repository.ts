@@ -1,8 +1,14 @@
 import type { Knex } from 'knex';
 
-import { userEmailTaken } from '../../../domain/identity/identity.errors.js';
+import { userEmailTaken, userNotFound } from '../../../domain/identity/identity.errors.js';
 import type { UserRepository } from '../../../domain/identity/user.repository.port.js';
-import type { User, UserStatus } from '../../../domain/identity/user.js';
+import {
+  encodeUserCursor,
+  parseUserCursor,
+  type User,
+  type UserStatus,
+} from '../../../domain/identity/user.js';
+import { pageFrom, type Page, type PageQuery } from '../../../domain/shared/page.js';
 import { isUniqueViolation } from './pg-errors.js';
 import { TABLE } from './pg-schema.js';
 
@@ -64,6 +70,46 @@ export class PgUserRepository implements UserRepository {
   async findById(id: string): Promise<User | undefined> {
     const row = await this.db<UserRow>(TABLE.users).where({ id }).first();
     return row === undefined ? undefined : toUser(row);
+  }
+
+  async list(query: PageQuery): Promise<Page<User>> {
+    const builder = this.db<UserRow>(TABLE.users)
+      .select('*')
+      .orderBy([
+        { column: 'created_at', order: 'asc' },
+        { column: 'id', order: 'asc' },
+      ])
+      .limit(query.limit + 1);
+    if (query.after !== undefined) {
+      const after = parseUserCursor('after', query.after);
+      void builder.whereRaw('(created_at, id) > (?::timestamptz, ?::uuid)', [
+        after.createdAt,
+        after.id,
+      ]);
+    }
+    const rows = await builder;
+    return pageFrom(rows.map(toUser), query.limit, encodeUserCursor);
+  }
+
+  async update(user: User): Promise<void> {
+    let updated: number;
+    try {
+      updated = await this.db<UserRow>(TABLE.users)
+        .where({ id: user.id })
+        .update({
+          email: user.email,
+          email_normalized: user.emailNormalized,
+          display_name: user.displayName,
+          password_hash: user.passwordHash,
+          status: user.status,
+          last_login_at: user.lastLoginAt ?? null,
+        });
+    } catch (error) {
+      if (isUniqueViolation(error, 'users_tenant_email_key')) throw userEmailTaken();
+      throw error;
+    }
+    // Missing and another tenant's look the same: existence is not revealed.
+    if (updated === 0) throw userNotFound();
   }
 
   async recordLogin(id: string, at: Date, passwordHash?: string): Promise<void> {

@@ -19,6 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { Timestamp } from '../../../google/protobuf/timestamp.js';
+import { PageRequest, PageResponse } from './common.js';
 
 export const protobufPackage = 'wemaster.core.v1';
 
@@ -63,6 +64,45 @@ export function mfaMethodToJSON(object: MfaMethod): string {
   }
 }
 
+export enum UserStatus {
+  USER_STATUS_UNSPECIFIED = 0,
+  USER_STATUS_ACTIVE = 1,
+  USER_STATUS_DISABLED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function userStatusFromJSON(object: any): UserStatus {
+  switch (object) {
+    case 0:
+    case 'USER_STATUS_UNSPECIFIED':
+      return UserStatus.USER_STATUS_UNSPECIFIED;
+    case 1:
+    case 'USER_STATUS_ACTIVE':
+      return UserStatus.USER_STATUS_ACTIVE;
+    case 2:
+    case 'USER_STATUS_DISABLED':
+      return UserStatus.USER_STATUS_DISABLED;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return UserStatus.UNRECOGNIZED;
+  }
+}
+
+export function userStatusToJSON(object: UserStatus): string {
+  switch (object) {
+    case UserStatus.USER_STATUS_UNSPECIFIED:
+      return 'USER_STATUS_UNSPECIFIED';
+    case UserStatus.USER_STATUS_ACTIVE:
+      return 'USER_STATUS_ACTIVE';
+    case UserStatus.USER_STATUS_DISABLED:
+      return 'USER_STATUS_DISABLED';
+    case UserStatus.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
 export interface TokenPair {
   /** EdDSA-signed JWT to send as `authorization: Bearer <token>`. */
   accessToken: string;
@@ -97,6 +137,64 @@ export interface GetJwksRequest {}
 export interface GetJwksResponse {
   /** The JWK Set document, identical to HTTP GET /.well-known/jwks.json. */
   keysJson: string;
+}
+
+export interface User {
+  id: string;
+  tenantId: string;
+  email: string;
+  displayName: string;
+  status: UserStatus;
+  emailVerified: boolean;
+  createTime: Date | undefined;
+  /** Unset until the first login. */
+  lastLoginTime: Date | undefined;
+}
+
+export interface RegisterUserRequest {
+  /**
+   * Self sign-up only (anonymous callers): the tenant to join. Authenticated callers register
+   * into the tenant they act in and leave it empty.
+   */
+  tenantSlug: string;
+  email: string;
+  password: string;
+  displayName: string;
+}
+
+export interface RegisterUserResponse {
+  user: User | undefined;
+}
+
+export interface GetCurrentUserRequest {}
+
+export interface GetCurrentUserResponse {
+  user: User | undefined;
+}
+
+export interface GetUserRequest {
+  id: string;
+}
+
+export interface GetUserResponse {
+  user: User | undefined;
+}
+
+export interface ListUsersRequest {
+  page: PageRequest | undefined;
+}
+
+export interface ListUsersResponse {
+  users: User[];
+  page: PageResponse | undefined;
+}
+
+export interface DisableUserRequest {
+  id: string;
+}
+
+export interface DisableUserResponse {
+  user: User | undefined;
 }
 
 function createBaseTokenPair(): TokenPair {
@@ -709,6 +807,959 @@ export const GetJwksResponse: MessageFns<GetJwksResponse> = {
   },
 };
 
+function createBaseUser(): User {
+  return {
+    id: '',
+    tenantId: '',
+    email: '',
+    displayName: '',
+    status: 0,
+    emailVerified: false,
+    createTime: undefined,
+    lastLoginTime: undefined,
+  };
+}
+
+export const User: MessageFns<User> = {
+  encode(message: User, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== '') {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.tenantId !== '') {
+      writer.uint32(18).string(message.tenantId);
+    }
+    if (message.email !== '') {
+      writer.uint32(26).string(message.email);
+    }
+    if (message.displayName !== '') {
+      writer.uint32(34).string(message.displayName);
+    }
+    if (message.status !== 0) {
+      writer.uint32(40).int32(message.status);
+    }
+    if (message.emailVerified !== false) {
+      writer.uint32(48).bool(message.emailVerified);
+    }
+    if (message.createTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.createTime), writer.uint32(58).fork()).join();
+    }
+    if (message.lastLoginTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastLoginTime), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): User {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUser();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.displayName = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.emailVerified = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.lastLoginTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): User {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : '',
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+          ? globalThis.String(object.tenant_id)
+          : '',
+      email: isSet(object.email) ? globalThis.String(object.email) : '',
+      displayName: isSet(object.displayName)
+        ? globalThis.String(object.displayName)
+        : isSet(object.display_name)
+          ? globalThis.String(object.display_name)
+          : '',
+      status: isSet(object.status) ? userStatusFromJSON(object.status) : 0,
+      emailVerified: isSet(object.emailVerified)
+        ? globalThis.Boolean(object.emailVerified)
+        : isSet(object.email_verified)
+          ? globalThis.Boolean(object.email_verified)
+          : false,
+      createTime: isSet(object.createTime)
+        ? fromJsonTimestamp(object.createTime)
+        : isSet(object.create_time)
+          ? fromJsonTimestamp(object.create_time)
+          : undefined,
+      lastLoginTime: isSet(object.lastLoginTime)
+        ? fromJsonTimestamp(object.lastLoginTime)
+        : isSet(object.last_login_time)
+          ? fromJsonTimestamp(object.last_login_time)
+          : undefined,
+    };
+  },
+
+  toJSON(message: User): unknown {
+    const obj: any = {};
+    if (message.id !== '') {
+      obj.id = message.id;
+    }
+    if (message.tenantId !== '') {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.email !== '') {
+      obj.email = message.email;
+    }
+    if (message.displayName !== '') {
+      obj.displayName = message.displayName;
+    }
+    if (message.status !== 0) {
+      obj.status = userStatusToJSON(message.status);
+    }
+    if (message.emailVerified !== false) {
+      obj.emailVerified = message.emailVerified;
+    }
+    if (message.createTime !== undefined) {
+      obj.createTime = message.createTime.toISOString();
+    }
+    if (message.lastLoginTime !== undefined) {
+      obj.lastLoginTime = message.lastLoginTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<User>): User {
+    return User.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<User>): User {
+    const message = createBaseUser();
+    message.id = object.id ?? '';
+    message.tenantId = object.tenantId ?? '';
+    message.email = object.email ?? '';
+    message.displayName = object.displayName ?? '';
+    message.status = object.status ?? 0;
+    message.emailVerified = object.emailVerified ?? false;
+    message.createTime = object.createTime ?? undefined;
+    message.lastLoginTime = object.lastLoginTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRegisterUserRequest(): RegisterUserRequest {
+  return { tenantSlug: '', email: '', password: '', displayName: '' };
+}
+
+export const RegisterUserRequest: MessageFns<RegisterUserRequest> = {
+  encode(message: RegisterUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantSlug !== '') {
+      writer.uint32(10).string(message.tenantSlug);
+    }
+    if (message.email !== '') {
+      writer.uint32(18).string(message.email);
+    }
+    if (message.password !== '') {
+      writer.uint32(26).string(message.password);
+    }
+    if (message.displayName !== '') {
+      writer.uint32(34).string(message.displayName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterUserRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterUserRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantSlug = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.password = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.displayName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterUserRequest {
+    return {
+      tenantSlug: isSet(object.tenantSlug)
+        ? globalThis.String(object.tenantSlug)
+        : isSet(object.tenant_slug)
+          ? globalThis.String(object.tenant_slug)
+          : '',
+      email: isSet(object.email) ? globalThis.String(object.email) : '',
+      password: isSet(object.password) ? globalThis.String(object.password) : '',
+      displayName: isSet(object.displayName)
+        ? globalThis.String(object.displayName)
+        : isSet(object.display_name)
+          ? globalThis.String(object.display_name)
+          : '',
+    };
+  },
+
+  toJSON(message: RegisterUserRequest): unknown {
+    const obj: any = {};
+    if (message.tenantSlug !== '') {
+      obj.tenantSlug = message.tenantSlug;
+    }
+    if (message.email !== '') {
+      obj.email = message.email;
+    }
+    if (message.password !== '') {
+      obj.password = message.password;
+    }
+    if (message.displayName !== '') {
+      obj.displayName = message.displayName;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RegisterUserRequest>): RegisterUserRequest {
+    return RegisterUserRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RegisterUserRequest>): RegisterUserRequest {
+    const message = createBaseRegisterUserRequest();
+    message.tenantSlug = object.tenantSlug ?? '';
+    message.email = object.email ?? '';
+    message.password = object.password ?? '';
+    message.displayName = object.displayName ?? '';
+    return message;
+  },
+};
+
+function createBaseRegisterUserResponse(): RegisterUserResponse {
+  return { user: undefined };
+}
+
+export const RegisterUserResponse: MessageFns<RegisterUserResponse> = {
+  encode(message: RegisterUserResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== undefined) {
+      User.encode(message.user, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterUserResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterUserResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user = User.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterUserResponse {
+    return { user: isSet(object.user) ? User.fromJSON(object.user) : undefined };
+  },
+
+  toJSON(message: RegisterUserResponse): unknown {
+    const obj: any = {};
+    if (message.user !== undefined) {
+      obj.user = User.toJSON(message.user);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RegisterUserResponse>): RegisterUserResponse {
+    return RegisterUserResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RegisterUserResponse>): RegisterUserResponse {
+    const message = createBaseRegisterUserResponse();
+    message.user =
+      object.user !== undefined && object.user !== null ? User.fromPartial(object.user) : undefined;
+    return message;
+  },
+};
+
+function createBaseGetCurrentUserRequest(): GetCurrentUserRequest {
+  return {};
+}
+
+export const GetCurrentUserRequest: MessageFns<GetCurrentUserRequest> = {
+  encode(_: GetCurrentUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCurrentUserRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCurrentUserRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetCurrentUserRequest {
+    return {};
+  },
+
+  toJSON(_: GetCurrentUserRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCurrentUserRequest>): GetCurrentUserRequest {
+    return GetCurrentUserRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetCurrentUserRequest>): GetCurrentUserRequest {
+    const message = createBaseGetCurrentUserRequest();
+    return message;
+  },
+};
+
+function createBaseGetCurrentUserResponse(): GetCurrentUserResponse {
+  return { user: undefined };
+}
+
+export const GetCurrentUserResponse: MessageFns<GetCurrentUserResponse> = {
+  encode(message: GetCurrentUserResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== undefined) {
+      User.encode(message.user, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCurrentUserResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCurrentUserResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user = User.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCurrentUserResponse {
+    return { user: isSet(object.user) ? User.fromJSON(object.user) : undefined };
+  },
+
+  toJSON(message: GetCurrentUserResponse): unknown {
+    const obj: any = {};
+    if (message.user !== undefined) {
+      obj.user = User.toJSON(message.user);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCurrentUserResponse>): GetCurrentUserResponse {
+    return GetCurrentUserResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCurrentUserResponse>): GetCurrentUserResponse {
+    const message = createBaseGetCurrentUserResponse();
+    message.user =
+      object.user !== undefined && object.user !== null ? User.fromPartial(object.user) : undefined;
+    return message;
+  },
+};
+
+function createBaseGetUserRequest(): GetUserRequest {
+  return { id: '' };
+}
+
+export const GetUserRequest: MessageFns<GetUserRequest> = {
+  encode(message: GetUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== '') {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetUserRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetUserRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetUserRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : '' };
+  },
+
+  toJSON(message: GetUserRequest): unknown {
+    const obj: any = {};
+    if (message.id !== '') {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetUserRequest>): GetUserRequest {
+    return GetUserRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetUserRequest>): GetUserRequest {
+    const message = createBaseGetUserRequest();
+    message.id = object.id ?? '';
+    return message;
+  },
+};
+
+function createBaseGetUserResponse(): GetUserResponse {
+  return { user: undefined };
+}
+
+export const GetUserResponse: MessageFns<GetUserResponse> = {
+  encode(message: GetUserResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== undefined) {
+      User.encode(message.user, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetUserResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetUserResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user = User.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetUserResponse {
+    return { user: isSet(object.user) ? User.fromJSON(object.user) : undefined };
+  },
+
+  toJSON(message: GetUserResponse): unknown {
+    const obj: any = {};
+    if (message.user !== undefined) {
+      obj.user = User.toJSON(message.user);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetUserResponse>): GetUserResponse {
+    return GetUserResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetUserResponse>): GetUserResponse {
+    const message = createBaseGetUserResponse();
+    message.user =
+      object.user !== undefined && object.user !== null ? User.fromPartial(object.user) : undefined;
+    return message;
+  },
+};
+
+function createBaseListUsersRequest(): ListUsersRequest {
+  return { page: undefined };
+}
+
+export const ListUsersRequest: MessageFns<ListUsersRequest> = {
+  encode(message: ListUsersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.page !== undefined) {
+      PageRequest.encode(message.page, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListUsersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListUsersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.page = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListUsersRequest {
+    return { page: isSet(object.page) ? PageRequest.fromJSON(object.page) : undefined };
+  },
+
+  toJSON(message: ListUsersRequest): unknown {
+    const obj: any = {};
+    if (message.page !== undefined) {
+      obj.page = PageRequest.toJSON(message.page);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListUsersRequest>): ListUsersRequest {
+    return ListUsersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListUsersRequest>): ListUsersRequest {
+    const message = createBaseListUsersRequest();
+    message.page =
+      object.page !== undefined && object.page !== null
+        ? PageRequest.fromPartial(object.page)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseListUsersResponse(): ListUsersResponse {
+  return { users: [], page: undefined };
+}
+
+export const ListUsersResponse: MessageFns<ListUsersResponse> = {
+  encode(message: ListUsersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.users) {
+      User.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.page !== undefined) {
+      PageResponse.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListUsersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListUsersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.users.push(User.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListUsersResponse {
+    return {
+      users: globalThis.Array.isArray(object?.users)
+        ? object.users.map((e: any) => User.fromJSON(e))
+        : [],
+      page: isSet(object.page) ? PageResponse.fromJSON(object.page) : undefined,
+    };
+  },
+
+  toJSON(message: ListUsersResponse): unknown {
+    const obj: any = {};
+    if (message.users?.length) {
+      obj.users = message.users.map((e) => User.toJSON(e));
+    }
+    if (message.page !== undefined) {
+      obj.page = PageResponse.toJSON(message.page);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListUsersResponse>): ListUsersResponse {
+    return ListUsersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListUsersResponse>): ListUsersResponse {
+    const message = createBaseListUsersResponse();
+    message.users = object.users?.map((e) => User.fromPartial(e)) || [];
+    message.page =
+      object.page !== undefined && object.page !== null
+        ? PageResponse.fromPartial(object.page)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseDisableUserRequest(): DisableUserRequest {
+  return { id: '' };
+}
+
+export const DisableUserRequest: MessageFns<DisableUserRequest> = {
+  encode(message: DisableUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== '') {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DisableUserRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDisableUserRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DisableUserRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : '' };
+  },
+
+  toJSON(message: DisableUserRequest): unknown {
+    const obj: any = {};
+    if (message.id !== '') {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DisableUserRequest>): DisableUserRequest {
+    return DisableUserRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DisableUserRequest>): DisableUserRequest {
+    const message = createBaseDisableUserRequest();
+    message.id = object.id ?? '';
+    return message;
+  },
+};
+
+function createBaseDisableUserResponse(): DisableUserResponse {
+  return { user: undefined };
+}
+
+export const DisableUserResponse: MessageFns<DisableUserResponse> = {
+  encode(message: DisableUserResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== undefined) {
+      User.encode(message.user, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DisableUserResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDisableUserResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user = User.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DisableUserResponse {
+    return { user: isSet(object.user) ? User.fromJSON(object.user) : undefined };
+  },
+
+  toJSON(message: DisableUserResponse): unknown {
+    const obj: any = {};
+    if (message.user !== undefined) {
+      obj.user = User.toJSON(message.user);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DisableUserResponse>): DisableUserResponse {
+    return DisableUserResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DisableUserResponse>): DisableUserResponse {
+    const message = createBaseDisableUserResponse();
+    message.user =
+      object.user !== undefined && object.user !== null ? User.fromPartial(object.user) : undefined;
+    return message;
+  },
+};
+
 export type IdentityServiceService = typeof IdentityServiceService;
 export const IdentityServiceService = {
   /**
@@ -725,6 +1776,71 @@ export const IdentityServiceService = {
     responseSerialize: (value: LoginResponse): Buffer =>
       Buffer.from(LoginResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LoginResponse => LoginResponse.decode(value),
+  },
+  /**
+   * Adds a user to the caller's tenant (users:write), or, anonymously with `tenant_slug`,
+   * signs up to a tenant that allows self sign-up.
+   */
+  registerUser: {
+    path: '/wemaster.core.v1.IdentityService/RegisterUser' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RegisterUserRequest): Buffer =>
+      Buffer.from(RegisterUserRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RegisterUserRequest => RegisterUserRequest.decode(value),
+    responseSerialize: (value: RegisterUserResponse): Buffer =>
+      Buffer.from(RegisterUserResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RegisterUserResponse =>
+      RegisterUserResponse.decode(value),
+  },
+  /** The calling user. */
+  getCurrentUser: {
+    path: '/wemaster.core.v1.IdentityService/GetCurrentUser' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCurrentUserRequest): Buffer =>
+      Buffer.from(GetCurrentUserRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCurrentUserRequest =>
+      GetCurrentUserRequest.decode(value),
+    responseSerialize: (value: GetCurrentUserResponse): Buffer =>
+      Buffer.from(GetCurrentUserResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCurrentUserResponse =>
+      GetCurrentUserResponse.decode(value),
+  },
+  getUser: {
+    path: '/wemaster.core.v1.IdentityService/GetUser' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetUserRequest): Buffer =>
+      Buffer.from(GetUserRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetUserRequest => GetUserRequest.decode(value),
+    responseSerialize: (value: GetUserResponse): Buffer =>
+      Buffer.from(GetUserResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetUserResponse => GetUserResponse.decode(value),
+  },
+  /** The tenant's users, oldest first. */
+  listUsers: {
+    path: '/wemaster.core.v1.IdentityService/ListUsers' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListUsersRequest): Buffer =>
+      Buffer.from(ListUsersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListUsersRequest => ListUsersRequest.decode(value),
+    responseSerialize: (value: ListUsersResponse): Buffer =>
+      Buffer.from(ListUsersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListUsersResponse => ListUsersResponse.decode(value),
+  },
+  /** Disables a user: it cannot log in, and its sessions end at once. */
+  disableUser: {
+    path: '/wemaster.core.v1.IdentityService/DisableUser' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DisableUserRequest): Buffer =>
+      Buffer.from(DisableUserRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DisableUserRequest => DisableUserRequest.decode(value),
+    responseSerialize: (value: DisableUserResponse): Buffer =>
+      Buffer.from(DisableUserResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DisableUserResponse => DisableUserResponse.decode(value),
   },
   /** The public keys that verify access tokens, as a JWK Set (RFC 7517). */
   getJwks: {
@@ -746,6 +1862,18 @@ export interface IdentityServiceServer extends UntypedServiceImplementation {
    * not the email exists.
    */
   login: handleUnaryCall<LoginRequest, LoginResponse>;
+  /**
+   * Adds a user to the caller's tenant (users:write), or, anonymously with `tenant_slug`,
+   * signs up to a tenant that allows self sign-up.
+   */
+  registerUser: handleUnaryCall<RegisterUserRequest, RegisterUserResponse>;
+  /** The calling user. */
+  getCurrentUser: handleUnaryCall<GetCurrentUserRequest, GetCurrentUserResponse>;
+  getUser: handleUnaryCall<GetUserRequest, GetUserResponse>;
+  /** The tenant's users, oldest first. */
+  listUsers: handleUnaryCall<ListUsersRequest, ListUsersResponse>;
+  /** Disables a user: it cannot log in, and its sessions end at once. */
+  disableUser: handleUnaryCall<DisableUserRequest, DisableUserResponse>;
   /** The public keys that verify access tokens, as a JWK Set (RFC 7517). */
   getJwks: handleUnaryCall<GetJwksRequest, GetJwksResponse>;
 }
@@ -769,6 +1897,88 @@ export interface IdentityServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: LoginResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Adds a user to the caller's tenant (users:write), or, anonymously with `tenant_slug`,
+   * signs up to a tenant that allows self sign-up.
+   */
+  registerUser(
+    request: RegisterUserRequest,
+    callback: (error: ServiceError | null, response: RegisterUserResponse) => void,
+  ): ClientUnaryCall;
+  registerUser(
+    request: RegisterUserRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RegisterUserResponse) => void,
+  ): ClientUnaryCall;
+  registerUser(
+    request: RegisterUserRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RegisterUserResponse) => void,
+  ): ClientUnaryCall;
+  /** The calling user. */
+  getCurrentUser(
+    request: GetCurrentUserRequest,
+    callback: (error: ServiceError | null, response: GetCurrentUserResponse) => void,
+  ): ClientUnaryCall;
+  getCurrentUser(
+    request: GetCurrentUserRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCurrentUserResponse) => void,
+  ): ClientUnaryCall;
+  getCurrentUser(
+    request: GetCurrentUserRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCurrentUserResponse) => void,
+  ): ClientUnaryCall;
+  getUser(
+    request: GetUserRequest,
+    callback: (error: ServiceError | null, response: GetUserResponse) => void,
+  ): ClientUnaryCall;
+  getUser(
+    request: GetUserRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetUserResponse) => void,
+  ): ClientUnaryCall;
+  getUser(
+    request: GetUserRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetUserResponse) => void,
+  ): ClientUnaryCall;
+  /** The tenant's users, oldest first. */
+  listUsers(
+    request: ListUsersRequest,
+    callback: (error: ServiceError | null, response: ListUsersResponse) => void,
+  ): ClientUnaryCall;
+  listUsers(
+    request: ListUsersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListUsersResponse) => void,
+  ): ClientUnaryCall;
+  listUsers(
+    request: ListUsersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListUsersResponse) => void,
+  ): ClientUnaryCall;
+  /** Disables a user: it cannot log in, and its sessions end at once. */
+  disableUser(
+    request: DisableUserRequest,
+    callback: (error: ServiceError | null, response: DisableUserResponse) => void,
+  ): ClientUnaryCall;
+  disableUser(
+    request: DisableUserRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DisableUserResponse) => void,
+  ): ClientUnaryCall;
+  disableUser(
+    request: DisableUserRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DisableUserResponse) => void,
   ): ClientUnaryCall;
   /** The public keys that verify access tokens, as a JWK Set (RFC 7517). */
   getJwks(

@@ -25,7 +25,12 @@ export interface AccessRule {
     /** A principal of the platform tenant holding the `platform:admin` permission. */
     | { $case: 'platform'; value: boolean } //
     /** A principal holding this permission (`resource:action`) in the tenant it acts in. */
-    | { $case: 'permission'; value: string }
+    | { $case: 'permission'; value: string } //
+    /**
+     * Anonymous callers may call it and the operation decides whether self-service applies
+     * (e.g. a tenant's self sign-up); authenticated callers need this permission.
+     */
+    | { $case: 'permissionOrSelfService'; value: string }
     | undefined;
 }
 
@@ -63,6 +68,9 @@ export const AccessRule: MessageFns<AccessRule> = {
         break;
       case 'permission':
         writer.uint32(34).string(message.rule.value);
+        break;
+      case 'permissionOrSelfService':
+        writer.uint32(42).string(message.rule.value);
         break;
     }
     return writer;
@@ -113,6 +121,14 @@ export const AccessRule: MessageFns<AccessRule> = {
             message.rule = { $case: 'permission', value: reader.string() };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.rule = { $case: 'permissionOrSelfService', value: reader.string() };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -135,7 +151,17 @@ export const AccessRule: MessageFns<AccessRule> = {
             ? { $case: 'platform', value: globalThis.Boolean(object.platform) }
             : isSet(object.permission)
               ? { $case: 'permission', value: globalThis.String(object.permission) }
-              : undefined,
+              : isSet(object.permissionOrSelfService)
+                ? {
+                    $case: 'permissionOrSelfService',
+                    value: globalThis.String(object.permissionOrSelfService),
+                  }
+                : isSet(object.permission_or_self_service)
+                  ? {
+                      $case: 'permissionOrSelfService',
+                      value: globalThis.String(object.permission_or_self_service),
+                    }
+                  : undefined,
     };
   },
 
@@ -149,6 +175,8 @@ export const AccessRule: MessageFns<AccessRule> = {
       obj.platform = message.rule.value;
     } else if (message.rule?.$case === 'permission') {
       obj.permission = message.rule.value;
+    } else if (message.rule?.$case === 'permissionOrSelfService') {
+      obj.permissionOrSelfService = message.rule.value;
     }
     return obj;
   },
@@ -180,6 +208,12 @@ export const AccessRule: MessageFns<AccessRule> = {
       case 'permission': {
         if (object.rule?.value !== undefined && object.rule?.value !== null) {
           message.rule = { $case: 'permission', value: object.rule.value };
+        }
+        break;
+      }
+      case 'permissionOrSelfService': {
+        if (object.rule?.value !== undefined && object.rule?.value !== null) {
+          message.rule = { $case: 'permissionOrSelfService', value: object.rule.value };
         }
         break;
       }

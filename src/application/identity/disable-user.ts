@@ -1,0 +1,29 @@
+import { cannotDisableSelf, userNotFound } from '../../domain/identity/identity.errors.js';
+import { disableUser, type User } from '../../domain/identity/user.js';
+import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
+import { parseUuid } from '../../domain/shared/uuid.js';
+import type { Actor } from '../shared/actor.js';
+
+/**
+ * Disables a user of the acting tenant, so it can no longer log in. Idempotent: disabling a
+ * disabled user succeeds and changes nothing. Nobody disables themselves (that would lock the
+ * last administrator out): CANNOT_DISABLE_SELF.
+ */
+export class UserDisabler {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  run(actor: Actor, rawId: string): Promise<User> {
+    const id = parseUuid('id', rawId);
+    const { principal } = actor;
+    if (principal.tenantId === actor.tenantId && principal.subjectId.toLowerCase() === id) {
+      throw cannotDisableSelf();
+    }
+    return this.uow.inTenant(actor.tenantId, async (scope) => {
+      const user = await scope.users.findById(id);
+      if (user === undefined) throw userNotFound();
+      const next = disableUser(user);
+      if (next !== user) await scope.users.update(next);
+      return next;
+    });
+  }
+}

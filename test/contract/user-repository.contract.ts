@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 
+import { encodeUserCursor, type User } from '../../src/domain/identity/user.js';
+import type { Page } from '../../src/domain/shared/page.js';
 import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
 import type { UnitOfWork } from '../../src/domain/shared/unit-of-work.port.js';
 import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../mothers/tenant.mother.js';
@@ -7,6 +9,18 @@ import { aUser, USER_ID } from '../mothers/user.mother.js';
 import type { MakeUnitOfWork } from './tenant-repository.contract.js';
 
 const OTHER_USER_ID = '0c000000-0000-4000-8000-0000000000c2';
+
+/** Five users of tenant A: two pairs share a creation instant, so the id breaks the tie. */
+function fiveUsers(): User[] {
+  const at = (ms: number): Date => new Date(Date.UTC(2025, 0, 1) + ms);
+  return [
+    aUser({ id: '0c000000-0000-4000-8000-0000000000d5', email: 'e@x.io', createdAt: at(0) }),
+    aUser({ id: '0c000000-0000-4000-8000-0000000000d2', email: 'b@x.io', createdAt: at(5) }),
+    aUser({ id: '0c000000-0000-4000-8000-0000000000d1', email: 'a@x.io', createdAt: at(5) }),
+    aUser({ id: '0c000000-0000-4000-8000-0000000000d9', email: 'c@x.io', createdAt: at(7) }),
+    aUser({ id: '0c000000-0000-4000-8000-0000000000d3', email: 'd@x.io', createdAt: at(7) }),
+  ].map((user) => ({ ...user, emailNormalized: user.email }));
+}
 
 /** The UserRepository port, run unchanged against every adapter. */
 export function userRepositoryContract(name: string, makeUnitOfWork: MakeUnitOfWork): void {
@@ -88,6 +102,98 @@ export function userRepositoryContract(name: string, makeUnitOfWork: MakeUnitOfW
       expect(await uow.inTenant(TENANT_A_ID, ({ users }) => users.findById(USER_ID))).toEqual(
         aUser({ lastLoginAt: later, passwordHash: '$argon2id$new' }),
       );
+    });
+
+    it('lists users oldest first, ties broken by id, page by page with a keyset cursor', async () => {
+      const users = fiveUsers();
+      await uow.inTenant(TENANT_A_ID, async (scope) => {
+        for (const user of users) await scope.users.insert(user);
+      });
+      const expected = ['d5', 'd1', 'd2', 'd3', 'd9'].map(
+        (suffix) => `0c000000-0000-4000-8000-0000000000${suffix}`,
+      );
+      const seen: string[] = [];
+      let after: string | undefined;
+      const pages: Page<User>[] = [];
+      do {
+        const page = await uow.inTenant(TENANT_A_ID, ({ users: repo }) =>
+          repo.list({ limit: 2, after }),
+        );
+        pages.push(page);
+        seen.push(...page.items.map((user) => user.id));
+        after = page.nextAfter;
+      } while (after !== undefined && pages.length < 10);
+      expect(seen).toEqual(expected);
+      expect(pages.map((page) => page.items.length)).toEqual([2, 2, 1]);
+      expect(pages[0]?.nextAfter).toBe(encodeUserCursor(pages[0]!.items[1]!));
+      expect(pages[0]?.items[0]).toEqual(users[0]);
+      // Exactly one full page: no next cursor.
+      const all = await uow.inTenant(TENANT_A_ID, ({ users: repo }) =>
+        repo.list({ limit: 5, after: undefined }),
+      );
+      expect(all.items.map((user) => user.id)).toEqual(expected);
+      expect(all.nextAfter).toBeUndefined();
+    });
+
+    it("lists only the scope's tenant's users, the platform tenant included", async () => {
+      await uow.inTenant(TENANT_A_ID, ({ users }) => users.insert(aUser()));
+      await uow.inTenant(TENANT_B_ID, ({ users }) =>
+        users.insert(aUser({ tenantId: TENANT_B_ID, id: OTHER_USER_ID })),
+      );
+      const inB = await uow.inTenant(TENANT_B_ID, ({ users }) =>
+        users.list({ limit: 10, after: undefined }),
+      );
+      expect(inB.items.map((user) => user.id)).toEqual([OTHER_USER_ID]);
+      const inPlatform = await uow.inTenant(PLATFORM_TENANT_ID, ({ users }) =>
+        users.list({ limit: 10, after: undefined }),
+      );
+      expect(inPlatform.items).toEqual([]);
+    });
+
+    it("updates a user; USER_NOT_FOUND for a missing or another tenant's user", async () => {
+      await uow.inTenant(TENANT_A_ID, ({ users }) => users.insert(aUser()));
+      const changed = aUser({
+        status: 'disabled',
+        displayName: 'Countess',
+        email: 'ada@example.org',
+        emailNormalized: 'ada@example.org',
+        passwordHash: '$argon2id$other',
+        lastLoginAt: new Date('2025-06-07T08:09:10.111Z'),
+      });
+      await uow.inTenant(TENANT_A_ID, ({ users }) => users.update(changed));
+      expect(await uow.inTenant(TENANT_A_ID, ({ users }) => users.findById(USER_ID))).toEqual(
+        changed,
+      );
+      for (const [tenantId, user] of [
+        [TENANT_A_ID, aUser({ id: OTHER_USER_ID })],
+        [TENANT_B_ID, aUser({ status: 'active' })],
+      ] as const) {
+        await expect(
+          uow.inTenant(tenantId, ({ users }) => users.update(user)),
+        ).rejects.toMatchObject({ category: 'not_found', code: 'USER_NOT_FOUND' });
+      }
+      expect(await uow.inTenant(TENANT_A_ID, ({ users }) => users.findById(USER_ID))).toEqual(
+        changed,
+      );
+    });
+
+    it('refuses an update to an email another user of the tenant has', async () => {
+      await uow.inTenant(TENANT_A_ID, async ({ users }) => {
+        await users.insert(aUser());
+        await users.insert(
+          aUser({
+            id: OTHER_USER_ID,
+            email: 'grace@example.com',
+            emailNormalized: 'grace@example.com',
+          }),
+        );
+      });
+      const attempt = uow.inTenant(TENANT_A_ID, ({ users }) =>
+        users.update(aUser({ emailNormalized: 'grace@example.com' })),
+      );
+      await expect(attempt).rejects.toMatchObject({ code: 'USER_EMAIL_TAKEN' });
+      // Keeping its own email is no conflict.
+      await uow.inTenant(TENANT_A_ID, ({ users }) => users.update(aUser({ displayName: 'Ada' })));
     });
 
     it('rolls back every write of a unit of work that throws', async () => {

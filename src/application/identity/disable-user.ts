@@ -12,7 +12,7 @@ import type { Actor } from '../shared/actor.js';
 export class UserDisabler {
   constructor(private readonly uow: UnitOfWork) {}
 
-  run(actor: Actor, rawId: string): Promise<User> {
+  async run(actor: Actor, rawId: string): Promise<User> {
     const id = parseUuid('id', rawId);
     const { principal } = actor;
     if (principal.tenantId === actor.tenantId && principal.subjectId.toLowerCase() === id) {

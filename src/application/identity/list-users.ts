@@ -13,7 +13,7 @@ export interface ListUsersInput {
 export class UserLister {
   constructor(private readonly uow: UnitOfWork) {}
 
-  run(actor: Actor, input: ListUsersInput): Promise<Page<User>> {
+  async run(actor: Actor, input: ListUsersInput): Promise<Page<User>> {
     // Anything but a cursor this server made is not our token; re-encoded canonically.
     const after =
       input.after === undefined

@@ -60,15 +60,26 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     sampleBuffer[sampleCount++] = latencyMs;
   };
 
+  let sequence = 0;
+  const metadataFor = (): grpc.Metadata => {
+    const fresh = job.freshMetadata ?? [];
+    if (fresh.length === 0) return metadata;
+    const unique = metadata.clone();
+    sequence += 1;
+    for (const key of fresh) unique.set(key, `${job.metadata[key] ?? ''}-${String(sequence)}`);
+    return unique;
+  };
+
   const callOnce = (): Promise<{ error: grpc.ServiceError | null; began: bigint; ended: bigint }> =>
     new Promise((resolve) => {
+      const callMetadata = metadataFor();
       const began = process.hrtime.bigint();
       client.makeUnaryRequest(
         job.path,
         identitySerialize,
         identityDeserialize,
         request,
-        metadata,
+        callMetadata,
         { deadline: Date.now() + job.callTimeoutMs },
         (error) => {
           resolve({ error, began, ended: process.hrtime.bigint() });

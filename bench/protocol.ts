@@ -12,6 +12,8 @@ export interface LoadJob {
   requestBase64: string;
   /** ASCII metadata sent with every call (e.g. `authorization`). */
   metadata: Record<string, string>;
+  /** Metadata entries whose value gets `-<call number>` appended, so each call differs. */
+  freshMetadata?: string[];
   /** Calls kept in flight at all times. */
   concurrency: number;
   /** Calls during the warmup are made but not measured. */

@@ -43,7 +43,13 @@ import {
   type LoadReply,
   type LoadResult,
 } from './protocol.js';
-import { echoScenario, scenarios, type BenchContext, type Scenario } from './scenarios.js';
+import {
+  echoScenario,
+  scenarios,
+  type BenchContext,
+  type PreparedCall,
+  type Scenario,
+} from './scenarios.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(benchDir);
@@ -480,8 +486,7 @@ async function main(): Promise<void> {
   const echoAddress = await startEcho();
   console.log(`echo server on ${echoAddress}`);
 
-  const prepared: { scenario: Scenario; request: Uint8Array; metadata: Record<string, string> }[] =
-    [];
+  const prepared: ({ scenario: Scenario } & PreparedCall)[] = [];
   let serviceAddress: string | undefined;
   if (selected.length > 0) {
     console.log('starting the service (src/main.ts) ...');
@@ -523,7 +528,7 @@ async function main(): Promise<void> {
       callsPerSecondRatio: 1,
       p99Ratio: 1,
     });
-    for (const { scenario, request, metadata } of prepared) {
+    for (const { scenario, request, metadata, freshMetadata } of prepared) {
       if (serviceAddress === undefined) break;
       const result = await runLoad({
         ...common,
@@ -531,6 +536,7 @@ async function main(): Promise<void> {
         path: scenario.path,
         requestBase64: Buffer.from(request).toString('base64'),
         metadata,
+        freshMetadata,
       });
       console.log(`   ${scenario.name}: ${fmt(result.callsPerSecond, 0)} calls/s`);
       rows.push({

@@ -53,6 +53,13 @@ const schema = z.object({
   IDEMPOTENCY_PRUNE_INTERVAL_MS: positiveInt.default(60_000),
   /** When Redis fails: `none` fails closed (UNAVAILABLE); `postgres` carries on with Postgres. */
   IDEMPOTENCY_REDIS_FALLBACK: z.enum(['none', 'postgres']).default('none'),
+  /** Consecutive failed logins per (tenant, email) before the account is locked. */
+  LOGIN_MAX_FAILURES: positiveInt.default(5),
+  /** How long a locked account refuses every login, right password or not. */
+  LOGIN_LOCK_SECONDS: positiveInt.default(900),
+  /** Failed logins per source ip allowed per LOGIN_IP_WINDOW_SECONDS. */
+  LOGIN_IP_MAX_FAILURES: positiveInt.default(100),
+  LOGIN_IP_WINDOW_SECONDS: positiveInt.default(900),
   /**
    * TEST-ONLY crash failpoint: the process SIGKILLs itself at that point of an idempotent call
    * (after the lease is taken / inside the request transaction before COMMIT / after COMMIT,

@@ -45,6 +45,9 @@ import {
 } from './adapters/outbound/postgres/pg-idempotency.store.js';
 import { PgRequestTransactions } from './adapters/outbound/postgres/pg-request-transactions.js';
 import { RedisIdempotencyStore } from './adapters/outbound/redis/redis-idempotency.store.js';
+import { redisLoginThrottle } from './adapters/outbound/redis/redis-login-throttle.js';
+import { PgAuditLog } from './adapters/outbound/postgres/pg-audit-log.js';
+import { pgLoginThrottle } from './adapters/outbound/postgres/pg-login-throttle.js';
 import { PrometheusIdempotencyEvents } from './adapters/outbound/metrics/prometheus-idempotency-events.js';
 import { idempotencyInterceptor } from './adapters/inbound/grpc/interceptors/idempotency.interceptor.js';
 import { PgTenantDirectory } from './adapters/outbound/postgres/pg-tenant-directory.js';
@@ -59,6 +62,8 @@ import { RpcMetrics } from './adapters/inbound/grpc/rpc-metrics.js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import type { RedisClientType } from 'redis';
 import type { Config } from './config.js';
+import type { AuditLog } from './domain/audit/audit-log.port.js';
+import type { LoginThrottle } from './domain/identity/login-throttle.port.js';
 import type { IdempotencyStore } from './domain/idempotency/idempotency-store.port.js';
 import type { Clock } from './domain/shared/clock.port.js';
 import type { IdGenerator } from './domain/shared/id-generator.port.js';
@@ -93,6 +98,8 @@ export const TYPES = {
   SigningKeyRepository: id<SigningKeyRepository>('SigningKeyRepository'),
   TokenService: id<JoseTokenService>('TokenService'),
   AccessTokenVerifier: id<AccessTokenVerifier>('AccessTokenVerifier'),
+  AuditLog: id<AuditLog>('AuditLog'),
+  LoginThrottle: id<LoginThrottle>('LoginThrottle'),
   // use cases
   TenantCreator: id<TenantCreator>('TenantCreator'),
   TenantFinder: id<TenantFinder>('TenantFinder'),
@@ -194,8 +201,8 @@ const tenancyModule = new ContainerModule(({ bind }) => {
     [TYPES.Clock, TYPES.Config, TYPES.TenantChanges],
   );
   bind(TYPES.TenantCreator).toResolvedValue(
-    (uow, clock, ids, changes) => new TenantCreator(uow, clock, ids, changes),
-    [TYPES.UnitOfWork, TYPES.Clock, TYPES.IdGenerator, TYPES.TenantChanges],
+    (uow, clock, ids, changes, audit) => new TenantCreator(uow, clock, ids, changes, audit),
+    [TYPES.UnitOfWork, TYPES.Clock, TYPES.IdGenerator, TYPES.TenantChanges, TYPES.AuditLog],
   );
   bind(TYPES.TenantFinder).toResolvedValue(
     (uow, cache) => new TenantFinder(uow, cache),
@@ -203,12 +210,12 @@ const tenancyModule = new ContainerModule(({ bind }) => {
   );
   bind(TYPES.TenantLister).toResolvedValue((uow) => new TenantLister(uow), [TYPES.UnitOfWork]);
   bind(TYPES.TenantUpdater).toResolvedValue(
-    (uow, clock, changes) => new TenantUpdater(uow, clock, changes),
-    [TYPES.UnitOfWork, TYPES.Clock, TYPES.TenantChanges],
+    (uow, clock, changes, audit, ids) => new TenantUpdater(uow, clock, changes, audit, ids),
+    [TYPES.UnitOfWork, TYPES.Clock, TYPES.TenantChanges, TYPES.AuditLog, TYPES.IdGenerator],
   );
   bind(TYPES.TenantStatusChanger).toResolvedValue(
-    (uow, clock, changes) => new TenantStatusChanger(uow, clock, changes),
-    [TYPES.UnitOfWork, TYPES.Clock, TYPES.TenantChanges],
+    (uow, clock, changes, audit, ids) => new TenantStatusChanger(uow, clock, changes, audit, ids),
+    [TYPES.UnitOfWork, TYPES.Clock, TYPES.TenantChanges, TYPES.AuditLog, TYPES.IdGenerator],
   );
   bind(TYPES.ActingTenantResolver).toResolvedValue(
     (directory) => new ActingTenantResolver(directory),
@@ -242,15 +249,32 @@ const identityModule = new ContainerModule(({ bind }) => {
       ),
     [TYPES.Config, TYPES.SigningKeyRepository, TYPES.SigningKeyBox, TYPES.Clock],
   );
+  // Brute-force protection: Redis when configured (every replica shares it), else Postgres.
+  bind(TYPES.LoginThrottle).toResolvedValue(
+    (runtime) => {
+      const { config, redis, knex } = runtime;
+      const rules = {
+        maxFailures: config.LOGIN_MAX_FAILURES,
+        lockSeconds: config.LOGIN_LOCK_SECONDS,
+        maxFailuresPerIp: config.LOGIN_IP_MAX_FAILURES,
+        ipWindowSeconds: config.LOGIN_IP_WINDOW_SECONDS,
+      };
+      return redis === undefined ? pgLoginThrottle(knex, rules) : redisLoginThrottle(redis, rules);
+    },
+    [TYPES.Runtime],
+  );
   bind(TYPES.PasswordLogin).toResolvedValue(
-    (directory, uow, hasher, tokens, clock) =>
-      new PasswordLogin(directory, uow, hasher, tokens, clock),
+    (directory, uow, hasher, tokens, clock, throttle, audit, ids) =>
+      new PasswordLogin(directory, uow, hasher, tokens, clock, throttle, audit, ids),
     [
       TYPES.TenantDirectory,
       TYPES.UnitOfWork,
       TYPES.PasswordHasher,
       TYPES.TokenService,
       TYPES.Clock,
+      TYPES.LoginThrottle,
+      TYPES.AuditLog,
+      TYPES.IdGenerator,
     ],
   );
   bind(TYPES.AccessTokenVerifier).toResolvedValue(
@@ -367,6 +391,10 @@ const idempotencyModule = new ContainerModule(({ bind }) => {
   );
 });
 
+const auditModule = new ContainerModule(({ bind }) => {
+  bind(TYPES.AuditLog).toResolvedValue((knex) => new PgAuditLog(knex), [TYPES.Knex]);
+});
+
 const authorizationModule = new ContainerModule(({ bind }) => {
   bind(TYPES.AccessChecker).toResolvedValue(() => new AccessChecker());
 });
@@ -407,6 +435,7 @@ export function buildContainer(runtime: Runtime): Container {
     sharedModule,
     tenancyModule,
     identityModule,
+    auditModule,
     authorizationModule,
     idempotencyModule,
     grpcModule,

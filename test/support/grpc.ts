@@ -11,6 +11,7 @@ import type { Any } from '../../src/adapters/inbound/grpc/generated/google/proto
 import {
   BadRequest,
   ErrorInfo,
+  RetryInfo,
 } from '../../src/adapters/inbound/grpc/generated/google/rpc/error_details.js';
 import { Status } from '../../src/adapters/inbound/grpc/generated/google/rpc/status.js';
 
@@ -97,6 +98,8 @@ export interface DecodedError {
   readonly message: string;
   readonly reason: string | undefined;
   readonly fieldViolations: readonly string[];
+  /** `google.rpc.RetryInfo.retry_delay` in milliseconds, when the error carries one. */
+  readonly retryDelayMs: number | undefined;
   readonly metadata: Metadata;
 }
 
@@ -112,6 +115,9 @@ export async function failureOf(promise: Promise<unknown>): Promise<DecodedError
       details.find((detail) => detail.typeUrl === `type.googleapis.com/google.rpc.${type}`);
     const info = find('ErrorInfo');
     const badRequest = find('BadRequest');
+    const retryInfo = find('RetryInfo');
+    const retryDelay =
+      retryInfo === undefined ? undefined : RetryInfo.decode(retryInfo.value).retryDelay;
     return {
       code: serviceError.code,
       message: serviceError.details,
@@ -120,6 +126,10 @@ export async function failureOf(promise: Promise<unknown>): Promise<DecodedError
         badRequest === undefined
           ? []
           : BadRequest.decode(badRequest.value).fieldViolations.map((violation) => violation.field),
+      retryDelayMs:
+        retryDelay === undefined
+          ? undefined
+          : retryDelay.seconds * 1000 + Math.round(retryDelay.nanos / 1_000_000),
       metadata: serviceError.metadata,
     };
   }

@@ -1,16 +1,22 @@
+import type { AuditDetailValue, AuditEvent } from '../../domain/audit/audit-event.js';
+import type { AuditLog } from '../../domain/audit/audit-log.port.js';
 import type {
   AccessTokenIssuer,
   IssuedAccessToken,
 } from '../../domain/identity/access-token.port.js';
 import { parseEmail } from '../../domain/identity/email.js';
 import { invalidCredentials } from '../../domain/identity/identity.errors.js';
+import type { LoginAttempt, LoginThrottle } from '../../domain/identity/login-throttle.port.js';
 import type { PasswordHasher } from '../../domain/identity/password-hasher.port.js';
 import { checkPresentedPassword } from '../../domain/identity/password-policy.js';
 import type { Clock } from '../../domain/shared/clock.port.js';
+import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
+import { PLATFORM_TENANT_ID } from '../../domain/shared/platform-tenant.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { isTenantUsable } from '../../domain/tenancy/tenant.js';
 import type { TenantDirectory } from '../../domain/tenancy/tenant-directory.port.js';
 import { parseTenantSlug } from '../../domain/tenancy/tenant-slug.js';
+import type { AuditContext } from '../shared/audit-context.js';
 
 export interface LoginInput {
   readonly tenantSlug: string;
@@ -18,9 +24,21 @@ export interface LoginInput {
   readonly password: string;
 }
 
+/** The attempt being audited: where it is recorded and what it is about. */
+interface AttemptRecord {
+  readonly auditTenantId: string;
+  readonly userId: string | undefined;
+  readonly details: Readonly<Record<string, AuditDetailValue>>;
+}
+
 /**
  * Password login. Unknown tenant, suspended tenant, unknown email, disabled user and wrong
- * password all end in the same error after the same amount of hashing work.
+ * password all end in the same error after the same amount of hashing work, and all count
+ * towards the same lock: a locked (tenant, email) or source ip is refused before any password
+ * is verified, right or wrong, existing or not.
+ *
+ * Every attempt is audited in the tenant it names; attempts on an unknown tenant go to the
+ * platform tenant's log with the slug they named.
  */
 export class PasswordLogin {
   constructor(
@@ -29,26 +47,50 @@ export class PasswordLogin {
     private readonly hasher: PasswordHasher,
     private readonly tokens: AccessTokenIssuer,
     private readonly clock: Clock,
+    private readonly throttle: LoginThrottle,
+    private readonly audit: AuditLog,
+    private readonly ids: IdGenerator,
   ) {}
 
-  async run(input: LoginInput): Promise<IssuedAccessToken> {
+  async run(input: LoginInput, context: AuditContext = {}): Promise<IssuedAccessToken> {
     const slug = parseTenantSlug('tenant_slug', input.tenantSlug);
     const { normalized } = parseEmail('email', input.email);
     const password = checkPresentedPassword('password', input.password);
+    const attempt: LoginAttempt = { tenantSlug: slug, email: normalized, ip: context.ip };
 
     const tenant = await this.directory.bySlug(slug);
+    const record: AttemptRecord = {
+      auditTenantId: tenant?.id ?? PLATFORM_TENANT_ID,
+      userId: undefined,
+      details:
+        tenant === undefined ? { email: normalized, tenantSlug: slug } : { email: normalized },
+    };
+    try {
+      await this.throttle.check(attempt);
+    } catch (error) {
+      await this.record(record, context, [['auth.login.failed', 'denied', 'throttled']]);
+      throw error;
+    }
+
     if (tenant === undefined || !isTenantUsable(tenant.status)) {
       await this.hasher.verifyDummy(password);
-      throw invalidCredentials();
+      return this.fail(
+        attempt,
+        record,
+        context,
+        tenant === undefined ? 'unknown_tenant' : 'tenant_not_active',
+      );
     }
     // Hashing happens between two short units of work, never while holding a connection.
     const user = await this.uow.inTenant(tenant.id, (scope) => scope.users.findByEmail(normalized));
     if (user === undefined) {
       await this.hasher.verifyDummy(password);
-      throw invalidCredentials();
+      return this.fail(attempt, record, context, 'unknown_user');
     }
+    const known = { ...record, userId: user.id };
     const ok = await this.hasher.verify(user.passwordHash, password);
-    if (!ok || user.status !== 'active') throw invalidCredentials();
+    if (!ok) return this.fail(attempt, known, context, 'wrong_password');
+    if (user.status !== 'active') return this.fail(attempt, known, context, 'user_not_active');
     const rehashed = this.hasher.needsRehash(user.passwordHash)
       ? await this.hasher.hash(password)
       : undefined;
@@ -56,6 +98,8 @@ export class PasswordLogin {
       await scope.users.recordLogin(user.id, this.clock.now(), rehashed);
       return scope.roles.roleNamesOf(user.id);
     });
+    await this.throttle.recordSuccess(attempt);
+    await this.record(known, context, [['auth.login.succeeded', 'success', undefined]]);
     return this.tokens.issue({
       subjectId: user.id,
       tenantId: tenant.id,
@@ -64,5 +108,49 @@ export class PasswordLogin {
       sessionId: undefined,
       amr: ['pwd'],
     });
+  }
+
+  private async fail(
+    attempt: LoginAttempt,
+    record: AttemptRecord,
+    context: AuditContext,
+    reason: string,
+  ): Promise<never> {
+    const { locked } = await this.throttle.recordFailure(attempt);
+    await this.record(record, context, [
+      ['auth.login.failed', 'failure', reason],
+      ...(locked ? [['auth.login.locked', 'denied', reason] as const] : []),
+    ]);
+    throw invalidCredentials();
+  }
+
+  private record(
+    record: AttemptRecord,
+    context: AuditContext,
+    entries: readonly (readonly [
+      AuditEvent['action'],
+      AuditEvent['outcome'],
+      string | undefined,
+    ])[],
+  ): Promise<void> {
+    const occurredAt = this.clock.now();
+    return this.audit.append(
+      entries.map(([action, outcome, reason]): AuditEvent => ({
+        tenantId: record.auditTenantId,
+        id: this.ids.newId(),
+        occurredAt,
+        // The attempt is anonymous until it succeeds; a known user is its target.
+        actor: {
+          subjectId: outcome === 'success' ? record.userId : undefined,
+          kind: outcome === 'success' ? 'user' : 'anonymous',
+          ip: context.ip,
+          requestId: context.requestId,
+        },
+        action,
+        target: record.userId === undefined ? undefined : { type: 'user', id: record.userId },
+        outcome,
+        details: reason === undefined ? record.details : { ...record.details, reason },
+      })),
+    );
   }
 }

@@ -1,3 +1,5 @@
+import type { AuditLog } from '../../domain/audit/audit-log.port.js';
+import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import type { Clock } from '../../domain/shared/clock.port.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { parseUuid } from '../../domain/shared/uuid.js';
@@ -5,6 +7,7 @@ import { reactivateTenant, suspendTenant, type Tenant } from '../../domain/tenan
 import { tenantNotFound } from '../../domain/tenancy/tenancy.errors.js';
 import type { TenantChanges } from '../../domain/tenancy/tenant-changes.port.js';
 import type { Actor } from '../shared/actor.js';
+import { actingFrom, auditActorOf, type AuditContext } from '../shared/audit-context.js';
 
 /** Suspends or reactivates a tenant and drops it from every resolution cache at once. */
 export class TenantStatusChanger {
@@ -12,29 +15,48 @@ export class TenantStatusChanger {
     private readonly uow: UnitOfWork,
     private readonly clock: Clock,
     private readonly changes: TenantChanges,
+    private readonly audit: AuditLog,
+    private readonly ids: IdGenerator,
   ) {}
 
-  suspend(actor: Actor, id: string): Promise<Tenant> {
-    return this.change(actor, id, suspendTenant);
+  suspend(actor: Actor, id: string, context: AuditContext = {}): Promise<Tenant> {
+    return this.change(actor, id, context, 'tenant.suspended', suspendTenant);
   }
 
-  reactivate(actor: Actor, id: string): Promise<Tenant> {
-    return this.change(actor, id, reactivateTenant);
+  reactivate(actor: Actor, id: string, context: AuditContext = {}): Promise<Tenant> {
+    return this.change(actor, id, context, 'tenant.reactivated', reactivateTenant);
   }
 
   private async change(
     actor: Actor,
     rawId: string,
+    context: AuditContext,
+    action: 'tenant.suspended' | 'tenant.reactivated',
     transition: (tenant: Tenant, now: Date) => Tenant,
   ): Promise<Tenant> {
     const id = parseUuid('id', rawId);
-    const updated = await this.uow.inTenant(actor.tenantId, async (scope) => {
+    const { updated, changed } = await this.uow.inTenant(actor.tenantId, async (scope) => {
       const tenant = await scope.tenants.findById(id);
       if (tenant === undefined) throw tenantNotFound();
       const next = transition(tenant, this.clock.now());
       if (next !== tenant) await scope.tenants.update(next);
-      return next;
+      return { updated: next, changed: next !== tenant };
     });
+    // Only real transitions are recorded, in the changed tenant's own log.
+    if (changed) {
+      await this.audit.append([
+        {
+          tenantId: id,
+          id: this.ids.newId(),
+          occurredAt: updated.updatedAt,
+          actor: auditActorOf(actor, context),
+          action,
+          target: { type: 'tenant', id },
+          outcome: 'success',
+          details: { status: updated.status, ...actingFrom(actor, id) },
+        },
+      ]);
+    }
     this.changes.changed(id);
     return updated;
   }

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../../domain/audit/audit-log.port.js';
 import { systemRolesFor } from '../../domain/authorization/system-roles.js';
 import type { Clock } from '../../domain/shared/clock.port.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
@@ -5,6 +6,8 @@ import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { DEFAULT_PLAN, type Tenant } from '../../domain/tenancy/tenant.js';
 import type { TenantChanges } from '../../domain/tenancy/tenant-changes.port.js';
 import { parseTenantSlug } from '../../domain/tenancy/tenant-slug.js';
+import type { Actor } from '../shared/actor.js';
+import { actingFrom, auditActorOf, type AuditContext } from '../shared/audit-context.js';
 import { parseDisplayName, parsePlan } from './tenant-input.js';
 
 export interface CreateTenantInput {
@@ -21,9 +24,10 @@ export class TenantCreator {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly changes: TenantChanges,
+    private readonly audit: AuditLog,
   ) {}
 
-  async run(input: CreateTenantInput): Promise<Tenant> {
+  async run(actor: Actor, input: CreateTenantInput, context: AuditContext = {}): Promise<Tenant> {
     const now = this.clock.now();
     const tenant: Tenant = {
       id: this.ids.newId(),
@@ -39,6 +43,19 @@ export class TenantCreator {
       await scope.tenants.insert(tenant);
       await scope.roles.insertRoles(systemRolesFor(tenant.id, () => this.ids.newId(), now));
     });
+    // Recorded in the new tenant's own log: its history starts with who created it.
+    await this.audit.append([
+      {
+        tenantId: tenant.id,
+        id: this.ids.newId(),
+        occurredAt: now,
+        actor: auditActorOf(actor, context),
+        action: 'tenant.created',
+        target: { type: 'tenant', id: tenant.id },
+        outcome: 'success',
+        details: { slug: tenant.slug, plan: tenant.plan, ...actingFrom(actor, tenant.id) },
+      },
+    ]);
     // Resolution caches may remember the slug as unknown.
     this.changes.changed(tenant.id);
     return tenant;

@@ -1,3 +1,5 @@
+import type { AuditLog } from '../../domain/audit/audit-log.port.js';
+import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import { DomainError } from '../../domain/shared/errors.js';
 import type { Clock } from '../../domain/shared/clock.port.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
@@ -6,6 +8,7 @@ import type { Tenant } from '../../domain/tenancy/tenant.js';
 import { tenantNotFound } from '../../domain/tenancy/tenancy.errors.js';
 import type { TenantChanges } from '../../domain/tenancy/tenant-changes.port.js';
 import type { Actor } from '../shared/actor.js';
+import { actingFrom, auditActorOf, type AuditContext } from '../shared/audit-context.js';
 import { isPlatformOperator, mayReach } from '../shared/platform-operator.js';
 import { parseDisplayName, parsePlan } from './tenant-input.js';
 
@@ -22,9 +25,11 @@ export class TenantUpdater {
     private readonly uow: UnitOfWork,
     private readonly clock: Clock,
     private readonly changes: TenantChanges,
+    private readonly audit: AuditLog,
+    private readonly ids: IdGenerator,
   ) {}
 
-  async run(actor: Actor, input: UpdateTenantInput): Promise<Tenant> {
+  async run(actor: Actor, input: UpdateTenantInput, context: AuditContext = {}): Promise<Tenant> {
     const id = parseUuid('id', input.id);
     if (input.plan !== undefined && !isPlatformOperator(actor.principal)) {
       throw new DomainError(
@@ -50,6 +55,19 @@ export class TenantUpdater {
       await scope.tenants.update(next);
       return next;
     });
+    // In the changed tenant's own log, naming the fields changed (not their values).
+    await this.audit.append([
+      {
+        tenantId: id,
+        id: this.ids.newId(),
+        occurredAt: updated.updatedAt,
+        actor: auditActorOf(actor, context),
+        action: 'tenant.updated',
+        target: { type: 'tenant', id },
+        outcome: 'success',
+        details: { fields: Object.keys(edits).sort().join(','), ...actingFrom(actor, id) },
+      },
+    ]);
     this.changes.changed(id);
     return updated;
   }

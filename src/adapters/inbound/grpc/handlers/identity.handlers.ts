@@ -6,6 +6,7 @@ import type { PasswordLogin } from '../../../../application/identity/login.js';
 import type { JwksPublisher } from '../../../../application/identity/publish-jwks.js';
 import type { UserRegistrar } from '../../../../application/identity/register-user.js';
 import type { IdentityServiceServer } from '../generated/wemaster/core/v1/identity.js';
+import { auditContextOf } from '../mappers/audit-context.mapper.js';
 import { decodePageToken, encodePageToken } from '../mappers/page-token.mapper.js';
 import { toProtoUser } from '../mappers/user.mapper.js';
 import type { AsyncService } from '../unary-handler.js';
@@ -22,8 +23,8 @@ export interface IdentityUseCases {
 
 export function identityHandlers(useCases: IdentityUseCases): AsyncService<IdentityServiceServer> {
   return {
-    login: async (request) => {
-      const issued = await useCases.login.run(request);
+    login: async (request, ctx) => {
+      const issued = await useCases.login.run(request, auditContextOf(ctx));
       return {
         result: {
           $case: 'tokens',

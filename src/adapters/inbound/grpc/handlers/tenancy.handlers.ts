@@ -5,6 +5,7 @@ import type { TenantLister } from '../../../../application/tenancy/list-tenants.
 import type { TenantUpdater } from '../../../../application/tenancy/update-tenant.js';
 import { InvalidArgumentError } from '../../../../domain/shared/errors.js';
 import type { TenancyServiceServer } from '../generated/wemaster/core/v1/tenancy.js';
+import { auditContextOf } from '../mappers/audit-context.mapper.js';
 import { decodePageToken, encodePageToken } from '../mappers/page-token.mapper.js';
 import { fromProtoStatusFilter, toProtoTenant } from '../mappers/tenant.mapper.js';
 import type { AsyncService } from '../unary-handler.js';
@@ -19,8 +20,8 @@ export interface TenancyUseCases {
 
 export function tenancyHandlers(useCases: TenancyUseCases): AsyncService<TenancyServiceServer> {
   return {
-    createTenant: async (request) => {
-      const tenant = await useCases.create.run(request);
+    createTenant: async (request, ctx) => {
+      const tenant = await useCases.create.run(ctx.requireActor(), request, auditContextOf(ctx));
       return { tenant: toProtoTenant(tenant) };
     },
     getTenant: async (request, ctx) => {
@@ -44,14 +45,18 @@ export function tenancyHandlers(useCases: TenancyUseCases): AsyncService<Tenancy
       };
     },
     updateTenant: async (request, ctx) => {
-      const tenant = await useCases.update.run(ctx.requireActor(), request);
+      const tenant = await useCases.update.run(ctx.requireActor(), request, auditContextOf(ctx));
       return { tenant: toProtoTenant(tenant) };
     },
     suspendTenant: async (request, ctx) => ({
-      tenant: toProtoTenant(await useCases.changeStatus.suspend(ctx.requireActor(), request.id)),
+      tenant: toProtoTenant(
+        await useCases.changeStatus.suspend(ctx.requireActor(), request.id, auditContextOf(ctx)),
+      ),
     }),
     reactivateTenant: async (request, ctx) => ({
-      tenant: toProtoTenant(await useCases.changeStatus.reactivate(ctx.requireActor(), request.id)),
+      tenant: toProtoTenant(
+        await useCases.changeStatus.reactivate(ctx.requireActor(), request.id, auditContextOf(ctx)),
+      ),
     }),
   };
 }

@@ -2,13 +2,14 @@ import type { Knex } from 'knex';
 
 import * as initialSchema from './001-initial-schema.migration.js';
 import * as idempotency from './002-idempotency.migration.js';
+import * as auditEvents from './004-audit-events.migration.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
 }
 
 /** Every migration, in order. Imported, not globbed: works under tsx, vitest and bundlers. */
-export const MIGRATIONS: readonly NamedMigration[] = [initialSchema, idempotency];
+export const MIGRATIONS: readonly NamedMigration[] = [initialSchema, idempotency, auditEvents];
 
 export class ListMigrationSource implements Knex.MigrationSource<NamedMigration> {
   constructor(private readonly migrations: readonly NamedMigration[] = MIGRATIONS) {}

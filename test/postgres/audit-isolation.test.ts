@@ -1,0 +1,136 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { PgAuditLog } from '../../src/adapters/outbound/postgres/pg-audit-log.js';
+import { PgUnitOfWork } from '../../src/adapters/outbound/postgres/pg-unit-of-work.js';
+import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
+import { anAuditEvent } from '../mothers/audit-event.mother.js';
+import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../mothers/tenant.mother.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+const A_EVENT = '0e000000-0000-4000-8000-00000000000a';
+const B_EVENT = '0e000000-0000-4000-8000-00000000000b';
+
+let database: TestDatabase;
+/** A single app-role session, to run SQL exactly as written. */
+let app: pg.Client;
+
+const errorOf = async (promise: Promise<unknown>): Promise<{ code?: string; message: string }> => {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { code?: string; message: string };
+  }
+  throw new Error('expected the statement to fail');
+};
+
+/** Runs `body` in a transaction of the app session with the tenant set locally, then rolls back. */
+async function asTenant(tenantId: string, body: () => Promise<void>): Promise<void> {
+  await app.query('begin');
+  try {
+    await app.query("select set_config('app.tenant_id', $1, true)", [tenantId]);
+    await body();
+  } finally {
+    await app.query('rollback');
+  }
+}
+
+const count = async (sql: string, values: unknown[] = []): Promise<number> =>
+  Number(
+    (await app.query<{ n: string }>(`select count(*) as n from (${sql}) s`, values)).rows[0]?.n,
+  );
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await new PgUnitOfWork(database.appKnex).inTenant(PLATFORM_TENANT_ID, async ({ tenants }) => {
+    await tenants.insert(aTenant());
+    await tenants.insert(anotherTenant());
+  });
+  await new PgAuditLog(database.appKnex).append([
+    anAuditEvent({ id: A_EVENT }),
+    anAuditEvent({ id: B_EVENT, tenantId: TENANT_B_ID }),
+  ]);
+  app = new pg.Client({ connectionString: database.appUrl });
+  await app.connect();
+});
+
+afterAll(async () => {
+  await app.end();
+  await database.drop();
+});
+
+describe('core.audit_events as the app role', () => {
+  it('shows no rows with no tenant set', async () => {
+    expect(await count('select * from core.audit_events')).toBe(0);
+  });
+
+  it("shows tenant A only A's events", async () => {
+    await asTenant(TENANT_A_ID, async () => {
+      expect(await count('select * from core.audit_events')).toBe(1);
+      expect(await count('select * from core.audit_events where id = $1', [B_EVENT])).toBe(0);
+    });
+    expect((await new PgAuditLog(database.appKnex).list(TENANT_A_ID, 10)).map((e) => e.id)).toEqual(
+      [A_EVENT],
+    );
+  });
+
+  it("does not let tenant A write an event into B's log", async () => {
+    await asTenant(TENANT_A_ID, async () => {
+      const error = await errorOf(
+        app.query(
+          `insert into core.audit_events (tenant_id, id, occurred_at, actor_kind, action, outcome)
+           values ($1, gen_random_uuid(), now(), 'anonymous', 'x', 'failure')`,
+          [TENANT_B_ID],
+        ),
+      );
+      expect(error.code).toBe('42501');
+    });
+  });
+
+  it('refuses UPDATE of its own tenant’s events (no privilege)', async () => {
+    await asTenant(TENANT_A_ID, async () => {
+      const error = await errorOf(
+        app.query("update core.audit_events set outcome = 'success' where id = $1", [A_EVENT]),
+      );
+      expect(error.code).toBe('42501');
+      expect(error.message).toMatch(/permission denied/);
+    });
+  });
+
+  it('refuses DELETE of its own tenant’s events (no privilege)', async () => {
+    await asTenant(TENANT_A_ID, async () => {
+      const error = await errorOf(
+        app.query('delete from core.audit_events where id = $1', [A_EVENT]),
+      );
+      expect(error.code).toBe('42501');
+      expect(error.message).toMatch(/permission denied/);
+    });
+  });
+
+  it('refuses TRUNCATE', async () => {
+    const error = await errorOf(app.query('truncate core.audit_events'));
+    expect(error.code).toBe('42501');
+  });
+
+  it('refuses UPDATE and DELETE even to the owner (append-only trigger)', async () => {
+    const owner = database.ownerKnex;
+    await expect(
+      owner.raw("update core.audit_events set outcome = 'success' where id = ?", [A_EVENT]),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/append-only/) as unknown });
+    await expect(
+      owner.raw('delete from core.audit_events where id = ?', [A_EVENT]),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/append-only/) as unknown });
+  });
+
+  it('is covered by the start-up isolation self-check (RLS enabled, forced, with a policy)', async () => {
+    const rows = await database.ownerKnex.raw<{
+      rows: { relrowsecurity: boolean; relforcerowsecurity: boolean; policies: string }[];
+    }>(
+      `select c.relrowsecurity, c.relforcerowsecurity,
+              (select count(*) from pg_catalog.pg_policy p where p.polrelid = c.oid) as policies
+         from pg_catalog.pg_class c where c.oid = 'core.audit_events'::regclass`,
+    );
+    expect(rows.rows[0]).toMatchObject({ relrowsecurity: true, relforcerowsecurity: true });
+    expect(Number(rows.rows[0]?.policies)).toBeGreaterThan(0);
+  });
+});

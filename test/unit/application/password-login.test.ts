@@ -1,0 +1,157 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+
+import { InMemoryAuditLog } from '../../../src/adapters/outbound/memory/in-memory-audit-log.js';
+import { inMemoryLoginThrottle } from '../../../src/adapters/outbound/memory/in-memory-login-throttle.js';
+import { InMemoryTenantDirectory } from '../../../src/adapters/outbound/memory/in-memory-tenant-directory.js';
+import { InMemoryUnitOfWork } from '../../../src/adapters/outbound/memory/in-memory-unit-of-work.js';
+import { MemoryDatabase } from '../../../src/adapters/outbound/memory/memory-database.js';
+import { PasswordLogin } from '../../../src/application/identity/login.js';
+import type { PasswordHasher } from '../../../src/domain/identity/password-hasher.port.js';
+import { PLATFORM_TENANT_ID } from '../../../src/domain/shared/platform-tenant.js';
+import { aTenant, TENANT_A_ID } from '../../mothers/tenant.mother.js';
+import { aUser, USER_ID } from '../../mothers/user.mother.js';
+
+const PASSWORD = 'the right password 123';
+const CONTEXT = { ip: '203.0.113.7', requestId: 'req-1' };
+
+/** Hashes are the password itself: what matters here is which branch runs, not argon2. */
+const hasher: PasswordHasher & { verified: number } = {
+  verified: 0,
+  hash: (password) => Promise.resolve(`plain:${password}`),
+  verify(hash, password) {
+    this.verified += 1;
+    return Promise.resolve(hash === `plain:${password}`);
+  },
+  needsRehash: () => false,
+  verifyDummy() {
+    this.verified += 1;
+    return Promise.resolve();
+  },
+};
+
+let audit: InMemoryAuditLog;
+let login: PasswordLogin;
+
+beforeEach(async () => {
+  const database = new MemoryDatabase();
+  const uow = new InMemoryUnitOfWork(database);
+  await uow.inTenant(PLATFORM_TENANT_ID, ({ tenants }) => tenants.insert(aTenant()));
+  await uow.inTenant(TENANT_A_ID, ({ users }) =>
+    users.insert(aUser({ passwordHash: `plain:${PASSWORD}` })),
+  );
+  audit = new InMemoryAuditLog();
+  let next = 0;
+  login = new PasswordLogin(
+    new InMemoryTenantDirectory(database),
+    uow,
+    hasher,
+    {
+      issue: (claims) =>
+        Promise.resolve({ token: `token-for-${claims.subjectId}`, expiresAt: new Date() }),
+    },
+    { now: () => new Date('2025-03-01T00:00:00Z') },
+    inMemoryLoginThrottle({
+      maxFailures: 3,
+      lockSeconds: 60,
+      maxFailuresPerIp: 100,
+      ipWindowSeconds: 60,
+    }),
+    audit,
+    { newId: () => `0e000000-0000-4000-8000-${String((next += 1)).padStart(12, '0')}` },
+  );
+  hasher.verified = 0;
+});
+
+const attempt = (email: string, password: string, tenantSlug = 'acme'): Promise<unknown> =>
+  login.run({ tenantSlug, email, password }, CONTEXT);
+
+describe('PasswordLogin with brute-force protection and audit', () => {
+  it('logs in and records the success with the user as actor', async () => {
+    await expect(attempt('ada.lovelace@example.com', PASSWORD)).resolves.toMatchObject({
+      token: `token-for-${USER_ID}`,
+    });
+    expect(await audit.list(TENANT_A_ID, 10)).toEqual([
+      expect.objectContaining({
+        action: 'auth.login.succeeded',
+        outcome: 'success',
+        actor: { kind: 'user', subjectId: USER_ID, ip: CONTEXT.ip, requestId: CONTEXT.requestId },
+        target: { type: 'user', id: USER_ID },
+      }),
+    ]);
+  });
+
+  it('locks after maxFailures; then even the right password is refused, without hashing', async () => {
+    for (let i = 0; i < 3; i += 1) {
+      await expect(attempt('ada.lovelace@example.com', 'wrong password 123')).rejects.toMatchObject(
+        {
+          code: 'INVALID_CREDENTIALS',
+        },
+      );
+    }
+    const before = hasher.verified;
+    await expect(attempt('ada.lovelace@example.com', PASSWORD)).rejects.toMatchObject({
+      category: 'resource_exhausted',
+      code: 'TOO_MANY_LOGIN_ATTEMPTS',
+    });
+    expect(hasher.verified).toBe(before);
+    const actions = (await audit.list(TENANT_A_ID, 20)).map((e) => `${e.action}/${e.outcome}`);
+    expect(actions).toEqual([
+      'auth.login.failed/failure',
+      'auth.login.failed/failure',
+      'auth.login.failed/failure',
+      'auth.login.locked/denied',
+      'auth.login.failed/denied',
+    ]);
+    // Other accounts are unaffected.
+    await expect(attempt('grace@example.com', PASSWORD)).rejects.toMatchObject({
+      code: 'INVALID_CREDENTIALS',
+    });
+  });
+
+  it('locks an unknown email the same way (no enumeration)', async () => {
+    for (let i = 0; i < 3; i += 1) {
+      await expect(attempt('nobody@example.com', PASSWORD)).rejects.toMatchObject({
+        code: 'INVALID_CREDENTIALS',
+      });
+    }
+    await expect(attempt('nobody@example.com', PASSWORD)).rejects.toMatchObject({
+      code: 'TOO_MANY_LOGIN_ATTEMPTS',
+    });
+    const events = await audit.list(TENANT_A_ID, 20);
+    expect(events[0]).toMatchObject({
+      action: 'auth.login.failed',
+      actor: { kind: 'anonymous', ip: CONTEXT.ip },
+      details: { email: 'nobody@example.com', reason: 'unknown_user' },
+    });
+    expect(events[0]?.target).toBeUndefined();
+  });
+
+  it('a success resets the count', async () => {
+    await attempt('ada.lovelace@example.com', 'wrong password 123').catch(() => undefined);
+    await attempt('ada.lovelace@example.com', 'wrong password 123').catch(() => undefined);
+    await attempt('ada.lovelace@example.com', PASSWORD);
+    await attempt('ada.lovelace@example.com', 'wrong password 123').catch(() => undefined);
+    await attempt('ada.lovelace@example.com', 'wrong password 123').catch(() => undefined);
+    await expect(attempt('ada.lovelace@example.com', PASSWORD)).resolves.toBeDefined();
+  });
+
+  it('records failures on an unknown tenant in the platform log, with the slug named', async () => {
+    await expect(attempt('ada@example.com', PASSWORD, 'nowhere')).rejects.toMatchObject({
+      code: 'INVALID_CREDENTIALS',
+    });
+    expect(await audit.list(PLATFORM_TENANT_ID, 10)).toEqual([
+      expect.objectContaining({
+        action: 'auth.login.failed',
+        outcome: 'failure',
+        details: { email: 'ada@example.com', tenantSlug: 'nowhere', reason: 'unknown_tenant' },
+      }),
+    ]);
+  });
+
+  it('never puts the password in the audit log', async () => {
+    await attempt('ada.lovelace@example.com', 'wrong password 123').catch(() => undefined);
+    await attempt('ada.lovelace@example.com', PASSWORD);
+    const text = JSON.stringify(await audit.list(TENANT_A_ID, 10));
+    expect(text).not.toContain('password 123');
+  });
+});

@@ -10,6 +10,7 @@ import type { LoginAttempt, LoginThrottle } from '../../domain/identity/login-th
 import type { PasswordHasher } from '../../domain/identity/password-hasher.port.js';
 import { checkPresentedPassword } from '../../domain/identity/password-policy.js';
 import type { Clock } from '../../domain/shared/clock.port.js';
+import { isDomainError } from '../../domain/shared/errors.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import { PLATFORM_TENANT_ID } from '../../domain/shared/platform-tenant.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
@@ -68,7 +69,9 @@ export class PasswordLogin {
     try {
       await this.throttle.check(attempt);
     } catch (error) {
-      await this.record(record, context, [['auth.login.failed', 'denied', 'throttled']]);
+      if (isDomainError(error) && error.category === 'resource_exhausted') {
+        await this.record(record, context, [['auth.login.failed', 'denied', 'throttled']]);
+      }
       throw error;
     }
 

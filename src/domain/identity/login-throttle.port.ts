@@ -29,3 +29,11 @@ export const loginThrottled = (retryAfterMs: number): DomainError =>
     'too many failed login attempts; try again later',
     { retryAfterMs: String(Math.max(1, Math.ceil(retryAfterMs))) },
   );
+
+/** The throttle's store cannot be reached: no login is let through unthrottled. */
+export const loginThrottleUnavailable = (): DomainError =>
+  new DomainError(
+    'unavailable',
+    'LOGIN_THROTTLE_UNAVAILABLE',
+    'login is temporarily unavailable; retry later',
+  );

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
 import { inMemoryLoginThrottle } from '../../../src/adapters/outbound/memory/in-memory-login-throttle.js';
+import {
+  RateLimiterLoginThrottle,
+  type LoginLimiters,
+} from '../../../src/adapters/outbound/shared/rate-limiter-login-throttle.js';
 import type { LoginAttempt } from '../../../src/domain/identity/login-throttle.port.js';
 
 const RULES = { maxFailures: 3, lockSeconds: 60, maxFailuresPerIp: 10, ipWindowSeconds: 60 };
@@ -73,5 +77,26 @@ describe('RateLimiterLoginThrottle (memory)', () => {
     // Another ip is not affected, and neither is an attempt with no known ip.
     await throttle.check({ ...ada, email: 'e@x.io', ip: '198.51.100.1' });
     await throttle.check({ ...ada, email: 'e@x.io', ip: undefined });
+  });
+});
+
+describe('RateLimiterLoginThrottle over a failing store', () => {
+  it('fails closed with LOGIN_THROTTLE_UNAVAILABLE', async () => {
+    const down = (): Promise<never> => Promise.reject(new Error('connection refused'));
+    const limiter = { get: down, penalty: down, block: down, delete: down };
+    const throttle = new RateLimiterLoginThrottle(
+      { byAccount: limiter, byIp: limiter } as unknown as LoginLimiters,
+      RULES,
+    );
+    for (const step of [
+      () => throttle.check(ada),
+      () => throttle.recordFailure(ada),
+      () => throttle.recordSuccess(ada),
+    ]) {
+      await expect(step()).rejects.toMatchObject({
+        category: 'unavailable',
+        code: 'LOGIN_THROTTLE_UNAVAILABLE',
+      });
+    }
   });
 });

@@ -3,6 +3,7 @@ import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible'
 
 import {
   loginThrottled,
+  loginThrottleUnavailable,
   type LoginAttempt,
   type LoginThrottle,
 } from '../../../domain/identity/login-throttle.port.js';
@@ -59,11 +60,20 @@ const exhausted = (res: RateLimiterRes | null, points: number): number | undefin
     ? res.msBeforeNext
     : undefined;
 
+/** The store is down (Redis unreachable): login fails closed rather than going unthrottled. */
+const orUnavailable = async <T>(work: Promise<T>): Promise<T> => {
+  try {
+    return await work;
+  } catch {
+    throw loginThrottleUnavailable();
+  }
+};
+
 /**
  * `LoginThrottle` over rate-limiter-flexible (any store: memory, Redis, Postgres). Failures
  * are counted with `penalty` (never rejects); the `maxFailures`-th consecutive failure blocks
- * the account for `lockSeconds`; `check` reads both counters. Store failures propagate: login
- * fails closed rather than unthrottled.
+ * the account for `lockSeconds`; `check` reads both counters. A store failure is
+ * LOGIN_THROTTLE_UNAVAILABLE (UNAVAILABLE): login fails closed rather than unthrottled.
  */
 export class RateLimiterLoginThrottle implements LoginThrottle {
   constructor(
@@ -72,10 +82,12 @@ export class RateLimiterLoginThrottle implements LoginThrottle {
   ) {}
 
   async check(attempt: LoginAttempt): Promise<void> {
-    const [account, ip] = await Promise.all([
-      this.limiters.byAccount.get(accountKey(attempt)),
-      attempt.ip === undefined ? null : this.limiters.byIp.get(attempt.ip),
-    ]);
+    const [account, ip] = await orUnavailable(
+      Promise.all([
+        this.limiters.byAccount.get(accountKey(attempt)),
+        attempt.ip === undefined ? null : this.limiters.byIp.get(attempt.ip),
+      ]),
+    );
     const waits = [
       exhausted(account, this.rules.maxFailures),
       exhausted(ip, this.rules.maxFailuresPerIp),
@@ -85,17 +97,19 @@ export class RateLimiterLoginThrottle implements LoginThrottle {
 
   async recordFailure(attempt: LoginAttempt): Promise<{ readonly locked: boolean }> {
     const key = accountKey(attempt);
-    const [account] = await Promise.all([
-      this.limiters.byAccount.penalty(key, 1),
-      attempt.ip === undefined ? undefined : this.limiters.byIp.penalty(attempt.ip, 1),
-    ]);
+    const [account] = await orUnavailable(
+      Promise.all([
+        this.limiters.byAccount.penalty(key, 1),
+        attempt.ip === undefined ? undefined : this.limiters.byIp.penalty(attempt.ip, 1),
+      ]),
+    );
     if (account.consumedPoints !== this.rules.maxFailures) return { locked: false };
     // Exactly the failure that reached the limit starts the lock (a fixed-length one).
-    await this.limiters.byAccount.block(key, this.rules.lockSeconds);
+    await orUnavailable(this.limiters.byAccount.block(key, this.rules.lockSeconds));
     return { locked: true };
   }
 
   async recordSuccess(attempt: LoginAttempt): Promise<void> {
-    await this.limiters.byAccount.delete(accountKey(attempt));
+    await orUnavailable(this.limiters.byAccount.delete(accountKey(attempt)));
   }
 }

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { AccessChecker } from './application/authorization/access-checker.js';
 import { ExternalIdempotency } from './application/idempotency/external-idempotency.js';
+import { FailoverIdempotencyStore } from './application/idempotency/failover-idempotency-store.js';
 import {
   IdempotentRunner,
   type IdempotentRunnerHooks,
@@ -331,13 +332,21 @@ const idempotencyModule = new ContainerModule(({ bind }) => {
   // Redis, when configured, is the fast lock and response cache; Postgres always keeps the
   // durable record, written in the request's own transaction.
   bind(TYPES.IdempotencyStore).toResolvedValue(
-    (runtime, clock) => {
-      const options = { maxResponseBytes: runtime.config.IDEMPOTENCY_MAX_RESPONSE_BYTES };
-      return runtime.redis === undefined
-        ? new PgIdempotencyStore(runtime.knex, clock, options)
-        : new RedisIdempotencyStore(runtime.redis, clock, options);
+    (runtime, clock, logger) => {
+      const { config, redis, knex } = runtime;
+      const options = { maxResponseBytes: config.IDEMPOTENCY_MAX_RESPONSE_BYTES };
+      if (redis === undefined) return new PgIdempotencyStore(knex, clock, options);
+      const primary = new RedisIdempotencyStore(redis, clock, options);
+      if (config.IDEMPOTENCY_REDIS_FALLBACK === 'none') return primary;
+      const fallback = new PgIdempotencyStore(knex, clock, { ...options, leaseTokenPrefix: 'pg:' });
+      let lastWarning = 0;
+      return new FailoverIdempotencyStore(primary, fallback, 'pg:', (error) => {
+        if (Date.now() - lastWarning < 10_000) return;
+        lastWarning = Date.now();
+        logger.warn({ err: error }, 'redis idempotency store failed; using Postgres');
+      });
     },
-    [TYPES.Runtime, TYPES.Clock],
+    [TYPES.Runtime, TYPES.Clock, TYPES.Logger],
   );
   bind(TYPES.IdempotencyLedger).toResolvedValue(
     (knex, clock, config) =>

@@ -15,6 +15,9 @@ import { startEmbeddedPostgres } from './adapters/outbound/postgres/embedded-pos
 import { startGrpcServer } from './adapters/inbound/grpc/grpc-server.js';
 import { idempotencyHandlers } from './adapters/inbound/grpc/handlers/idempotency.handlers.js';
 import { identityHandlers } from './adapters/inbound/grpc/handlers/identity.handlers.js';
+import { recoveryHandlers } from './adapters/inbound/grpc/handlers/identity-recovery.handlers.js';
+import { serviceAccountHandlers } from './adapters/inbound/grpc/handlers/identity-service-accounts.handlers.js';
+import { sessionHandlers } from './adapters/inbound/grpc/handlers/identity-sessions.handlers.js';
 import { tenancyHandlers } from './adapters/inbound/grpc/handlers/tenancy.handlers.js';
 import { loadPackageDefinition } from './adapters/inbound/grpc/method-catalog.js';
 import { IdempotencyServiceService } from './adapters/inbound/grpc/generated/wemaster/core/v1/idempotency.js';
@@ -176,10 +179,8 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
             changeStatus: container.get(TYPES.TenantStatusChanger),
           }),
         ),
-        pipeline.service(
-          'wemaster.core.v1.IdentityService',
-          IdentityServiceService,
-          identityHandlers({
+        pipeline.service('wemaster.core.v1.IdentityService', IdentityServiceService, {
+          ...identityHandlers({
             login: container.get(TYPES.PasswordLogin),
             jwks: container.get(TYPES.JwksPublisher),
             register: container.get(TYPES.UserRegistrar),
@@ -188,7 +189,10 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
             listUsers: container.get(TYPES.UserLister),
             disableUser: container.get(TYPES.UserDisabler),
           }),
-        ),
+          ...sessionHandlers(),
+          ...recoveryHandlers(),
+          ...serviceAccountHandlers(),
+        }),
         pipeline.service(
           'wemaster.core.v1.IdempotencyService',
           IdempotencyServiceService,

@@ -12,7 +12,8 @@ export type ErrorCategory =
   | 'resource_exhausted'
   | 'unavailable'
   | 'aborted'
-  | 'deadline_exceeded';
+  | 'deadline_exceeded'
+  | 'unimplemented';
 
 export class DomainError extends Error {
   override readonly name = 'DomainError';

@@ -22,6 +22,7 @@ const STATUS_BY_CATEGORY: Record<ErrorCategory, status> = {
   unavailable: status.UNAVAILABLE,
   aborted: status.ABORTED,
   deadline_exceeded: status.DEADLINE_EXCEEDED,
+  unimplemented: status.UNIMPLEMENTED,
 };
 
 const pack = (typeName: string, value: Uint8Array): Any => ({

@@ -21,7 +21,13 @@ export interface IdentityUseCases {
   readonly disableUser: UserDisabler;
 }
 
-export function identityHandlers(useCases: IdentityUseCases): AsyncService<IdentityServiceServer> {
+/** Identity methods served by this module; sessions, recovery and service accounts have theirs. */
+export type CoreIdentityMethods =
+  'login' | 'getJwks' | 'registerUser' | 'getCurrentUser' | 'getUser' | 'listUsers' | 'disableUser';
+
+export function identityHandlers(
+  useCases: IdentityUseCases,
+): Pick<AsyncService<IdentityServiceServer>, CoreIdentityMethods> {
   return {
     login: async (request, ctx) => {
       const issued = await useCases.login.run(request, auditContextOf(ctx));

@@ -103,6 +103,45 @@ export function userStatusToJSON(object: UserStatus): string {
   }
 }
 
+export enum PrincipalKind {
+  PRINCIPAL_KIND_UNSPECIFIED = 0,
+  PRINCIPAL_KIND_USER = 1,
+  PRINCIPAL_KIND_SERVICE = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function principalKindFromJSON(object: any): PrincipalKind {
+  switch (object) {
+    case 0:
+    case 'PRINCIPAL_KIND_UNSPECIFIED':
+      return PrincipalKind.PRINCIPAL_KIND_UNSPECIFIED;
+    case 1:
+    case 'PRINCIPAL_KIND_USER':
+      return PrincipalKind.PRINCIPAL_KIND_USER;
+    case 2:
+    case 'PRINCIPAL_KIND_SERVICE':
+      return PrincipalKind.PRINCIPAL_KIND_SERVICE;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return PrincipalKind.UNRECOGNIZED;
+  }
+}
+
+export function principalKindToJSON(object: PrincipalKind): string {
+  switch (object) {
+    case PrincipalKind.PRINCIPAL_KIND_UNSPECIFIED:
+      return 'PRINCIPAL_KIND_UNSPECIFIED';
+    case PrincipalKind.PRINCIPAL_KIND_USER:
+      return 'PRINCIPAL_KIND_USER';
+    case PrincipalKind.PRINCIPAL_KIND_SERVICE:
+      return 'PRINCIPAL_KIND_SERVICE';
+    case PrincipalKind.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
 export interface TokenPair {
   /** EdDSA-signed JWT to send as `authorization: Bearer <token>`. */
   accessToken: string;
@@ -195,6 +234,167 @@ export interface DisableUserRequest {
 
 export interface DisableUserResponse {
   user: User | undefined;
+}
+
+export interface Principal {
+  subjectId: string;
+  tenantId: string;
+  kind: PrincipalKind;
+  roles: string[];
+  /** Empty for service principals. */
+  sessionId: string;
+}
+
+export interface Session {
+  id: string;
+  userId: string;
+  userAgent: string;
+  ip: string;
+  createTime: Date | undefined;
+  lastUsedTime: Date | undefined;
+  /** When the session ends at the latest (absolute lifetime). */
+  expireTime: Date | undefined;
+  /** The session of the token that asked. */
+  current: boolean;
+}
+
+export interface ServiceAccount {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string;
+  clientId: string;
+  roles: string[];
+  createTime: Date | undefined;
+}
+
+export interface RefreshSessionRequest {
+  refreshToken: string;
+}
+
+export interface RefreshSessionResponse {
+  tokens: TokenPair | undefined;
+}
+
+export interface LogoutRequest {}
+
+export interface LogoutResponse {}
+
+export interface ListSessionsRequest {
+  /** Empty: the caller's own sessions. */
+  userId: string;
+  page: PageRequest | undefined;
+}
+
+export interface ListSessionsResponse {
+  sessions: Session[];
+  page: PageResponse | undefined;
+}
+
+export interface RevokeSessionRequest {
+  sessionId: string;
+}
+
+export interface RevokeSessionResponse {}
+
+export interface ValidateTokenRequest {
+  accessToken: string;
+}
+
+export interface ValidateTokenResponse {
+  active: boolean;
+  /** Set when active. */
+  principal: Principal | undefined;
+  expireTime: Date | undefined;
+}
+
+export interface ChangePasswordRequest {
+  currentPassword: string;
+  newPassword: string;
+}
+
+export interface ChangePasswordResponse {}
+
+export interface RequestPasswordResetRequest {
+  tenantSlug: string;
+  email: string;
+}
+
+export interface RequestPasswordResetResponse {}
+
+export interface ResetPasswordRequest {
+  token: string;
+  newPassword: string;
+}
+
+export interface ResetPasswordResponse {}
+
+export interface RequestEmailVerificationRequest {}
+
+export interface RequestEmailVerificationResponse {}
+
+export interface VerifyEmailRequest {
+  token: string;
+}
+
+export interface VerifyEmailResponse {}
+
+export interface CreateServiceAccountRequest {
+  name: string;
+  description: string;
+  /** System role names (owner, admin, member) to bind to the account. */
+  roles: string[];
+}
+
+export interface CreateServiceAccountResponse {
+  serviceAccount: ServiceAccount | undefined;
+  clientId: string;
+  /** Shown once; stored only as a hash. */
+  clientSecret: string;
+}
+
+export interface ListServiceAccountsRequest {
+  page: PageRequest | undefined;
+}
+
+export interface ListServiceAccountsResponse {
+  serviceAccounts: ServiceAccount[];
+  page: PageResponse | undefined;
+}
+
+export interface IssueServiceTokenRequest {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface IssueServiceTokenResponse {
+  accessToken: string;
+  /** Always "Bearer". */
+  tokenType: string;
+  accessTokenExpireTime: Date | undefined;
+}
+
+export interface RotateServiceAccountSecretRequest {
+  id: string;
+}
+
+export interface RotateServiceAccountSecretResponse {
+  /** Shown once. */
+  clientSecret: string;
+  /** Until when the previous secret still works. */
+  previousSecretExpireTime: Date | undefined;
+}
+
+export interface DeleteServiceAccountRequest {
+  id: string;
+}
+
+export interface DeleteServiceAccountResponse {}
+
+export interface RotateSigningKeyRequest {}
+
+export interface RotateSigningKeyResponse {
+  kid: string;
 }
 
 function createBaseTokenPair(): TokenPair {
@@ -1760,6 +1960,2973 @@ export const DisableUserResponse: MessageFns<DisableUserResponse> = {
   },
 };
 
+function createBasePrincipal(): Principal {
+  return { subjectId: '', tenantId: '', kind: 0, roles: [], sessionId: '' };
+}
+
+export const Principal: MessageFns<Principal> = {
+  encode(message: Principal, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subjectId !== '') {
+      writer.uint32(10).string(message.subjectId);
+    }
+    if (message.tenantId !== '') {
+      writer.uint32(18).string(message.tenantId);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(24).int32(message.kind);
+    }
+    for (const v of message.roles) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.sessionId !== '') {
+      writer.uint32(42).string(message.sessionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Principal {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePrincipal();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subjectId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.roles.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Principal {
+    return {
+      subjectId: isSet(object.subjectId)
+        ? globalThis.String(object.subjectId)
+        : isSet(object.subject_id)
+          ? globalThis.String(object.subject_id)
+          : '',
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+          ? globalThis.String(object.tenant_id)
+          : '',
+      kind: isSet(object.kind) ? principalKindFromJSON(object.kind) : 0,
+      roles: globalThis.Array.isArray(object?.roles)
+        ? object.roles.map((e: any) => globalThis.String(e))
+        : [],
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+          ? globalThis.String(object.session_id)
+          : '',
+    };
+  },
+
+  toJSON(message: Principal): unknown {
+    const obj: any = {};
+    if (message.subjectId !== '') {
+      obj.subjectId = message.subjectId;
+    }
+    if (message.tenantId !== '') {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.kind !== 0) {
+      obj.kind = principalKindToJSON(message.kind);
+    }
+    if (message.roles?.length) {
+      obj.roles = message.roles;
+    }
+    if (message.sessionId !== '') {
+      obj.sessionId = message.sessionId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Principal>): Principal {
+    return Principal.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Principal>): Principal {
+    const message = createBasePrincipal();
+    message.subjectId = object.subjectId ?? '';
+    message.tenantId = object.tenantId ?? '';
+    message.kind = object.kind ?? 0;
+    message.roles = object.roles?.map((e) => e) || [];
+    message.sessionId = object.sessionId ?? '';
+    return message;
+  },
+};
+
+function createBaseSession(): Session {
+  return {
+    id: '',
+    userId: '',
+    userAgent: '',
+    ip: '',
+    createTime: undefined,
+    lastUsedTime: undefined,
+    expireTime: undefined,
+    current: false,
+  };
+}
+
+export const Session: MessageFns<Session> = {
+  encode(message: Session, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== '') {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.userId !== '') {
+      writer.uint32(18).string(message.userId);
+    }
+    if (message.userAgent !== '') {
+      writer.uint32(26).string(message.userAgent);
+    }
+    if (message.ip !== '') {
+      writer.uint32(34).string(message.ip);
+    }
+    if (message.createTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.createTime), writer.uint32(42).fork()).join();
+    }
+    if (message.lastUsedTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastUsedTime), writer.uint32(50).fork()).join();
+    }
+    if (message.expireTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.expireTime), writer.uint32(58).fork()).join();
+    }
+    if (message.current !== false) {
+      writer.uint32(64).bool(message.current);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Session {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSession();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.userAgent = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ip = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.lastUsedTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.expireTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.current = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Session {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : '',
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+          ? globalThis.String(object.user_id)
+          : '',
+      userAgent: isSet(object.userAgent)
+        ? globalThis.String(object.userAgent)
+        : isSet(object.user_agent)
+          ? globalThis.String(object.user_agent)
+          : '',
+      ip: isSet(object.ip) ? globalThis.String(object.ip) : '',
+      createTime: isSet(object.createTime)
+        ? fromJsonTimestamp(object.createTime)
+        : isSet(object.create_time)
+          ? fromJsonTimestamp(object.create_time)
+          : undefined,
+      lastUsedTime: isSet(object.lastUsedTime)
+        ? fromJsonTimestamp(object.lastUsedTime)
+        : isSet(object.last_used_time)
+          ? fromJsonTimestamp(object.last_used_time)
+          : undefined,
+      expireTime: isSet(object.expireTime)
+        ? fromJsonTimestamp(object.expireTime)
+        : isSet(object.expire_time)
+          ? fromJsonTimestamp(object.expire_time)
+          : undefined,
+      current: isSet(object.current) ? globalThis.Boolean(object.current) : false,
+    };
+  },
+
+  toJSON(message: Session): unknown {
+    const obj: any = {};
+    if (message.id !== '') {
+      obj.id = message.id;
+    }
+    if (message.userId !== '') {
+      obj.userId = message.userId;
+    }
+    if (message.userAgent !== '') {
+      obj.userAgent = message.userAgent;
+    }
+    if (message.ip !== '') {
+      obj.ip = message.ip;
+    }
+    if (message.createTime !== undefined) {
+      obj.createTime = message.createTime.toISOString();
+    }
+    if (message.lastUsedTime !== undefined) {
+      obj.lastUsedTime = message.lastUsedTime.toISOString();
+    }
+    if (message.expireTime !== undefined) {
+      obj.expireTime = message.expireTime.toISOString();
+    }
+    if (message.current !== false) {
+      obj.current = message.current;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Session>): Session {
+    return Session.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Session>): Session {
+    const message = createBaseSession();
+    message.id = object.id ?? '';
+    message.userId = object.userId ?? '';
+    message.userAgent = object.userAgent ?? '';
+    message.ip = object.ip ?? '';
+    message.createTime = object.createTime ?? undefined;
+    message.lastUsedTime = object.lastUsedTime ?? undefined;
+    message.expireTime = object.expireTime ?? undefined;
+    message.current = object.current ?? false;
+    return message;
+  },
+};
+
+function createBaseServiceAccount(): ServiceAccount {
+  return {
+    id: '',
+    tenantId: '',
+    name: '',
+    description: '',
+    clientId: '',
+    roles: [],
+    createTime: undefined,
+  };
+}
+
+export const ServiceAccount: MessageFns<ServiceAccount> = {
+  encode(message: ServiceAccount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== '') {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.tenantId !== '') {
+      writer.uint32(18).string(message.tenantId);
+    }
+    if (message.name !== '') {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.description !== '') {
+      writer.uint32(34).string(message.description);
+    }
+    if (message.clientId !== '') {
+      writer.uint32(42).string(message.clientId);
+    }
+    for (const v of message.roles) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.createTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.createTime), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceAccount {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceAccount();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.roles.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServiceAccount {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : '',
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+          ? globalThis.String(object.tenant_id)
+          : '',
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      description: isSet(object.description) ? globalThis.String(object.description) : '',
+      clientId: isSet(object.clientId)
+        ? globalThis.String(object.clientId)
+        : isSet(object.client_id)
+          ? globalThis.String(object.client_id)
+          : '',
+      roles: globalThis.Array.isArray(object?.roles)
+        ? object.roles.map((e: any) => globalThis.String(e))
+        : [],
+      createTime: isSet(object.createTime)
+        ? fromJsonTimestamp(object.createTime)
+        : isSet(object.create_time)
+          ? fromJsonTimestamp(object.create_time)
+          : undefined,
+    };
+  },
+
+  toJSON(message: ServiceAccount): unknown {
+    const obj: any = {};
+    if (message.id !== '') {
+      obj.id = message.id;
+    }
+    if (message.tenantId !== '') {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.name !== '') {
+      obj.name = message.name;
+    }
+    if (message.description !== '') {
+      obj.description = message.description;
+    }
+    if (message.clientId !== '') {
+      obj.clientId = message.clientId;
+    }
+    if (message.roles?.length) {
+      obj.roles = message.roles;
+    }
+    if (message.createTime !== undefined) {
+      obj.createTime = message.createTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ServiceAccount>): ServiceAccount {
+    return ServiceAccount.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ServiceAccount>): ServiceAccount {
+    const message = createBaseServiceAccount();
+    message.id = object.id ?? '';
+    message.tenantId = object.tenantId ?? '';
+    message.name = object.name ?? '';
+    message.description = object.description ?? '';
+    message.clientId = object.clientId ?? '';
+    message.roles = object.roles?.map((e) => e) || [];
+    message.createTime = object.createTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRefreshSessionRequest(): RefreshSessionRequest {
+  return { refreshToken: '' };
+}
+
+export const RefreshSessionRequest: MessageFns<RefreshSessionRequest> = {
+  encode(message: RefreshSessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.refreshToken !== '') {
+      writer.uint32(10).string(message.refreshToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RefreshSessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRefreshSessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.refreshToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RefreshSessionRequest {
+    return {
+      refreshToken: isSet(object.refreshToken)
+        ? globalThis.String(object.refreshToken)
+        : isSet(object.refresh_token)
+          ? globalThis.String(object.refresh_token)
+          : '',
+    };
+  },
+
+  toJSON(message: RefreshSessionRequest): unknown {
+    const obj: any = {};
+    if (message.refreshToken !== '') {
+      obj.refreshToken = message.refreshToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RefreshSessionRequest>): RefreshSessionRequest {
+    return RefreshSessionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RefreshSessionRequest>): RefreshSessionRequest {
+    const message = createBaseRefreshSessionRequest();
+    message.refreshToken = object.refreshToken ?? '';
+    return message;
+  },
+};
+
+function createBaseRefreshSessionResponse(): RefreshSessionResponse {
+  return { tokens: undefined };
+}
+
+export const RefreshSessionResponse: MessageFns<RefreshSessionResponse> = {
+  encode(message: RefreshSessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tokens !== undefined) {
+      TokenPair.encode(message.tokens, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RefreshSessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRefreshSessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tokens = TokenPair.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RefreshSessionResponse {
+    return { tokens: isSet(object.tokens) ? TokenPair.fromJSON(object.tokens) : undefined };
+  },
+
+  toJSON(message: RefreshSessionResponse): unknown {
+    const obj: any = {};
+    if (message.tokens !== undefined) {
+      obj.tokens = TokenPair.toJSON(message.tokens);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RefreshSessionResponse>): RefreshSessionResponse {
+    return RefreshSessionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RefreshSessionResponse>): RefreshSessionResponse {
+    const message = createBaseRefreshSessionResponse();
+    message.tokens =
+      object.tokens !== undefined && object.tokens !== null
+        ? TokenPair.fromPartial(object.tokens)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseLogoutRequest(): LogoutRequest {
+  return {};
+}
+
+export const LogoutRequest: MessageFns<LogoutRequest> = {
+  encode(_: LogoutRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogoutRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogoutRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): LogoutRequest {
+    return {};
+  },
+
+  toJSON(_: LogoutRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<LogoutRequest>): LogoutRequest {
+    return LogoutRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<LogoutRequest>): LogoutRequest {
+    const message = createBaseLogoutRequest();
+    return message;
+  },
+};
+
+function createBaseLogoutResponse(): LogoutResponse {
+  return {};
+}
+
+export const LogoutResponse: MessageFns<LogoutResponse> = {
+  encode(_: LogoutResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogoutResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogoutResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): LogoutResponse {
+    return {};
+  },
+
+  toJSON(_: LogoutResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<LogoutResponse>): LogoutResponse {
+    return LogoutResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<LogoutResponse>): LogoutResponse {
+    const message = createBaseLogoutResponse();
+    return message;
+  },
+};
+
+function createBaseListSessionsRequest(): ListSessionsRequest {
+  return { userId: '', page: undefined };
+}
+
+export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
+  encode(message: ListSessionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== '') {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.page !== undefined) {
+      PageRequest.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSessionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSessionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSessionsRequest {
+    return {
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+          ? globalThis.String(object.user_id)
+          : '',
+      page: isSet(object.page) ? PageRequest.fromJSON(object.page) : undefined,
+    };
+  },
+
+  toJSON(message: ListSessionsRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== '') {
+      obj.userId = message.userId;
+    }
+    if (message.page !== undefined) {
+      obj.page = PageRequest.toJSON(message.page);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListSessionsRequest>): ListSessionsRequest {
+    return ListSessionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListSessionsRequest>): ListSessionsRequest {
+    const message = createBaseListSessionsRequest();
+    message.userId = object.userId ?? '';
+    message.page =
+      object.page !== undefined && object.page !== null
+        ? PageRequest.fromPartial(object.page)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseListSessionsResponse(): ListSessionsResponse {
+  return { sessions: [], page: undefined };
+}
+
+export const ListSessionsResponse: MessageFns<ListSessionsResponse> = {
+  encode(message: ListSessionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.sessions) {
+      Session.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.page !== undefined) {
+      PageResponse.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSessionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSessionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessions.push(Session.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSessionsResponse {
+    return {
+      sessions: globalThis.Array.isArray(object?.sessions)
+        ? object.sessions.map((e: any) => Session.fromJSON(e))
+        : [],
+      page: isSet(object.page) ? PageResponse.fromJSON(object.page) : undefined,
+    };
+  },
+
+  toJSON(message: ListSessionsResponse): unknown {
+    const obj: any = {};
+    if (message.sessions?.length) {
+      obj.sessions = message.sessions.map((e) => Session.toJSON(e));
+    }
+    if (message.page !== undefined) {
+      obj.page = PageResponse.toJSON(message.page);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListSessionsResponse>): ListSessionsResponse {
+    return ListSessionsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListSessionsResponse>): ListSessionsResponse {
+    const message = createBaseListSessionsResponse();
+    message.sessions = object.sessions?.map((e) => Session.fromPartial(e)) || [];
+    message.page =
+      object.page !== undefined && object.page !== null
+        ? PageResponse.fromPartial(object.page)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseRevokeSessionRequest(): RevokeSessionRequest {
+  return { sessionId: '' };
+}
+
+export const RevokeSessionRequest: MessageFns<RevokeSessionRequest> = {
+  encode(message: RevokeSessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionId !== '') {
+      writer.uint32(10).string(message.sessionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeSessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeSessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeSessionRequest {
+    return {
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+          ? globalThis.String(object.session_id)
+          : '',
+    };
+  },
+
+  toJSON(message: RevokeSessionRequest): unknown {
+    const obj: any = {};
+    if (message.sessionId !== '') {
+      obj.sessionId = message.sessionId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevokeSessionRequest>): RevokeSessionRequest {
+    return RevokeSessionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RevokeSessionRequest>): RevokeSessionRequest {
+    const message = createBaseRevokeSessionRequest();
+    message.sessionId = object.sessionId ?? '';
+    return message;
+  },
+};
+
+function createBaseRevokeSessionResponse(): RevokeSessionResponse {
+  return {};
+}
+
+export const RevokeSessionResponse: MessageFns<RevokeSessionResponse> = {
+  encode(_: RevokeSessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeSessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeSessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RevokeSessionResponse {
+    return {};
+  },
+
+  toJSON(_: RevokeSessionResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevokeSessionResponse>): RevokeSessionResponse {
+    return RevokeSessionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<RevokeSessionResponse>): RevokeSessionResponse {
+    const message = createBaseRevokeSessionResponse();
+    return message;
+  },
+};
+
+function createBaseValidateTokenRequest(): ValidateTokenRequest {
+  return { accessToken: '' };
+}
+
+export const ValidateTokenRequest: MessageFns<ValidateTokenRequest> = {
+  encode(message: ValidateTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accessToken !== '') {
+      writer.uint32(10).string(message.accessToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ValidateTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseValidateTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accessToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ValidateTokenRequest {
+    return {
+      accessToken: isSet(object.accessToken)
+        ? globalThis.String(object.accessToken)
+        : isSet(object.access_token)
+          ? globalThis.String(object.access_token)
+          : '',
+    };
+  },
+
+  toJSON(message: ValidateTokenRequest): unknown {
+    const obj: any = {};
+    if (message.accessToken !== '') {
+      obj.accessToken = message.accessToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ValidateTokenRequest>): ValidateTokenRequest {
+    return ValidateTokenRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ValidateTokenRequest>): ValidateTokenRequest {
+    const message = createBaseValidateTokenRequest();
+    message.accessToken = object.accessToken ?? '';
+    return message;
+  },
+};
+
+function createBaseValidateTokenResponse(): ValidateTokenResponse {
+  return { active: false, principal: undefined, expireTime: undefined };
+}
+
+export const ValidateTokenResponse: MessageFns<ValidateTokenResponse> = {
+  encode(message: ValidateTokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.active !== false) {
+      writer.uint32(8).bool(message.active);
+    }
+    if (message.principal !== undefined) {
+      Principal.encode(message.principal, writer.uint32(18).fork()).join();
+    }
+    if (message.expireTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.expireTime), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ValidateTokenResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseValidateTokenResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.active = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.principal = Principal.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.expireTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ValidateTokenResponse {
+    return {
+      active: isSet(object.active) ? globalThis.Boolean(object.active) : false,
+      principal: isSet(object.principal) ? Principal.fromJSON(object.principal) : undefined,
+      expireTime: isSet(object.expireTime)
+        ? fromJsonTimestamp(object.expireTime)
+        : isSet(object.expire_time)
+          ? fromJsonTimestamp(object.expire_time)
+          : undefined,
+    };
+  },
+
+  toJSON(message: ValidateTokenResponse): unknown {
+    const obj: any = {};
+    if (message.active !== false) {
+      obj.active = message.active;
+    }
+    if (message.principal !== undefined) {
+      obj.principal = Principal.toJSON(message.principal);
+    }
+    if (message.expireTime !== undefined) {
+      obj.expireTime = message.expireTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ValidateTokenResponse>): ValidateTokenResponse {
+    return ValidateTokenResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ValidateTokenResponse>): ValidateTokenResponse {
+    const message = createBaseValidateTokenResponse();
+    message.active = object.active ?? false;
+    message.principal =
+      object.principal !== undefined && object.principal !== null
+        ? Principal.fromPartial(object.principal)
+        : undefined;
+    message.expireTime = object.expireTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseChangePasswordRequest(): ChangePasswordRequest {
+  return { currentPassword: '', newPassword: '' };
+}
+
+export const ChangePasswordRequest: MessageFns<ChangePasswordRequest> = {
+  encode(message: ChangePasswordRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.currentPassword !== '') {
+      writer.uint32(10).string(message.currentPassword);
+    }
+    if (message.newPassword !== '') {
+      writer.uint32(18).string(message.newPassword);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChangePasswordRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChangePasswordRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.currentPassword = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.newPassword = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChangePasswordRequest {
+    return {
+      currentPassword: isSet(object.currentPassword)
+        ? globalThis.String(object.currentPassword)
+        : isSet(object.current_password)
+          ? globalThis.String(object.current_password)
+          : '',
+      newPassword: isSet(object.newPassword)
+        ? globalThis.String(object.newPassword)
+        : isSet(object.new_password)
+          ? globalThis.String(object.new_password)
+          : '',
+    };
+  },
+
+  toJSON(message: ChangePasswordRequest): unknown {
+    const obj: any = {};
+    if (message.currentPassword !== '') {
+      obj.currentPassword = message.currentPassword;
+    }
+    if (message.newPassword !== '') {
+      obj.newPassword = message.newPassword;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChangePasswordRequest>): ChangePasswordRequest {
+    return ChangePasswordRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChangePasswordRequest>): ChangePasswordRequest {
+    const message = createBaseChangePasswordRequest();
+    message.currentPassword = object.currentPassword ?? '';
+    message.newPassword = object.newPassword ?? '';
+    return message;
+  },
+};
+
+function createBaseChangePasswordResponse(): ChangePasswordResponse {
+  return {};
+}
+
+export const ChangePasswordResponse: MessageFns<ChangePasswordResponse> = {
+  encode(_: ChangePasswordResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChangePasswordResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChangePasswordResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ChangePasswordResponse {
+    return {};
+  },
+
+  toJSON(_: ChangePasswordResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChangePasswordResponse>): ChangePasswordResponse {
+    return ChangePasswordResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ChangePasswordResponse>): ChangePasswordResponse {
+    const message = createBaseChangePasswordResponse();
+    return message;
+  },
+};
+
+function createBaseRequestPasswordResetRequest(): RequestPasswordResetRequest {
+  return { tenantSlug: '', email: '' };
+}
+
+export const RequestPasswordResetRequest: MessageFns<RequestPasswordResetRequest> = {
+  encode(
+    message: RequestPasswordResetRequest,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.tenantSlug !== '') {
+      writer.uint32(10).string(message.tenantSlug);
+    }
+    if (message.email !== '') {
+      writer.uint32(18).string(message.email);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestPasswordResetRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestPasswordResetRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantSlug = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RequestPasswordResetRequest {
+    return {
+      tenantSlug: isSet(object.tenantSlug)
+        ? globalThis.String(object.tenantSlug)
+        : isSet(object.tenant_slug)
+          ? globalThis.String(object.tenant_slug)
+          : '',
+      email: isSet(object.email) ? globalThis.String(object.email) : '',
+    };
+  },
+
+  toJSON(message: RequestPasswordResetRequest): unknown {
+    const obj: any = {};
+    if (message.tenantSlug !== '') {
+      obj.tenantSlug = message.tenantSlug;
+    }
+    if (message.email !== '') {
+      obj.email = message.email;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RequestPasswordResetRequest>): RequestPasswordResetRequest {
+    return RequestPasswordResetRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RequestPasswordResetRequest>): RequestPasswordResetRequest {
+    const message = createBaseRequestPasswordResetRequest();
+    message.tenantSlug = object.tenantSlug ?? '';
+    message.email = object.email ?? '';
+    return message;
+  },
+};
+
+function createBaseRequestPasswordResetResponse(): RequestPasswordResetResponse {
+  return {};
+}
+
+export const RequestPasswordResetResponse: MessageFns<RequestPasswordResetResponse> = {
+  encode(_: RequestPasswordResetResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestPasswordResetResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestPasswordResetResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RequestPasswordResetResponse {
+    return {};
+  },
+
+  toJSON(_: RequestPasswordResetResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<RequestPasswordResetResponse>): RequestPasswordResetResponse {
+    return RequestPasswordResetResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<RequestPasswordResetResponse>): RequestPasswordResetResponse {
+    const message = createBaseRequestPasswordResetResponse();
+    return message;
+  },
+};
+
+function createBaseResetPasswordRequest(): ResetPasswordRequest {
+  return { token: '', newPassword: '' };
+}
+
+export const ResetPasswordRequest: MessageFns<ResetPasswordRequest> = {
+  encode(message: ResetPasswordRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== '') {
+      writer.uint32(10).string(message.token);
+    }
+    if (message.newPassword !== '') {
+      writer.uint32(18).string(message.newPassword);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResetPasswordRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResetPasswordRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.newPassword = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResetPasswordRequest {
+    return {
+      token: isSet(object.token) ? globalThis.String(object.token) : '',
+      newPassword: isSet(object.newPassword)
+        ? globalThis.String(object.newPassword)
+        : isSet(object.new_password)
+          ? globalThis.String(object.new_password)
+          : '',
+    };
+  },
+
+  toJSON(message: ResetPasswordRequest): unknown {
+    const obj: any = {};
+    if (message.token !== '') {
+      obj.token = message.token;
+    }
+    if (message.newPassword !== '') {
+      obj.newPassword = message.newPassword;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResetPasswordRequest>): ResetPasswordRequest {
+    return ResetPasswordRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResetPasswordRequest>): ResetPasswordRequest {
+    const message = createBaseResetPasswordRequest();
+    message.token = object.token ?? '';
+    message.newPassword = object.newPassword ?? '';
+    return message;
+  },
+};
+
+function createBaseResetPasswordResponse(): ResetPasswordResponse {
+  return {};
+}
+
+export const ResetPasswordResponse: MessageFns<ResetPasswordResponse> = {
+  encode(_: ResetPasswordResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResetPasswordResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResetPasswordResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ResetPasswordResponse {
+    return {};
+  },
+
+  toJSON(_: ResetPasswordResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResetPasswordResponse>): ResetPasswordResponse {
+    return ResetPasswordResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ResetPasswordResponse>): ResetPasswordResponse {
+    const message = createBaseResetPasswordResponse();
+    return message;
+  },
+};
+
+function createBaseRequestEmailVerificationRequest(): RequestEmailVerificationRequest {
+  return {};
+}
+
+export const RequestEmailVerificationRequest: MessageFns<RequestEmailVerificationRequest> = {
+  encode(
+    _: RequestEmailVerificationRequest,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestEmailVerificationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestEmailVerificationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RequestEmailVerificationRequest {
+    return {};
+  },
+
+  toJSON(_: RequestEmailVerificationRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<RequestEmailVerificationRequest>): RequestEmailVerificationRequest {
+    return RequestEmailVerificationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<RequestEmailVerificationRequest>): RequestEmailVerificationRequest {
+    const message = createBaseRequestEmailVerificationRequest();
+    return message;
+  },
+};
+
+function createBaseRequestEmailVerificationResponse(): RequestEmailVerificationResponse {
+  return {};
+}
+
+export const RequestEmailVerificationResponse: MessageFns<RequestEmailVerificationResponse> = {
+  encode(
+    _: RequestEmailVerificationResponse,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestEmailVerificationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestEmailVerificationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RequestEmailVerificationResponse {
+    return {};
+  },
+
+  toJSON(_: RequestEmailVerificationResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<RequestEmailVerificationResponse>): RequestEmailVerificationResponse {
+    return RequestEmailVerificationResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<RequestEmailVerificationResponse>): RequestEmailVerificationResponse {
+    const message = createBaseRequestEmailVerificationResponse();
+    return message;
+  },
+};
+
+function createBaseVerifyEmailRequest(): VerifyEmailRequest {
+  return { token: '' };
+}
+
+export const VerifyEmailRequest: MessageFns<VerifyEmailRequest> = {
+  encode(message: VerifyEmailRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== '') {
+      writer.uint32(10).string(message.token);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyEmailRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyEmailRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyEmailRequest {
+    return { token: isSet(object.token) ? globalThis.String(object.token) : '' };
+  },
+
+  toJSON(message: VerifyEmailRequest): unknown {
+    const obj: any = {};
+    if (message.token !== '') {
+      obj.token = message.token;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyEmailRequest>): VerifyEmailRequest {
+    return VerifyEmailRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyEmailRequest>): VerifyEmailRequest {
+    const message = createBaseVerifyEmailRequest();
+    message.token = object.token ?? '';
+    return message;
+  },
+};
+
+function createBaseVerifyEmailResponse(): VerifyEmailResponse {
+  return {};
+}
+
+export const VerifyEmailResponse: MessageFns<VerifyEmailResponse> = {
+  encode(_: VerifyEmailResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyEmailResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyEmailResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): VerifyEmailResponse {
+    return {};
+  },
+
+  toJSON(_: VerifyEmailResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyEmailResponse>): VerifyEmailResponse {
+    return VerifyEmailResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<VerifyEmailResponse>): VerifyEmailResponse {
+    const message = createBaseVerifyEmailResponse();
+    return message;
+  },
+};
+
+function createBaseCreateServiceAccountRequest(): CreateServiceAccountRequest {
+  return { name: '', description: '', roles: [] };
+}
+
+export const CreateServiceAccountRequest: MessageFns<CreateServiceAccountRequest> = {
+  encode(
+    message: CreateServiceAccountRequest,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.name !== '') {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.description !== '') {
+      writer.uint32(18).string(message.description);
+    }
+    for (const v of message.roles) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateServiceAccountRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateServiceAccountRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.roles.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateServiceAccountRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      description: isSet(object.description) ? globalThis.String(object.description) : '',
+      roles: globalThis.Array.isArray(object?.roles)
+        ? object.roles.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CreateServiceAccountRequest): unknown {
+    const obj: any = {};
+    if (message.name !== '') {
+      obj.name = message.name;
+    }
+    if (message.description !== '') {
+      obj.description = message.description;
+    }
+    if (message.roles?.length) {
+      obj.roles = message.roles;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateServiceAccountRequest>): CreateServiceAccountRequest {
+    return CreateServiceAccountRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateServiceAccountRequest>): CreateServiceAccountRequest {
+    const message = createBaseCreateServiceAccountRequest();
+    message.name = object.name ?? '';
+    message.description = object.description ?? '';
+    message.roles = object.roles?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseCreateServiceAccountResponse(): CreateServiceAccountResponse {
+  return { serviceAccount: undefined, clientId: '', clientSecret: '' };
+}
+
+export const CreateServiceAccountResponse: MessageFns<CreateServiceAccountResponse> = {
+  encode(
+    message: CreateServiceAccountResponse,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.serviceAccount !== undefined) {
+      ServiceAccount.encode(message.serviceAccount, writer.uint32(10).fork()).join();
+    }
+    if (message.clientId !== '') {
+      writer.uint32(18).string(message.clientId);
+    }
+    if (message.clientSecret !== '') {
+      writer.uint32(26).string(message.clientSecret);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateServiceAccountResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateServiceAccountResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serviceAccount = ServiceAccount.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clientSecret = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateServiceAccountResponse {
+    return {
+      serviceAccount: isSet(object.serviceAccount)
+        ? ServiceAccount.fromJSON(object.serviceAccount)
+        : isSet(object.service_account)
+          ? ServiceAccount.fromJSON(object.service_account)
+          : undefined,
+      clientId: isSet(object.clientId)
+        ? globalThis.String(object.clientId)
+        : isSet(object.client_id)
+          ? globalThis.String(object.client_id)
+          : '',
+      clientSecret: isSet(object.clientSecret)
+        ? globalThis.String(object.clientSecret)
+        : isSet(object.client_secret)
+          ? globalThis.String(object.client_secret)
+          : '',
+    };
+  },
+
+  toJSON(message: CreateServiceAccountResponse): unknown {
+    const obj: any = {};
+    if (message.serviceAccount !== undefined) {
+      obj.serviceAccount = ServiceAccount.toJSON(message.serviceAccount);
+    }
+    if (message.clientId !== '') {
+      obj.clientId = message.clientId;
+    }
+    if (message.clientSecret !== '') {
+      obj.clientSecret = message.clientSecret;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateServiceAccountResponse>): CreateServiceAccountResponse {
+    return CreateServiceAccountResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateServiceAccountResponse>): CreateServiceAccountResponse {
+    const message = createBaseCreateServiceAccountResponse();
+    message.serviceAccount =
+      object.serviceAccount !== undefined && object.serviceAccount !== null
+        ? ServiceAccount.fromPartial(object.serviceAccount)
+        : undefined;
+    message.clientId = object.clientId ?? '';
+    message.clientSecret = object.clientSecret ?? '';
+    return message;
+  },
+};
+
+function createBaseListServiceAccountsRequest(): ListServiceAccountsRequest {
+  return { page: undefined };
+}
+
+export const ListServiceAccountsRequest: MessageFns<ListServiceAccountsRequest> = {
+  encode(
+    message: ListServiceAccountsRequest,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.page !== undefined) {
+      PageRequest.encode(message.page, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListServiceAccountsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListServiceAccountsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.page = PageRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListServiceAccountsRequest {
+    return { page: isSet(object.page) ? PageRequest.fromJSON(object.page) : undefined };
+  },
+
+  toJSON(message: ListServiceAccountsRequest): unknown {
+    const obj: any = {};
+    if (message.page !== undefined) {
+      obj.page = PageRequest.toJSON(message.page);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListServiceAccountsRequest>): ListServiceAccountsRequest {
+    return ListServiceAccountsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListServiceAccountsRequest>): ListServiceAccountsRequest {
+    const message = createBaseListServiceAccountsRequest();
+    message.page =
+      object.page !== undefined && object.page !== null
+        ? PageRequest.fromPartial(object.page)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseListServiceAccountsResponse(): ListServiceAccountsResponse {
+  return { serviceAccounts: [], page: undefined };
+}
+
+export const ListServiceAccountsResponse: MessageFns<ListServiceAccountsResponse> = {
+  encode(
+    message: ListServiceAccountsResponse,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    for (const v of message.serviceAccounts) {
+      ServiceAccount.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.page !== undefined) {
+      PageResponse.encode(message.page, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListServiceAccountsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListServiceAccountsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.serviceAccounts.push(ServiceAccount.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.page = PageResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListServiceAccountsResponse {
+    return {
+      serviceAccounts: globalThis.Array.isArray(object?.serviceAccounts)
+        ? object.serviceAccounts.map((e: any) => ServiceAccount.fromJSON(e))
+        : globalThis.Array.isArray(object?.service_accounts)
+          ? object.service_accounts.map((e: any) => ServiceAccount.fromJSON(e))
+          : [],
+      page: isSet(object.page) ? PageResponse.fromJSON(object.page) : undefined,
+    };
+  },
+
+  toJSON(message: ListServiceAccountsResponse): unknown {
+    const obj: any = {};
+    if (message.serviceAccounts?.length) {
+      obj.serviceAccounts = message.serviceAccounts.map((e) => ServiceAccount.toJSON(e));
+    }
+    if (message.page !== undefined) {
+      obj.page = PageResponse.toJSON(message.page);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListServiceAccountsResponse>): ListServiceAccountsResponse {
+    return ListServiceAccountsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListServiceAccountsResponse>): ListServiceAccountsResponse {
+    const message = createBaseListServiceAccountsResponse();
+    message.serviceAccounts =
+      object.serviceAccounts?.map((e) => ServiceAccount.fromPartial(e)) || [];
+    message.page =
+      object.page !== undefined && object.page !== null
+        ? PageResponse.fromPartial(object.page)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseIssueServiceTokenRequest(): IssueServiceTokenRequest {
+  return { clientId: '', clientSecret: '' };
+}
+
+export const IssueServiceTokenRequest: MessageFns<IssueServiceTokenRequest> = {
+  encode(
+    message: IssueServiceTokenRequest,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.clientId !== '') {
+      writer.uint32(10).string(message.clientId);
+    }
+    if (message.clientSecret !== '') {
+      writer.uint32(18).string(message.clientSecret);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IssueServiceTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIssueServiceTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clientSecret = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IssueServiceTokenRequest {
+    return {
+      clientId: isSet(object.clientId)
+        ? globalThis.String(object.clientId)
+        : isSet(object.client_id)
+          ? globalThis.String(object.client_id)
+          : '',
+      clientSecret: isSet(object.clientSecret)
+        ? globalThis.String(object.clientSecret)
+        : isSet(object.client_secret)
+          ? globalThis.String(object.client_secret)
+          : '',
+    };
+  },
+
+  toJSON(message: IssueServiceTokenRequest): unknown {
+    const obj: any = {};
+    if (message.clientId !== '') {
+      obj.clientId = message.clientId;
+    }
+    if (message.clientSecret !== '') {
+      obj.clientSecret = message.clientSecret;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IssueServiceTokenRequest>): IssueServiceTokenRequest {
+    return IssueServiceTokenRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IssueServiceTokenRequest>): IssueServiceTokenRequest {
+    const message = createBaseIssueServiceTokenRequest();
+    message.clientId = object.clientId ?? '';
+    message.clientSecret = object.clientSecret ?? '';
+    return message;
+  },
+};
+
+function createBaseIssueServiceTokenResponse(): IssueServiceTokenResponse {
+  return { accessToken: '', tokenType: '', accessTokenExpireTime: undefined };
+}
+
+export const IssueServiceTokenResponse: MessageFns<IssueServiceTokenResponse> = {
+  encode(
+    message: IssueServiceTokenResponse,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.accessToken !== '') {
+      writer.uint32(10).string(message.accessToken);
+    }
+    if (message.tokenType !== '') {
+      writer.uint32(18).string(message.tokenType);
+    }
+    if (message.accessTokenExpireTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.accessTokenExpireTime), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IssueServiceTokenResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIssueServiceTokenResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accessToken = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tokenType = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.accessTokenExpireTime = fromTimestamp(
+              Timestamp.decode(reader, reader.uint32()),
+            );
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IssueServiceTokenResponse {
+    return {
+      accessToken: isSet(object.accessToken)
+        ? globalThis.String(object.accessToken)
+        : isSet(object.access_token)
+          ? globalThis.String(object.access_token)
+          : '',
+      tokenType: isSet(object.tokenType)
+        ? globalThis.String(object.tokenType)
+        : isSet(object.token_type)
+          ? globalThis.String(object.token_type)
+          : '',
+      accessTokenExpireTime: isSet(object.accessTokenExpireTime)
+        ? fromJsonTimestamp(object.accessTokenExpireTime)
+        : isSet(object.access_token_expire_time)
+          ? fromJsonTimestamp(object.access_token_expire_time)
+          : undefined,
+    };
+  },
+
+  toJSON(message: IssueServiceTokenResponse): unknown {
+    const obj: any = {};
+    if (message.accessToken !== '') {
+      obj.accessToken = message.accessToken;
+    }
+    if (message.tokenType !== '') {
+      obj.tokenType = message.tokenType;
+    }
+    if (message.accessTokenExpireTime !== undefined) {
+      obj.accessTokenExpireTime = message.accessTokenExpireTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IssueServiceTokenResponse>): IssueServiceTokenResponse {
+    return IssueServiceTokenResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IssueServiceTokenResponse>): IssueServiceTokenResponse {
+    const message = createBaseIssueServiceTokenResponse();
+    message.accessToken = object.accessToken ?? '';
+    message.tokenType = object.tokenType ?? '';
+    message.accessTokenExpireTime = object.accessTokenExpireTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRotateServiceAccountSecretRequest(): RotateServiceAccountSecretRequest {
+  return { id: '' };
+}
+
+export const RotateServiceAccountSecretRequest: MessageFns<RotateServiceAccountSecretRequest> = {
+  encode(
+    message: RotateServiceAccountSecretRequest,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.id !== '') {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateServiceAccountSecretRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateServiceAccountSecretRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateServiceAccountSecretRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : '' };
+  },
+
+  toJSON(message: RotateServiceAccountSecretRequest): unknown {
+    const obj: any = {};
+    if (message.id !== '') {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RotateServiceAccountSecretRequest>): RotateServiceAccountSecretRequest {
+    return RotateServiceAccountSecretRequest.fromPartial(base ?? {});
+  },
+  fromPartial(
+    object: DeepPartial<RotateServiceAccountSecretRequest>,
+  ): RotateServiceAccountSecretRequest {
+    const message = createBaseRotateServiceAccountSecretRequest();
+    message.id = object.id ?? '';
+    return message;
+  },
+};
+
+function createBaseRotateServiceAccountSecretResponse(): RotateServiceAccountSecretResponse {
+  return { clientSecret: '', previousSecretExpireTime: undefined };
+}
+
+export const RotateServiceAccountSecretResponse: MessageFns<RotateServiceAccountSecretResponse> = {
+  encode(
+    message: RotateServiceAccountSecretResponse,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.clientSecret !== '') {
+      writer.uint32(10).string(message.clientSecret);
+    }
+    if (message.previousSecretExpireTime !== undefined) {
+      Timestamp.encode(
+        toTimestamp(message.previousSecretExpireTime),
+        writer.uint32(18).fork(),
+      ).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateServiceAccountSecretResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateServiceAccountSecretResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientSecret = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.previousSecretExpireTime = fromTimestamp(
+              Timestamp.decode(reader, reader.uint32()),
+            );
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateServiceAccountSecretResponse {
+    return {
+      clientSecret: isSet(object.clientSecret)
+        ? globalThis.String(object.clientSecret)
+        : isSet(object.client_secret)
+          ? globalThis.String(object.client_secret)
+          : '',
+      previousSecretExpireTime: isSet(object.previousSecretExpireTime)
+        ? fromJsonTimestamp(object.previousSecretExpireTime)
+        : isSet(object.previous_secret_expire_time)
+          ? fromJsonTimestamp(object.previous_secret_expire_time)
+          : undefined,
+    };
+  },
+
+  toJSON(message: RotateServiceAccountSecretResponse): unknown {
+    const obj: any = {};
+    if (message.clientSecret !== '') {
+      obj.clientSecret = message.clientSecret;
+    }
+    if (message.previousSecretExpireTime !== undefined) {
+      obj.previousSecretExpireTime = message.previousSecretExpireTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(
+    base?: DeepPartial<RotateServiceAccountSecretResponse>,
+  ): RotateServiceAccountSecretResponse {
+    return RotateServiceAccountSecretResponse.fromPartial(base ?? {});
+  },
+  fromPartial(
+    object: DeepPartial<RotateServiceAccountSecretResponse>,
+  ): RotateServiceAccountSecretResponse {
+    const message = createBaseRotateServiceAccountSecretResponse();
+    message.clientSecret = object.clientSecret ?? '';
+    message.previousSecretExpireTime = object.previousSecretExpireTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteServiceAccountRequest(): DeleteServiceAccountRequest {
+  return { id: '' };
+}
+
+export const DeleteServiceAccountRequest: MessageFns<DeleteServiceAccountRequest> = {
+  encode(
+    message: DeleteServiceAccountRequest,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.id !== '') {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteServiceAccountRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteServiceAccountRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteServiceAccountRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : '' };
+  },
+
+  toJSON(message: DeleteServiceAccountRequest): unknown {
+    const obj: any = {};
+    if (message.id !== '') {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteServiceAccountRequest>): DeleteServiceAccountRequest {
+    return DeleteServiceAccountRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteServiceAccountRequest>): DeleteServiceAccountRequest {
+    const message = createBaseDeleteServiceAccountRequest();
+    message.id = object.id ?? '';
+    return message;
+  },
+};
+
+function createBaseDeleteServiceAccountResponse(): DeleteServiceAccountResponse {
+  return {};
+}
+
+export const DeleteServiceAccountResponse: MessageFns<DeleteServiceAccountResponse> = {
+  encode(_: DeleteServiceAccountResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteServiceAccountResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteServiceAccountResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteServiceAccountResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteServiceAccountResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteServiceAccountResponse>): DeleteServiceAccountResponse {
+    return DeleteServiceAccountResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<DeleteServiceAccountResponse>): DeleteServiceAccountResponse {
+    const message = createBaseDeleteServiceAccountResponse();
+    return message;
+  },
+};
+
+function createBaseRotateSigningKeyRequest(): RotateSigningKeyRequest {
+  return {};
+}
+
+export const RotateSigningKeyRequest: MessageFns<RotateSigningKeyRequest> = {
+  encode(_: RotateSigningKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateSigningKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateSigningKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RotateSigningKeyRequest {
+    return {};
+  },
+
+  toJSON(_: RotateSigningKeyRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<RotateSigningKeyRequest>): RotateSigningKeyRequest {
+    return RotateSigningKeyRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<RotateSigningKeyRequest>): RotateSigningKeyRequest {
+    const message = createBaseRotateSigningKeyRequest();
+    return message;
+  },
+};
+
+function createBaseRotateSigningKeyResponse(): RotateSigningKeyResponse {
+  return { kid: '' };
+}
+
+export const RotateSigningKeyResponse: MessageFns<RotateSigningKeyResponse> = {
+  encode(
+    message: RotateSigningKeyResponse,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.kid !== '') {
+      writer.uint32(10).string(message.kid);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateSigningKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateSigningKeyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kid = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateSigningKeyResponse {
+    return { kid: isSet(object.kid) ? globalThis.String(object.kid) : '' };
+  },
+
+  toJSON(message: RotateSigningKeyResponse): unknown {
+    const obj: any = {};
+    if (message.kid !== '') {
+      obj.kid = message.kid;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RotateSigningKeyResponse>): RotateSigningKeyResponse {
+    return RotateSigningKeyResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RotateSigningKeyResponse>): RotateSigningKeyResponse {
+    const message = createBaseRotateSigningKeyResponse();
+    message.kid = object.kid ?? '';
+    return message;
+  },
+};
+
 export type IdentityServiceService = typeof IdentityServiceService;
 export const IdentityServiceService = {
   /**
@@ -1842,6 +5009,225 @@ export const IdentityServiceService = {
       Buffer.from(DisableUserResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DisableUserResponse => DisableUserResponse.decode(value),
   },
+  /**
+   * Trades a refresh token for a new pair. Each refresh token works once; presenting a rotated
+   * one again revokes the whole session, except within a short grace window for concurrent
+   * refreshes, which get the same successor pair.
+   */
+  refreshSession: {
+    path: '/wemaster.core.v1.IdentityService/RefreshSession' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RefreshSessionRequest): Buffer =>
+      Buffer.from(RefreshSessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RefreshSessionRequest =>
+      RefreshSessionRequest.decode(value),
+    responseSerialize: (value: RefreshSessionResponse): Buffer =>
+      Buffer.from(RefreshSessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RefreshSessionResponse =>
+      RefreshSessionResponse.decode(value),
+  },
+  /** Ends the caller's current session. */
+  logout: {
+    path: '/wemaster.core.v1.IdentityService/Logout' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LogoutRequest): Buffer =>
+      Buffer.from(LogoutRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LogoutRequest => LogoutRequest.decode(value),
+    responseSerialize: (value: LogoutResponse): Buffer =>
+      Buffer.from(LogoutResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LogoutResponse => LogoutResponse.decode(value),
+  },
+  /** Sessions of the caller, or of another user of the tenant with sessions:read. */
+  listSessions: {
+    path: '/wemaster.core.v1.IdentityService/ListSessions' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListSessionsRequest): Buffer =>
+      Buffer.from(ListSessionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListSessionsRequest => ListSessionsRequest.decode(value),
+    responseSerialize: (value: ListSessionsResponse): Buffer =>
+      Buffer.from(ListSessionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListSessionsResponse =>
+      ListSessionsResponse.decode(value),
+  },
+  /** Ends one of the caller's sessions, or another user's with sessions:write. */
+  revokeSession: {
+    path: '/wemaster.core.v1.IdentityService/RevokeSession' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeSessionRequest): Buffer =>
+      Buffer.from(RevokeSessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeSessionRequest => RevokeSessionRequest.decode(value),
+    responseSerialize: (value: RevokeSessionResponse): Buffer =>
+      Buffer.from(RevokeSessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeSessionResponse =>
+      RevokeSessionResponse.decode(value),
+  },
+  /**
+   * A server-side verdict on an access token: signature, expiry, and whether its session, user
+   * and tenant are still active. Revocations count within a second on every replica.
+   */
+  validateToken: {
+    path: '/wemaster.core.v1.IdentityService/ValidateToken' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ValidateTokenRequest): Buffer =>
+      Buffer.from(ValidateTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ValidateTokenRequest => ValidateTokenRequest.decode(value),
+    responseSerialize: (value: ValidateTokenResponse): Buffer =>
+      Buffer.from(ValidateTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ValidateTokenResponse =>
+      ValidateTokenResponse.decode(value),
+  },
+  /** Changes the caller's password and ends its other sessions. */
+  changePassword: {
+    path: '/wemaster.core.v1.IdentityService/ChangePassword' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ChangePasswordRequest): Buffer =>
+      Buffer.from(ChangePasswordRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ChangePasswordRequest =>
+      ChangePasswordRequest.decode(value),
+    responseSerialize: (value: ChangePasswordResponse): Buffer =>
+      Buffer.from(ChangePasswordResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ChangePasswordResponse =>
+      ChangePasswordResponse.decode(value),
+  },
+  /** Mails a single-use reset link. The answer is the same whether or not the email exists. */
+  requestPasswordReset: {
+    path: '/wemaster.core.v1.IdentityService/RequestPasswordReset' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RequestPasswordResetRequest): Buffer =>
+      Buffer.from(RequestPasswordResetRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RequestPasswordResetRequest =>
+      RequestPasswordResetRequest.decode(value),
+    responseSerialize: (value: RequestPasswordResetResponse): Buffer =>
+      Buffer.from(RequestPasswordResetResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RequestPasswordResetResponse =>
+      RequestPasswordResetResponse.decode(value),
+  },
+  resetPassword: {
+    path: '/wemaster.core.v1.IdentityService/ResetPassword' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResetPasswordRequest): Buffer =>
+      Buffer.from(ResetPasswordRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResetPasswordRequest => ResetPasswordRequest.decode(value),
+    responseSerialize: (value: ResetPasswordResponse): Buffer =>
+      Buffer.from(ResetPasswordResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResetPasswordResponse =>
+      ResetPasswordResponse.decode(value),
+  },
+  /** Mails the caller a link proving they own their email address. */
+  requestEmailVerification: {
+    path: '/wemaster.core.v1.IdentityService/RequestEmailVerification' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RequestEmailVerificationRequest): Buffer =>
+      Buffer.from(RequestEmailVerificationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RequestEmailVerificationRequest =>
+      RequestEmailVerificationRequest.decode(value),
+    responseSerialize: (value: RequestEmailVerificationResponse): Buffer =>
+      Buffer.from(RequestEmailVerificationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RequestEmailVerificationResponse =>
+      RequestEmailVerificationResponse.decode(value),
+  },
+  verifyEmail: {
+    path: '/wemaster.core.v1.IdentityService/VerifyEmail' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifyEmailRequest): Buffer =>
+      Buffer.from(VerifyEmailRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifyEmailRequest => VerifyEmailRequest.decode(value),
+    responseSerialize: (value: VerifyEmailResponse): Buffer =>
+      Buffer.from(VerifyEmailResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifyEmailResponse => VerifyEmailResponse.decode(value),
+  },
+  /** A machine identity for an internal microservice; the secret is shown once. */
+  createServiceAccount: {
+    path: '/wemaster.core.v1.IdentityService/CreateServiceAccount' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateServiceAccountRequest): Buffer =>
+      Buffer.from(CreateServiceAccountRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateServiceAccountRequest =>
+      CreateServiceAccountRequest.decode(value),
+    responseSerialize: (value: CreateServiceAccountResponse): Buffer =>
+      Buffer.from(CreateServiceAccountResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateServiceAccountResponse =>
+      CreateServiceAccountResponse.decode(value),
+  },
+  listServiceAccounts: {
+    path: '/wemaster.core.v1.IdentityService/ListServiceAccounts' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListServiceAccountsRequest): Buffer =>
+      Buffer.from(ListServiceAccountsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListServiceAccountsRequest =>
+      ListServiceAccountsRequest.decode(value),
+    responseSerialize: (value: ListServiceAccountsResponse): Buffer =>
+      Buffer.from(ListServiceAccountsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListServiceAccountsResponse =>
+      ListServiceAccountsResponse.decode(value),
+  },
+  /** Client-credentials grant: an access token for a service account. */
+  issueServiceToken: {
+    path: '/wemaster.core.v1.IdentityService/IssueServiceToken' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: IssueServiceTokenRequest): Buffer =>
+      Buffer.from(IssueServiceTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): IssueServiceTokenRequest =>
+      IssueServiceTokenRequest.decode(value),
+    responseSerialize: (value: IssueServiceTokenResponse): Buffer =>
+      Buffer.from(IssueServiceTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): IssueServiceTokenResponse =>
+      IssueServiceTokenResponse.decode(value),
+  },
+  /** A new secret; the previous one keeps working for a configurable overlap. */
+  rotateServiceAccountSecret: {
+    path: '/wemaster.core.v1.IdentityService/RotateServiceAccountSecret' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateServiceAccountSecretRequest): Buffer =>
+      Buffer.from(RotateServiceAccountSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateServiceAccountSecretRequest =>
+      RotateServiceAccountSecretRequest.decode(value),
+    responseSerialize: (value: RotateServiceAccountSecretResponse): Buffer =>
+      Buffer.from(RotateServiceAccountSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateServiceAccountSecretResponse =>
+      RotateServiceAccountSecretResponse.decode(value),
+  },
+  deleteServiceAccount: {
+    path: '/wemaster.core.v1.IdentityService/DeleteServiceAccount' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteServiceAccountRequest): Buffer =>
+      Buffer.from(DeleteServiceAccountRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteServiceAccountRequest =>
+      DeleteServiceAccountRequest.decode(value),
+    responseSerialize: (value: DeleteServiceAccountResponse): Buffer =>
+      Buffer.from(DeleteServiceAccountResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteServiceAccountResponse =>
+      DeleteServiceAccountResponse.decode(value),
+  },
+  /** A new token signing key; the previous one stays published until its tokens expire. */
+  rotateSigningKey: {
+    path: '/wemaster.core.v1.IdentityService/RotateSigningKey' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateSigningKeyRequest): Buffer =>
+      Buffer.from(RotateSigningKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateSigningKeyRequest =>
+      RotateSigningKeyRequest.decode(value),
+    responseSerialize: (value: RotateSigningKeyResponse): Buffer =>
+      Buffer.from(RotateSigningKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateSigningKeyResponse =>
+      RotateSigningKeyResponse.decode(value),
+  },
   /** The public keys that verify access tokens, as a JWK Set (RFC 7517). */
   getJwks: {
     path: '/wemaster.core.v1.IdentityService/GetJwks' as const,
@@ -1874,6 +5260,47 @@ export interface IdentityServiceServer extends UntypedServiceImplementation {
   listUsers: handleUnaryCall<ListUsersRequest, ListUsersResponse>;
   /** Disables a user: it cannot log in, and its sessions end at once. */
   disableUser: handleUnaryCall<DisableUserRequest, DisableUserResponse>;
+  /**
+   * Trades a refresh token for a new pair. Each refresh token works once; presenting a rotated
+   * one again revokes the whole session, except within a short grace window for concurrent
+   * refreshes, which get the same successor pair.
+   */
+  refreshSession: handleUnaryCall<RefreshSessionRequest, RefreshSessionResponse>;
+  /** Ends the caller's current session. */
+  logout: handleUnaryCall<LogoutRequest, LogoutResponse>;
+  /** Sessions of the caller, or of another user of the tenant with sessions:read. */
+  listSessions: handleUnaryCall<ListSessionsRequest, ListSessionsResponse>;
+  /** Ends one of the caller's sessions, or another user's with sessions:write. */
+  revokeSession: handleUnaryCall<RevokeSessionRequest, RevokeSessionResponse>;
+  /**
+   * A server-side verdict on an access token: signature, expiry, and whether its session, user
+   * and tenant are still active. Revocations count within a second on every replica.
+   */
+  validateToken: handleUnaryCall<ValidateTokenRequest, ValidateTokenResponse>;
+  /** Changes the caller's password and ends its other sessions. */
+  changePassword: handleUnaryCall<ChangePasswordRequest, ChangePasswordResponse>;
+  /** Mails a single-use reset link. The answer is the same whether or not the email exists. */
+  requestPasswordReset: handleUnaryCall<RequestPasswordResetRequest, RequestPasswordResetResponse>;
+  resetPassword: handleUnaryCall<ResetPasswordRequest, ResetPasswordResponse>;
+  /** Mails the caller a link proving they own their email address. */
+  requestEmailVerification: handleUnaryCall<
+    RequestEmailVerificationRequest,
+    RequestEmailVerificationResponse
+  >;
+  verifyEmail: handleUnaryCall<VerifyEmailRequest, VerifyEmailResponse>;
+  /** A machine identity for an internal microservice; the secret is shown once. */
+  createServiceAccount: handleUnaryCall<CreateServiceAccountRequest, CreateServiceAccountResponse>;
+  listServiceAccounts: handleUnaryCall<ListServiceAccountsRequest, ListServiceAccountsResponse>;
+  /** Client-credentials grant: an access token for a service account. */
+  issueServiceToken: handleUnaryCall<IssueServiceTokenRequest, IssueServiceTokenResponse>;
+  /** A new secret; the previous one keeps working for a configurable overlap. */
+  rotateServiceAccountSecret: handleUnaryCall<
+    RotateServiceAccountSecretRequest,
+    RotateServiceAccountSecretResponse
+  >;
+  deleteServiceAccount: handleUnaryCall<DeleteServiceAccountRequest, DeleteServiceAccountResponse>;
+  /** A new token signing key; the previous one stays published until its tokens expire. */
+  rotateSigningKey: handleUnaryCall<RotateSigningKeyRequest, RotateSigningKeyResponse>;
   /** The public keys that verify access tokens, as a JWK Set (RFC 7517). */
   getJwks: handleUnaryCall<GetJwksRequest, GetJwksResponse>;
 }
@@ -1979,6 +5406,265 @@ export interface IdentityServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DisableUserResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Trades a refresh token for a new pair. Each refresh token works once; presenting a rotated
+   * one again revokes the whole session, except within a short grace window for concurrent
+   * refreshes, which get the same successor pair.
+   */
+  refreshSession(
+    request: RefreshSessionRequest,
+    callback: (error: ServiceError | null, response: RefreshSessionResponse) => void,
+  ): ClientUnaryCall;
+  refreshSession(
+    request: RefreshSessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RefreshSessionResponse) => void,
+  ): ClientUnaryCall;
+  refreshSession(
+    request: RefreshSessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RefreshSessionResponse) => void,
+  ): ClientUnaryCall;
+  /** Ends the caller's current session. */
+  logout(
+    request: LogoutRequest,
+    callback: (error: ServiceError | null, response: LogoutResponse) => void,
+  ): ClientUnaryCall;
+  logout(
+    request: LogoutRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LogoutResponse) => void,
+  ): ClientUnaryCall;
+  logout(
+    request: LogoutRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LogoutResponse) => void,
+  ): ClientUnaryCall;
+  /** Sessions of the caller, or of another user of the tenant with sessions:read. */
+  listSessions(
+    request: ListSessionsRequest,
+    callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
+  ): ClientUnaryCall;
+  listSessions(
+    request: ListSessionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
+  ): ClientUnaryCall;
+  listSessions(
+    request: ListSessionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
+  ): ClientUnaryCall;
+  /** Ends one of the caller's sessions, or another user's with sessions:write. */
+  revokeSession(
+    request: RevokeSessionRequest,
+    callback: (error: ServiceError | null, response: RevokeSessionResponse) => void,
+  ): ClientUnaryCall;
+  revokeSession(
+    request: RevokeSessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeSessionResponse) => void,
+  ): ClientUnaryCall;
+  revokeSession(
+    request: RevokeSessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeSessionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A server-side verdict on an access token: signature, expiry, and whether its session, user
+   * and tenant are still active. Revocations count within a second on every replica.
+   */
+  validateToken(
+    request: ValidateTokenRequest,
+    callback: (error: ServiceError | null, response: ValidateTokenResponse) => void,
+  ): ClientUnaryCall;
+  validateToken(
+    request: ValidateTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ValidateTokenResponse) => void,
+  ): ClientUnaryCall;
+  validateToken(
+    request: ValidateTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ValidateTokenResponse) => void,
+  ): ClientUnaryCall;
+  /** Changes the caller's password and ends its other sessions. */
+  changePassword(
+    request: ChangePasswordRequest,
+    callback: (error: ServiceError | null, response: ChangePasswordResponse) => void,
+  ): ClientUnaryCall;
+  changePassword(
+    request: ChangePasswordRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ChangePasswordResponse) => void,
+  ): ClientUnaryCall;
+  changePassword(
+    request: ChangePasswordRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ChangePasswordResponse) => void,
+  ): ClientUnaryCall;
+  /** Mails a single-use reset link. The answer is the same whether or not the email exists. */
+  requestPasswordReset(
+    request: RequestPasswordResetRequest,
+    callback: (error: ServiceError | null, response: RequestPasswordResetResponse) => void,
+  ): ClientUnaryCall;
+  requestPasswordReset(
+    request: RequestPasswordResetRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RequestPasswordResetResponse) => void,
+  ): ClientUnaryCall;
+  requestPasswordReset(
+    request: RequestPasswordResetRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RequestPasswordResetResponse) => void,
+  ): ClientUnaryCall;
+  resetPassword(
+    request: ResetPasswordRequest,
+    callback: (error: ServiceError | null, response: ResetPasswordResponse) => void,
+  ): ClientUnaryCall;
+  resetPassword(
+    request: ResetPasswordRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResetPasswordResponse) => void,
+  ): ClientUnaryCall;
+  resetPassword(
+    request: ResetPasswordRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResetPasswordResponse) => void,
+  ): ClientUnaryCall;
+  /** Mails the caller a link proving they own their email address. */
+  requestEmailVerification(
+    request: RequestEmailVerificationRequest,
+    callback: (error: ServiceError | null, response: RequestEmailVerificationResponse) => void,
+  ): ClientUnaryCall;
+  requestEmailVerification(
+    request: RequestEmailVerificationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RequestEmailVerificationResponse) => void,
+  ): ClientUnaryCall;
+  requestEmailVerification(
+    request: RequestEmailVerificationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RequestEmailVerificationResponse) => void,
+  ): ClientUnaryCall;
+  verifyEmail(
+    request: VerifyEmailRequest,
+    callback: (error: ServiceError | null, response: VerifyEmailResponse) => void,
+  ): ClientUnaryCall;
+  verifyEmail(
+    request: VerifyEmailRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifyEmailResponse) => void,
+  ): ClientUnaryCall;
+  verifyEmail(
+    request: VerifyEmailRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifyEmailResponse) => void,
+  ): ClientUnaryCall;
+  /** A machine identity for an internal microservice; the secret is shown once. */
+  createServiceAccount(
+    request: CreateServiceAccountRequest,
+    callback: (error: ServiceError | null, response: CreateServiceAccountResponse) => void,
+  ): ClientUnaryCall;
+  createServiceAccount(
+    request: CreateServiceAccountRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateServiceAccountResponse) => void,
+  ): ClientUnaryCall;
+  createServiceAccount(
+    request: CreateServiceAccountRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateServiceAccountResponse) => void,
+  ): ClientUnaryCall;
+  listServiceAccounts(
+    request: ListServiceAccountsRequest,
+    callback: (error: ServiceError | null, response: ListServiceAccountsResponse) => void,
+  ): ClientUnaryCall;
+  listServiceAccounts(
+    request: ListServiceAccountsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListServiceAccountsResponse) => void,
+  ): ClientUnaryCall;
+  listServiceAccounts(
+    request: ListServiceAccountsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListServiceAccountsResponse) => void,
+  ): ClientUnaryCall;
+  /** Client-credentials grant: an access token for a service account. */
+  issueServiceToken(
+    request: IssueServiceTokenRequest,
+    callback: (error: ServiceError | null, response: IssueServiceTokenResponse) => void,
+  ): ClientUnaryCall;
+  issueServiceToken(
+    request: IssueServiceTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: IssueServiceTokenResponse) => void,
+  ): ClientUnaryCall;
+  issueServiceToken(
+    request: IssueServiceTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: IssueServiceTokenResponse) => void,
+  ): ClientUnaryCall;
+  /** A new secret; the previous one keeps working for a configurable overlap. */
+  rotateServiceAccountSecret(
+    request: RotateServiceAccountSecretRequest,
+    callback: (error: ServiceError | null, response: RotateServiceAccountSecretResponse) => void,
+  ): ClientUnaryCall;
+  rotateServiceAccountSecret(
+    request: RotateServiceAccountSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RotateServiceAccountSecretResponse) => void,
+  ): ClientUnaryCall;
+  rotateServiceAccountSecret(
+    request: RotateServiceAccountSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RotateServiceAccountSecretResponse) => void,
+  ): ClientUnaryCall;
+  deleteServiceAccount(
+    request: DeleteServiceAccountRequest,
+    callback: (error: ServiceError | null, response: DeleteServiceAccountResponse) => void,
+  ): ClientUnaryCall;
+  deleteServiceAccount(
+    request: DeleteServiceAccountRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteServiceAccountResponse) => void,
+  ): ClientUnaryCall;
+  deleteServiceAccount(
+    request: DeleteServiceAccountRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteServiceAccountResponse) => void,
+  ): ClientUnaryCall;
+  /** A new token signing key; the previous one stays published until its tokens expire. */
+  rotateSigningKey(
+    request: RotateSigningKeyRequest,
+    callback: (error: ServiceError | null, response: RotateSigningKeyResponse) => void,
+  ): ClientUnaryCall;
+  rotateSigningKey(
+    request: RotateSigningKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RotateSigningKeyResponse) => void,
+  ): ClientUnaryCall;
+  rotateSigningKey(
+    request: RotateSigningKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RotateSigningKeyResponse) => void,
   ): ClientUnaryCall;
   /** The public keys that verify access tokens, as a JWK Set (RFC 7517). */
   getJwks(

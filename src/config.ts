@@ -60,6 +60,14 @@ const schema = z.object({
   /** Failed logins per source ip allowed per LOGIN_IP_WINDOW_SECONDS. */
   LOGIN_IP_MAX_FAILURES: positiveInt.default(100),
   LOGIN_IP_WINDOW_SECONDS: positiveInt.default(900),
+  /** A session unused (no refresh) for this long ends. 7 days. */
+  SESSION_IDLE_TIMEOUT_SECONDS: positiveInt.default(7 * 86_400),
+  /** A session ends this long after login whatever its use. 30 days. */
+  SESSION_ABSOLUTE_LIFETIME_SECONDS: positiveInt.default(30 * 86_400),
+  /** A just-rotated refresh token presented again within this window gets the same successor. */
+  REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+  /** How long a replica trusts a session it saw live without asking the database again. */
+  SESSION_LIVENESS_CACHE_MS: positiveInt.max(60_000).default(5_000),
   /**
    * TEST-ONLY crash failpoint: the process SIGKILLs itself at that point of an idempotent call
    * (after the lease is taken / inside the request transaction before COMMIT / after COMMIT,

@@ -17,6 +17,12 @@ import {
 import { TokenAuthenticator } from './application/identity/authenticate-token.js';
 import { PlatformAdminBootstrap } from './application/identity/bootstrap-platform-admin.js';
 import { PasswordLogin } from './application/identity/login.js';
+import { SessionManager } from './application/identity/sessions.js';
+import { HmacRefreshTokenCodec } from './adapters/outbound/crypto/hmac-refresh-token-codec.js';
+import { SessionLivenessCache } from './adapters/outbound/memory/session-liveness-cache.js';
+import { PgSessionRevocations } from './adapters/outbound/postgres/pg-session-revocations.js';
+import { PgSessionStore } from './adapters/outbound/postgres/pg-session-store.js';
+import type { SessionLiveness } from './domain/identity/session-store.port.js';
 import { JwksPublisher } from './application/identity/publish-jwks.js';
 import { UserDisabler } from './application/identity/disable-user.js';
 import { CurrentUserReader } from './application/identity/get-current-user.js';
@@ -101,6 +107,11 @@ export const TYPES = {
   AccessTokenVerifier: id<AccessTokenVerifier>('AccessTokenVerifier'),
   AuditLog: id<AuditLog>('AuditLog'),
   LoginThrottle: id<LoginThrottle>('LoginThrottle'),
+  SessionStore: id<PgSessionStore>('SessionStore'),
+  SessionRevocations: id<PgSessionRevocations>('SessionRevocations'),
+  RefreshTokenCodec: id<HmacRefreshTokenCodec>('RefreshTokenCodec'),
+  SessionLiveness: id<SessionLiveness>('SessionLiveness'),
+  SessionManager: id<SessionManager>('SessionManager'),
   // use cases
   TenantCreator: id<TenantCreator>('TenantCreator'),
   TenantFinder: id<TenantFinder>('TenantFinder'),
@@ -264,9 +275,48 @@ const identityModule = new ContainerModule(({ bind }) => {
     },
     [TYPES.Runtime],
   );
+  // Sessions: rotating refresh tokens; revocations reach every replica (LISTEN/NOTIFY).
+  bind(TYPES.SessionStore).toResolvedValue((knex) => new PgSessionStore(knex), [TYPES.Knex]);
+  bind(TYPES.SessionRevocations).toResolvedValue(
+    (runtime, knex, logger) => new PgSessionRevocations(runtime.databaseUrl, knex, logger),
+    [TYPES.Runtime, TYPES.Knex, TYPES.Logger],
+  );
+  bind(TYPES.RefreshTokenCodec).toResolvedValue(
+    (key) => new HmacRefreshTokenCodec(key),
+    [TYPES.MasterKey],
+  );
+  bind(TYPES.SessionManager).toResolvedValue(
+    (store, codec, uow, tokens, directory, clock, ids, audit, revocations, config) =>
+      new SessionManager(store, codec, uow, tokens, directory, clock, ids, audit, revocations, {
+        idleTimeoutSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS,
+        absoluteLifetimeSeconds: config.SESSION_ABSOLUTE_LIFETIME_SECONDS,
+        reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
+      }),
+    [
+      TYPES.SessionStore,
+      TYPES.RefreshTokenCodec,
+      TYPES.UnitOfWork,
+      TYPES.TokenService,
+      TYPES.TenantDirectory,
+      TYPES.Clock,
+      TYPES.IdGenerator,
+      TYPES.AuditLog,
+      TYPES.SessionRevocations,
+      TYPES.Config,
+    ],
+  );
+  bind(TYPES.SessionLiveness).toResolvedValue(
+    (sessions, clock, revocations, config) =>
+      new SessionLivenessCache((t, s) => sessions.isLive(t, s), clock, {
+        liveTtlMs: config.SESSION_LIVENESS_CACHE_MS,
+        // A revoked id matters while an access token naming it can still be valid.
+        revokedRetentionMs: (config.ACCESS_TOKEN_TTL_SECONDS + 60) * 1000,
+      }).listenTo(revocations),
+    [TYPES.SessionManager, TYPES.Clock, TYPES.SessionRevocations, TYPES.Config],
+  );
   bind(TYPES.PasswordLogin).toResolvedValue(
-    (directory, uow, hasher, tokens, clock, throttle, audit, ids) =>
-      new PasswordLogin(directory, uow, hasher, tokens, clock, throttle, audit, ids),
+    (directory, uow, hasher, tokens, clock, throttle, audit, ids, sessions) =>
+      new PasswordLogin(directory, uow, hasher, tokens, clock, throttle, audit, ids, sessions),
     [
       TYPES.TenantDirectory,
       TYPES.UnitOfWork,
@@ -276,6 +326,7 @@ const identityModule = new ContainerModule(({ bind }) => {
       TYPES.LoginThrottle,
       TYPES.AuditLog,
       TYPES.IdGenerator,
+      TYPES.SessionManager,
     ],
   );
   bind(TYPES.AccessTokenVerifier).toResolvedValue(
@@ -283,8 +334,8 @@ const identityModule = new ContainerModule(({ bind }) => {
     [TYPES.TokenService, TYPES.Clock],
   );
   bind(TYPES.TokenAuthenticator).toResolvedValue(
-    (verifier, directory) => new TokenAuthenticator(verifier, directory),
-    [TYPES.AccessTokenVerifier, TYPES.TenantDirectory],
+    (verifier, directory, sessions) => new TokenAuthenticator(verifier, directory, sessions),
+    [TYPES.AccessTokenVerifier, TYPES.TenantDirectory, TYPES.SessionLiveness],
   );
   bind(TYPES.JwksPublisher).toResolvedValue(
     (tokens) => new JwksPublisher(tokens),
@@ -306,7 +357,10 @@ const identityModule = new ContainerModule(({ bind }) => {
   );
   bind(TYPES.UserFinder).toResolvedValue((uow) => new UserFinder(uow), [TYPES.UnitOfWork]);
   bind(TYPES.UserLister).toResolvedValue((uow) => new UserLister(uow), [TYPES.UnitOfWork]);
-  bind(TYPES.UserDisabler).toResolvedValue((uow) => new UserDisabler(uow), [TYPES.UnitOfWork]);
+  bind(TYPES.UserDisabler).toResolvedValue(
+    (uow, sessions) => new UserDisabler(uow, sessions),
+    [TYPES.UnitOfWork, TYPES.SessionManager],
+  );
 });
 
 /** TEST-ONLY: `WEMASTER_FAILPOINT` as runner hooks that SIGKILL the process (crash tests). */

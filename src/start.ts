@@ -134,6 +134,9 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
     const tenantChanges = container.get(TYPES.TenantChanges);
     await tenantChanges.start();
     cleanups.push(() => tenantChanges.close());
+    const sessionRevocations = container.get(TYPES.SessionRevocations);
+    await sessionRevocations.start();
+    cleanups.push(() => sessionRevocations.close());
     await container.get(TYPES.TokenService).ensureActiveKey();
     const pruner = container.get(TYPES.IdempotencyPruner);
     pruner.start(config.IDEMPOTENCY_PRUNE_INTERVAL_MS);
@@ -189,7 +192,10 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
             listUsers: container.get(TYPES.UserLister),
             disableUser: container.get(TYPES.UserDisabler),
           }),
-          ...sessionHandlers(),
+          ...sessionHandlers({
+            sessions: container.get(TYPES.SessionManager),
+            authenticator: container.get(TYPES.TokenAuthenticator),
+          }),
           ...recoveryHandlers(),
           ...serviceAccountHandlers(),
         }),

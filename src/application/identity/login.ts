@@ -18,11 +18,17 @@ import { isTenantUsable } from '../../domain/tenancy/tenant.js';
 import type { TenantDirectory } from '../../domain/tenancy/tenant-directory.port.js';
 import { parseTenantSlug } from '../../domain/tenancy/tenant-slug.js';
 import type { AuditContext } from '../shared/audit-context.js';
+import type { IssuedRefreshToken, SessionManager, SessionOrigin } from './sessions.js';
 
 export interface LoginInput {
   readonly tenantSlug: string;
   readonly email: string;
   readonly password: string;
+}
+
+/** The access token, and when sessions are on, the session's first refresh token. */
+export interface LoginResult extends IssuedAccessToken {
+  readonly refresh?: IssuedRefreshToken | undefined;
 }
 
 /** The attempt being audited: where it is recorded and what it is about. */
@@ -51,9 +57,11 @@ export class PasswordLogin {
     private readonly throttle: LoginThrottle,
     private readonly audit: AuditLog,
     private readonly ids: IdGenerator,
+    /** Starts a session with a refresh token; without it, logins get an access token only. */
+    private readonly sessions?: Pick<SessionManager, 'start'>,
   ) {}
 
-  async run(input: LoginInput, context: AuditContext = {}): Promise<IssuedAccessToken> {
+  async run(input: LoginInput, context: SessionOrigin = {}): Promise<LoginResult> {
     const slug = parseTenantSlug('tenant_slug', input.tenantSlug);
     const { normalized } = parseEmail('email', input.email);
     const password = checkPresentedPassword('password', input.password);
@@ -103,14 +111,16 @@ export class PasswordLogin {
     });
     await this.throttle.recordSuccess(attempt);
     await this.record(known, context, [['auth.login.succeeded', 'success', undefined]]);
-    return this.tokens.issue({
+    const session = await this.sessions?.start(tenant.id, user.id, context);
+    const access = await this.tokens.issue({
       subjectId: user.id,
       tenantId: tenant.id,
       kind: 'user',
       roles,
-      sessionId: undefined,
+      sessionId: session?.sessionId,
       amr: ['pwd'],
     });
+    return { ...access, refresh: session?.refresh };
   }
 
   private async fail(

@@ -30,7 +30,10 @@ export function identityHandlers(
 ): Pick<AsyncService<IdentityServiceServer>, CoreIdentityMethods> {
   return {
     login: async (request, ctx) => {
-      const issued = await useCases.login.run(request, auditContextOf(ctx));
+      const issued = await useCases.login.run(request, {
+        ...auditContextOf(ctx),
+        userAgent: ctx.header('user-agent'),
+      });
       return {
         result: {
           $case: 'tokens',
@@ -38,8 +41,8 @@ export function identityHandlers(
             accessToken: issued.token,
             tokenType: 'Bearer',
             accessTokenExpireTime: issued.expiresAt,
-            refreshToken: '',
-            refreshTokenExpireTime: undefined,
+            refreshToken: issued.refresh?.token ?? '',
+            refreshTokenExpireTime: issued.refresh?.expiresAt,
           },
         },
       };

@@ -3,13 +3,19 @@ import type { Knex } from 'knex';
 import * as initialSchema from './001-initial-schema.migration.js';
 import * as idempotency from './002-idempotency.migration.js';
 import * as auditEvents from './004-audit-events.migration.js';
+import * as sessions from './005-sessions.migration.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
 }
 
 /** Every migration, in order. Imported, not globbed: works under tsx, vitest and bundlers. */
-export const MIGRATIONS: readonly NamedMigration[] = [initialSchema, idempotency, auditEvents];
+export const MIGRATIONS: readonly NamedMigration[] = [
+  initialSchema,
+  idempotency,
+  auditEvents,
+  sessions,
+];
 
 export class ListMigrationSource implements Knex.MigrationSource<NamedMigration> {
   constructor(private readonly migrations: readonly NamedMigration[] = MIGRATIONS) {}

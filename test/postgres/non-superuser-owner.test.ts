@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 
+import { APP_GROUP_ROLE } from '../../src/adapters/outbound/postgres/pg-schema.js';
 import { createKnex } from '../../src/adapters/outbound/postgres/knex.factory.js';
 import { runMigrations } from '../../src/adapters/outbound/postgres/migrate.js';
 import { PgTenantDirectory } from '../../src/adapters/outbound/postgres/pg-tenant-directory.js';
@@ -60,6 +61,16 @@ const appKnex = (): Knex => migrated(app);
 beforeAll(async () => {
   await asAdmin(
     `create role ${OWNER} login createrole nosuperuser nobypassrls password '${OWNER_PASSWORD}'`,
+  );
+  // PostgreSQL 16+: a CREATEROLE owner may only grant membership in roles it administers. When
+  // the app group role already exists (created by an earlier, superuser-run migration), the
+  // DBA gives the owner ADMIN OPTION on it, as a deployment would.
+  await asAdmin(
+    `do $$ begin
+       if exists (select from pg_catalog.pg_roles where rolname = '${APP_GROUP_ROLE}') then
+         execute 'grant ${APP_GROUP_ROLE} to ${OWNER} with admin option';
+       end if;
+     end $$`,
   );
   await asAdmin(`create database ${DATABASE} owner ${OWNER}`);
   const ownerUrl = urlOf(OWNER, OWNER_PASSWORD);

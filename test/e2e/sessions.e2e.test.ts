@@ -152,6 +152,15 @@ describe('sessions and rotating refresh tokens', () => {
     expect(sessions).toHaveLength(1);
     const other = await newMember();
     const otherPair = await login(other.email);
+    const hidden = await failureOf(
+      call(
+        a.identity,
+        'listSessions',
+        { userId: member.id, page: undefined },
+        bearer(otherPair.accessToken),
+      ),
+    );
+    expect(hidden.code).toBe(status.PERMISSION_DENIED);
     const denied = await failureOf(
       call(
         a.identity,

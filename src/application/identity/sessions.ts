@@ -1,6 +1,7 @@
 import type { AuditEvent } from '../../domain/audit/audit-event.js';
 import type { AuditLog } from '../../domain/audit/audit-log.port.js';
 import { rolesGrant } from '../../domain/authorization/access-policy.js';
+import { permissionDenied } from '../../domain/authorization/authorization.errors.js';
 import type {
   AccessTokenIssuer,
   IssuedAccessToken,
@@ -241,15 +242,19 @@ export class SessionManager implements SessionRevoker {
     await this.end(tenantId, sessionId, 'logout');
   }
 
-  /** The live sessions of the caller, or of another user of the tenant with `sessions:read`. */
+  /**
+   * The live sessions of the caller, or of another user of the tenant with `sessions:read`
+   * (without it: PERMISSION_DENIED, which tells nothing about that user's sessions).
+   */
   async list(actor: Actor, input: ListSessionsInput): Promise<Page<Session>> {
     const userId = input.userId === '' ? undefined : parseUuid('user_id', input.userId);
     const ownTenant = actor.principal.tenantId === actor.tenantId;
     const self = ownTenant ? actor.principal.subjectId.toLowerCase() : undefined;
     const target = userId ?? self;
     if (target === undefined) return { items: [], nextAfter: undefined };
-    if (target !== self && !this.may(actor, 'sessions:read'))
-      return { items: [], nextAfter: undefined };
+    if (target !== self && !this.may(actor, 'sessions:read')) {
+      throw permissionDenied('sessions:read');
+    }
     const after = input.after === undefined ? undefined : parseUuid('page.page_token', input.after);
     const query = pageQuery('page', input.pageSize, after);
     const rows = await this.store.inTenant(actor.tenantId, (sessions) =>

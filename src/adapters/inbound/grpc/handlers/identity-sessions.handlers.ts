@@ -2,7 +2,6 @@ import type { TokenAuthenticator } from '../../../../application/identity/authen
 import type { SessionManager } from '../../../../application/identity/sessions.js';
 import type { Session } from '../../../../domain/identity/session.js';
 import { InvalidArgumentError, isDomainError } from '../../../../domain/shared/errors.js';
-import { MAX_ACCESS_TOKEN_BYTES } from '../../../outbound/crypto/jose-token-service.js';
 import {
   PrincipalKind,
   type IdentityServiceServer,
@@ -11,6 +10,9 @@ import {
 import { auditContextOf } from '../mappers/audit-context.mapper.js';
 import { decodePageToken, encodePageToken } from '../mappers/page-token.mapper.js';
 import type { AsyncService } from '../unary-handler.js';
+
+/** ValidateToken refuses larger input as INVALID_ARGUMENT (the verifier's own limit too). */
+const MAX_ACCESS_TOKEN_BYTES = 8 * 1024;
 
 export type SessionMethods =
   'refreshSession' | 'logout' | 'listSessions' | 'revokeSession' | 'validateToken';

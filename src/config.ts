@@ -68,6 +68,15 @@ const schema = z.object({
   REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   /** How long a replica trusts a session it saw live without asking the database again. */
   SESSION_LIVENESS_CACHE_MS: positiveInt.max(60_000).default(5_000),
+  /** After a service-account secret rotation, the previous secret keeps working this long. */
+  SERVICE_ACCOUNT_SECRET_OVERLAP_SECONDS: z.coerce.number().int().min(0).default(3600),
+  /**
+   * A new signing key is published at once and signs only this long after (the JWKS HTTP cache
+   * max-age), so every verifier knows it before it sees a token it signed.
+   */
+  SIGNING_KEY_ACTIVATION_DELAY_SECONDS: z.coerce.number().int().min(0).default(300),
+  /** The signing key rotates by itself once the active one is this old (checked daily). */
+  SIGNING_KEY_ROTATION_DAYS: positiveInt.default(30),
   /**
    * TEST-ONLY crash failpoint: the process SIGKILLs itself at that point of an idempotent call
    * (after the lease is taken / inside the request transaction before COMMIT / after COMMIT,

@@ -82,6 +82,16 @@ import type { PasswordHasher } from './domain/identity/password-hasher.port.js';
 import type { SecretBox } from './domain/identity/secret-box.port.js';
 import type { SigningKeyRepository } from './domain/identity/signing-key.repository.port.js';
 import { DEFAULT_PASSWORD_POLICY } from './domain/identity/password-policy.js';
+import {
+  ServiceAccountCreator,
+  ServiceAccountDeleter,
+  ServiceAccountLister,
+  ServiceAccountSecretRotator,
+  ServiceTokenIssuer,
+  SigningKeyRotator,
+} from './application/identity/service-accounts.js';
+import { Sha256ClientSecrets } from './adapters/outbound/crypto/sha256-client-secrets.js';
+import type { ClientSecrets } from './domain/identity/client-secrets.port.js';
 
 const id = <T>(name: string): ServiceIdentifier<T> => Symbol.for(`wemaster.${name}`);
 
@@ -129,6 +139,14 @@ export const TYPES = {
   UserDisabler: id<UserDisabler>('UserDisabler'),
   PlatformAdminBootstrap: id<PlatformAdminBootstrap>('PlatformAdminBootstrap'),
   AccessChecker: id<AccessChecker>('AccessChecker'),
+  // service accounts
+  ClientSecrets: id<ClientSecrets>('ClientSecrets'),
+  ServiceAccountCreator: id<ServiceAccountCreator>('ServiceAccountCreator'),
+  ServiceAccountLister: id<ServiceAccountLister>('ServiceAccountLister'),
+  ServiceTokenIssuer: id<ServiceTokenIssuer>('ServiceTokenIssuer'),
+  ServiceAccountSecretRotator: id<ServiceAccountSecretRotator>('ServiceAccountSecretRotator'),
+  ServiceAccountDeleter: id<ServiceAccountDeleter>('ServiceAccountDeleter'),
+  SigningKeyRotator: id<SigningKeyRotator>('SigningKeyRotator'),
   // inbound
   MethodCatalog: id<ReadonlyMap<string, MethodInfo>>('MethodCatalog'),
   RpcMetrics: id<RpcMetrics>('RpcMetrics'),
@@ -256,6 +274,7 @@ const identityModule = new ContainerModule(({ bind }) => {
           issuer: config.TOKEN_ISSUER,
           audience: config.TOKEN_AUDIENCE,
           accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+          activationDelaySeconds: config.SIGNING_KEY_ACTIVATION_DELAY_SECONDS,
         },
         { keys, secretBox: box, clock },
       ),
@@ -454,6 +473,59 @@ const idempotencyModule = new ContainerModule(({ bind }) => {
   );
 });
 
+const serviceAccountModule = new ContainerModule(({ bind }) => {
+  bind(TYPES.ClientSecrets).toResolvedValue(() => new Sha256ClientSecrets());
+  bind(TYPES.ServiceAccountCreator).toResolvedValue(
+    (uow, secrets, clock, ids, audit) => new ServiceAccountCreator(uow, secrets, clock, ids, audit),
+    [TYPES.UnitOfWork, TYPES.ClientSecrets, TYPES.Clock, TYPES.IdGenerator, TYPES.AuditLog],
+  );
+  bind(TYPES.ServiceAccountLister).toResolvedValue(
+    (uow) => new ServiceAccountLister(uow),
+    [TYPES.UnitOfWork],
+  );
+  bind(TYPES.ServiceTokenIssuer).toResolvedValue(
+    (directory, uow, secrets, tokens, clock, throttle, audit, ids) =>
+      new ServiceTokenIssuer(directory, uow, secrets, tokens, clock, throttle, audit, ids),
+    [
+      TYPES.TenantDirectory,
+      TYPES.UnitOfWork,
+      TYPES.ClientSecrets,
+      TYPES.TokenService,
+      TYPES.Clock,
+      TYPES.LoginThrottle,
+      TYPES.AuditLog,
+      TYPES.IdGenerator,
+    ],
+  );
+  bind(TYPES.ServiceAccountSecretRotator).toResolvedValue(
+    (uow, secrets, clock, ids, audit, config) =>
+      new ServiceAccountSecretRotator(
+        uow,
+        secrets,
+        clock,
+        ids,
+        audit,
+        config.SERVICE_ACCOUNT_SECRET_OVERLAP_SECONDS,
+      ),
+    [
+      TYPES.UnitOfWork,
+      TYPES.ClientSecrets,
+      TYPES.Clock,
+      TYPES.IdGenerator,
+      TYPES.AuditLog,
+      TYPES.Config,
+    ],
+  );
+  bind(TYPES.ServiceAccountDeleter).toResolvedValue(
+    (uow, clock, ids, audit) => new ServiceAccountDeleter(uow, clock, ids, audit),
+    [TYPES.UnitOfWork, TYPES.Clock, TYPES.IdGenerator, TYPES.AuditLog],
+  );
+  bind(TYPES.SigningKeyRotator).toResolvedValue(
+    (tokens, clock, ids, audit) => new SigningKeyRotator(tokens, clock, ids, audit),
+    [TYPES.TokenService, TYPES.Clock, TYPES.IdGenerator, TYPES.AuditLog],
+  );
+});
+
 const auditModule = new ContainerModule(({ bind }) => {
   bind(TYPES.AuditLog).toResolvedValue((knex) => new PgAuditLog(knex), [TYPES.Knex]);
 });
@@ -498,6 +570,7 @@ export function buildContainer(runtime: Runtime): Container {
     sharedModule,
     tenancyModule,
     identityModule,
+    serviceAccountModule,
     auditModule,
     authorizationModule,
     idempotencyModule,

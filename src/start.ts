@@ -17,6 +17,7 @@ import { idempotencyHandlers } from './adapters/inbound/grpc/handlers/idempotenc
 import { identityHandlers } from './adapters/inbound/grpc/handlers/identity.handlers.js';
 import { recoveryHandlers } from './adapters/inbound/grpc/handlers/identity-recovery.handlers.js';
 import { serviceAccountHandlers } from './adapters/inbound/grpc/handlers/identity-service-accounts.handlers.js';
+import { SigningKeyRotationSchedule } from './application/identity/signing-key-rotation-schedule.js';
 import { sessionHandlers } from './adapters/inbound/grpc/handlers/identity-sessions.handlers.js';
 import { tenancyHandlers } from './adapters/inbound/grpc/handlers/tenancy.handlers.js';
 import { loadPackageDefinition } from './adapters/inbound/grpc/method-catalog.js';
@@ -138,6 +139,18 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
     await sessionRevocations.start();
     cleanups.push(() => sessionRevocations.close());
     await container.get(TYPES.TokenService).ensureActiveKey();
+    const keyRotation = new SigningKeyRotationSchedule(
+      container.get(TYPES.TokenService),
+      config.SIGNING_KEY_ROTATION_DAYS,
+      (kid) => {
+        logger.info({ kid }, 'rotated the token signing key (scheduled)');
+      },
+      (error) => {
+        logger.error({ err: error }, 'scheduled signing key rotation failed');
+      },
+    );
+    await keyRotation.start();
+    cleanups.push(() => keyRotation.stop());
     const pruner = container.get(TYPES.IdempotencyPruner);
     pruner.start(config.IDEMPOTENCY_PRUNE_INTERVAL_MS);
     cleanups.push(() => pruner.stop());
@@ -197,7 +210,14 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
             authenticator: container.get(TYPES.TokenAuthenticator),
           }),
           ...recoveryHandlers(),
-          ...serviceAccountHandlers(),
+          ...serviceAccountHandlers({
+            create: container.get(TYPES.ServiceAccountCreator),
+            list: container.get(TYPES.ServiceAccountLister),
+            issueToken: container.get(TYPES.ServiceTokenIssuer),
+            rotateSecret: container.get(TYPES.ServiceAccountSecretRotator),
+            delete: container.get(TYPES.ServiceAccountDeleter),
+            rotateSigningKey: container.get(TYPES.SigningKeyRotator),
+          }),
         }),
         pipeline.service(
           'wemaster.core.v1.IdempotencyService',

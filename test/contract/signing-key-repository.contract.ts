@@ -61,6 +61,16 @@ export function signingKeyRepositoryContract(
       ]);
     });
 
+    it('keeps the activation time, and a retirement set in the future', async () => {
+      const activatesAt = new Date('2025-01-01T00:05:00.000Z');
+      await keys.insert(aKey({ activatesAt }));
+      const retiredAt = new Date('2025-02-01T00:00:00.000Z');
+      await keys.retire('key-2025-01', retiredAt);
+      expect(await keys.listPublishable(new Date('2025-01-15T00:00:00.000Z'))).toEqual([
+        aKey({ activatesAt, retiredAt }),
+      ]);
+    });
+
     it('refuses a second key with the same kid', async () => {
       await keys.insert(aKey());
       await expect(keys.insert(aKey())).rejects.toMatchObject({ code: '23505' });

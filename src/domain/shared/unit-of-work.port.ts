@@ -1,4 +1,5 @@
 import type { RoleRepository } from '../authorization/role.repository.port.js';
+import type { ServiceAccountRepository } from '../identity/service-account.repository.port.js';
 import type { UserRepository } from '../identity/user.repository.port.js';
 import type { TenantRepository } from '../tenancy/tenant.repository.port.js';
 
@@ -8,6 +9,7 @@ export interface TenantScope {
   readonly tenants: TenantRepository;
   readonly users: UserRepository;
   readonly roles: RoleRepository;
+  readonly serviceAccounts: ServiceAccountRepository;
 }
 
 /**

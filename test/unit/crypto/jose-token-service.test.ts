@@ -91,9 +91,17 @@ describe('JoseTokenService', () => {
   let box: AesGcmSecretBox;
   let service: JoseTokenService;
 
-  const make = (overrides: { issuer?: string; audience?: string } = {}): JoseTokenService =>
+  const make = (
+    overrides: { issuer?: string; audience?: string; activationDelaySeconds?: number } = {},
+  ): JoseTokenService =>
     new JoseTokenService(
-      { issuer: ISSUER, audience: AUDIENCE, accessTokenTtlSeconds: TTL, ...overrides },
+      {
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        accessTokenTtlSeconds: TTL,
+        activationDelaySeconds: 0,
+        ...overrides,
+      },
       { keys: repo, secretBox: box, clock },
     );
 
@@ -477,6 +485,47 @@ describe('JoseTokenService', () => {
     expect((await service.jwks()).keys.map((k) => k.kid)).toEqual([newKid]);
     await expectInvalid(service.verify(old));
     await expect(service.issue(claims)).resolves.toBeDefined();
+  });
+
+  it('a rotated-in key is published at once but signs only after the activation delay', async () => {
+    service = make({ activationDelaySeconds: 300 });
+    const other = make({ activationDelaySeconds: 300 });
+    await service.ensureActiveKey();
+    await other.ensureActiveKey();
+    const firstKid = [...repo.rows.keys()][0]!;
+
+    const newKid = await service.rotate();
+    expect(repo.rows.get(newKid)!.activatesAt).toEqual(new Date(clock.now().getTime() + 300_000));
+    // The old key signs until the new one activates, then retires at that very instant.
+    expect(repo.rows.get(firstKid)!.retiredAt).toEqual(repo.rows.get(newKid)!.activatesAt);
+    expect((await service.jwks()).keys.map((k) => k.kid).sort()).toEqual([firstKid, newKid].sort());
+    const { token: during } = await service.issue(claims);
+    expect(decodeProtectedHeader(during).kid).toBe(firstKid);
+
+    clock.advanceSeconds(299);
+    expect(decodeProtectedHeader((await other.issue(claims)).token).kid).toBe(firstKid);
+    clock.advanceSeconds(1);
+    const { token: fresh } = await service.issue(claims);
+    expect(decodeProtectedHeader(fresh).kid).toBe(newKid);
+    // Another replica (cache refreshed meanwhile) switches at the same instant.
+    expect(decodeProtectedHeader((await other.issue(claims)).token).kid).toBe(newKid);
+    await expect(other.verify(during)).resolves.toBeDefined();
+    await expect(other.verify(fresh)).resolves.toBeDefined();
+  });
+
+  it('rotateIfOlderThan rotates an old key once, not a young one nor while one is pending', async () => {
+    service = make({ activationDelaySeconds: 300 });
+    await service.ensureActiveKey();
+    const day = 86_400_000;
+    expect(await service.rotateIfOlderThan(30 * day)).toBeUndefined();
+    clock.advanceSeconds(31 * 86_400);
+    const kid = await service.rotateIfOlderThan(30 * day);
+    expect(kid).toBeDefined();
+    expect(await service.rotateIfOlderThan(30 * day)).toBeUndefined();
+    expect(repo.rows.size).toBe(2);
+    clock.advanceSeconds(300);
+    expect((await service.activeKeyInfo())?.kid).toBe(kid);
+    expect(await service.rotateIfOlderThan(30 * day)).toBeUndefined();
   });
 
   it('JWKS keys verify tokens with a plain jose verifier', async () => {

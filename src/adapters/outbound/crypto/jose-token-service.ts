@@ -22,7 +22,7 @@ import { invalidToken } from '../../../domain/identity/identity.errors.js';
 import type { JwksProvider } from '../../../domain/identity/jwks-provider.port.js';
 import type { Principal, PrincipalKind } from '../../../domain/identity/principal.js';
 import type { SecretBox } from '../../../domain/identity/secret-box.port.js';
-import type { SigningKey } from '../../../domain/identity/signing-key.js';
+import { maySign, type SigningKey } from '../../../domain/identity/signing-key.js';
 import type { SigningKeyRepository } from '../../../domain/identity/signing-key.repository.port.js';
 import type { Clock } from '../../../domain/shared/clock.port.js';
 import { isDomainError } from '../../../domain/shared/errors.js';
@@ -48,6 +48,12 @@ export interface JoseTokenServiceOptions {
   readonly unknownKeyRefreshIntervalSeconds?: number;
   /** Cached keys older than this are reloaded before use (other replicas rotate). Default 60. */
   readonly keyCacheMaxAgeSeconds?: number;
+  /**
+   * A rotated-in key is published at once but signs only this long after (default 300, the
+   * JWKS HTTP cache max-age): relying parties and other replicas know it before any token
+   * names it. The keys it replaces keep signing until then.
+   */
+  readonly activationDelaySeconds?: number;
 }
 
 export interface JoseTokenServiceDeps {
@@ -68,6 +74,9 @@ interface CachedKey {
 interface ActiveKey {
   readonly kid: string;
   readonly privateKey: CryptoKey;
+  readonly createdAt: Date;
+  readonly activatesAt: Date | undefined;
+  readonly retiredAt: Date | undefined;
 }
 
 /** The public members of a JWK that a JWKS may carry. */
@@ -96,12 +105,14 @@ export class JoseTokenService implements AccessTokenIssuer, AccessTokenVerifier,
   private readonly toleranceSeconds: number;
   private readonly unknownKeyIntervalMs: number;
   private readonly cacheMaxAgeMs: number;
+  private readonly activationDelayMs: number;
   private readonly keys: SigningKeyRepository;
   private readonly secretBox: SecretBox;
   private readonly clock: Clock;
 
   private publicKeys = new Map<string, CachedKey>();
-  private active: ActiveKey | undefined;
+  /** Keys that sign now or will (pending activation), newest first. */
+  private signers: readonly ActiveKey[] = [];
   private loadedAt: number | undefined;
   private lastUnknownKeyRefreshAt: number | undefined;
   private inflightRefresh: Promise<void> | undefined;
@@ -134,6 +145,8 @@ export class JoseTokenService implements AccessTokenIssuer, AccessTokenVerifier,
       ) * 1000;
     this.cacheMaxAgeMs =
       nonNegative('keyCacheMaxAgeSeconds', options.keyCacheMaxAgeSeconds ?? 60) * 1000;
+    this.activationDelayMs =
+      nonNegative('activationDelaySeconds', options.activationDelaySeconds ?? 300) * 1000;
     this.keys = deps.keys;
     this.secretBox = deps.secretBox;
     this.clock = deps.clock;
@@ -151,27 +164,63 @@ export class JoseTokenService implements AccessTokenIssuer, AccessTokenVerifier,
 
   private async ensureActiveKeyOnce(): Promise<void> {
     await this.refresh();
-    if (this.active !== undefined) return;
-    await this.keys.insert(await this.generateKey());
+    if (this.hasActiveKey()) return;
+    // Nothing can sign: a new key is needed now, with no activation delay.
+    await this.keys.insert(await this.generateKey(undefined));
     await this.refresh();
     if (!this.hasActiveKey()) throw new Error('no active signing key after creating one');
   }
 
   private hasActiveKey(): boolean {
-    return this.active !== undefined;
+    return this.activeKey() !== undefined;
+  }
+
+  /** The newest key that may sign now. */
+  private activeKey(): ActiveKey | undefined {
+    const now = this.clock.now();
+    return this.signers.find((key) => maySign(key, now));
+  }
+
+  /** The kid and creation time of the key that signs now (after a refresh when stale). */
+  async activeKeyInfo(): Promise<{ kid: string; createdAt: Date } | undefined> {
+    await this.ensureFresh();
+    const active = this.activeKey();
+    return active === undefined ? undefined : { kid: active.kid, createdAt: active.createdAt };
   }
 
   /**
-   * Creates a key, makes it the active one and retires every other unretired key. Tokens the
-   * retired keys signed stay verifiable: their public halves are published until they expire.
+   * Rotates when the key that signs now is older than `maxAgeMs` and no newer key is already
+   * waiting for activation. Safe when several replicas do it at once: each rotation retires
+   * every other unretired key, so at most one of the new keys stays.
+   */
+  async rotateIfOlderThan(maxAgeMs: number): Promise<string | undefined> {
+    await this.refresh();
+    const now = this.clock.now().getTime();
+    const active = this.activeKey();
+    if (active !== undefined) {
+      const pending = this.signers.some(
+        (key) => key.activatesAt !== undefined && key.activatesAt.getTime() > now,
+      );
+      if (pending || now - active.createdAt.getTime() < maxAgeMs) return undefined;
+    }
+    return this.rotate();
+  }
+
+  /**
+   * Creates a key, published at once and signing from `activationDelaySeconds` on, and retires
+   * every other unretired key at that same instant (they sign until then). Tokens the retired
+   * keys signed stay verifiable: their public halves are published until they expire.
    */
   async rotate(): Promise<string> {
-    const key = await this.generateKey();
-    await this.keys.insert(key);
     const now = this.clock.now();
+    const activatesAt = new Date(now.getTime() + this.activationDelayMs);
+    const key = await this.generateKey(activatesAt);
+    await this.keys.insert(key);
     const previous = await this.keys.listPublishable(this.publishableSince(now));
     for (const old of previous) {
-      if (old.kid !== key.kid && old.retiredAt === undefined) await this.keys.retire(old.kid, now);
+      if (old.kid !== key.kid && old.retiredAt === undefined) {
+        await this.keys.retire(old.kid, activatesAt);
+      }
     }
     await this.refresh();
     return key.kid;
@@ -208,16 +257,23 @@ export class JoseTokenService implements AccessTokenIssuer, AccessTokenVerifier,
         retiredAt: key.retiredAt,
       });
     }
-    const newest = stored.filter((k) => k.retiredAt === undefined).sort(newestFirst)[0];
-    let active: ActiveKey | undefined;
-    if (newest !== undefined) {
-      active =
-        this.active?.kid === newest.kid
-          ? this.active
-          : { kid: newest.kid, privateKey: await this.openPrivateKey(newest) };
+    // Keys that sign now or later: unretired, or retired in the future (until a successor
+    // activates). Which one signs is decided at each issue.
+    const signers: ActiveKey[] = [];
+    for (const key of stored
+      .filter((k) => k.retiredAt === undefined || k.retiredAt.getTime() > now.getTime())
+      .sort(newestFirst)) {
+      const known = this.signers.find((s) => s.kid === key.kid);
+      signers.push({
+        kid: key.kid,
+        privateKey: known?.privateKey ?? (await this.openPrivateKey(key)),
+        createdAt: key.createdAt,
+        activatesAt: key.activatesAt,
+        retiredAt: key.retiredAt,
+      });
     }
     this.publicKeys = next;
-    this.active = active;
+    this.signers = signers;
     this.loadedAt = now.getTime();
   }
 
@@ -235,7 +291,7 @@ export class JoseTokenService implements AccessTokenIssuer, AccessTokenVerifier,
     return privateKey;
   }
 
-  private async generateKey(): Promise<SigningKey> {
+  private async generateKey(activatesAt: Date | undefined): Promise<SigningKey> {
     const pair = await generateKeyPair(ALG, { crv: 'Ed25519', extractable: true });
     const publicJwk = await exportJWK(pair.publicKey);
     const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
@@ -247,6 +303,7 @@ export class JoseTokenService implements AccessTokenIssuer, AccessTokenVerifier,
       sealedPrivateJwk: this.secretBox.seal(new TextEncoder().encode(JSON.stringify(privateJwk))),
       createdAt: this.clock.now(),
       retiredAt: undefined,
+      activatesAt,
     };
   }
 
@@ -305,8 +362,8 @@ export class JoseTokenService implements AccessTokenIssuer, AccessTokenVerifier,
 
   async issue(claims: AccessTokenClaims): Promise<IssuedAccessToken> {
     await this.ensureFresh();
-    if (this.active === undefined) await this.ensureActiveKey();
-    const active = this.active;
+    if (!this.hasActiveKey()) await this.ensureActiveKey();
+    const active = this.activeKey();
     if (active === undefined) throw new Error('no active signing key');
 
     const iat = Math.floor(this.clock.now().getTime() / 1000);

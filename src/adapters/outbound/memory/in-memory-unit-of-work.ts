@@ -1,6 +1,7 @@
 import { isUuid } from '../../../domain/shared/uuid.js';
 import type { TenantScope, UnitOfWork } from '../../../domain/shared/unit-of-work.port.js';
 import { InMemoryRoleRepository } from './in-memory-role.repository.js';
+import { InMemoryServiceAccountRepository } from './in-memory-service-account.repository.js';
 import { InMemoryTenantRepository } from './in-memory-tenant.repository.js';
 import { InMemoryUserRepository } from './in-memory-user.repository.js';
 import { MemoryDatabase } from './memory-database.js';
@@ -25,6 +26,7 @@ export class InMemoryUnitOfWork implements UnitOfWork {
       tenants: new InMemoryTenantRepository(tx, scopeTenantId),
       users: new InMemoryUserRepository(tx, scopeTenantId),
       roles: new InMemoryRoleRepository(tx, scopeTenantId),
+      serviceAccounts: new InMemoryServiceAccountRepository(tx, scopeTenantId),
     };
     let result: T;
     try {

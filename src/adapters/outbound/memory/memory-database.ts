@@ -1,4 +1,5 @@
 import type { Role, RoleBinding } from '../../../domain/authorization/role.js';
+import type { ServiceAccount } from '../../../domain/identity/service-account.js';
 import type { User } from '../../../domain/identity/user.js';
 import {
   PLATFORM_TENANT_ID,
@@ -42,6 +43,7 @@ export interface MemoryTables {
   readonly users: Map<string, User>;
   readonly roles: Map<string, Role>;
   readonly roleBindings: Map<string, RoleBinding>;
+  readonly serviceAccounts: Map<string, ServiceAccount>;
 }
 
 export type MemoryOperation = (tables: MemoryTables) => void;
@@ -54,6 +56,7 @@ const copyTables = (tables: MemoryTables): MemoryTables => ({
   users: new Map(tables.users),
   roles: new Map(tables.roles),
   roleBindings: new Map(tables.roleBindings),
+  serviceAccounts: new Map(tables.serviceAccounts),
 });
 
 /**
@@ -84,6 +87,7 @@ export class MemoryDatabase {
       users: new Map(),
       roles: new Map(),
       roleBindings: new Map(),
+      serviceAccounts: new Map(),
     };
   }
 

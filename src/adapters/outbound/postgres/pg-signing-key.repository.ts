@@ -11,6 +11,7 @@ interface SigningKeyRow {
   sealed_private_jwk: Buffer;
   created_at: Date;
   retired_at: Date | null;
+  activate_after: Date | null;
 }
 
 const toKey = (row: SigningKeyRow): SigningKey => ({
@@ -20,6 +21,7 @@ const toKey = (row: SigningKeyRow): SigningKey => ({
   sealedPrivateJwk: new Uint8Array(row.sealed_private_jwk),
   createdAt: row.created_at,
   retiredAt: row.retired_at ?? undefined,
+  activatesAt: row.activate_after ?? undefined,
 });
 
 /** Platform-wide signing keys (not tenant-owned; no tenant context needed). */
@@ -35,6 +37,7 @@ export class PgSigningKeyRepository implements SigningKeyRepository {
       sealed_private_jwk: Buffer.from(key.sealedPrivateJwk),
       created_at: key.createdAt,
       retired_at: key.retiredAt ?? null,
+      activate_after: key.activatesAt ?? null,
     });
   }
 

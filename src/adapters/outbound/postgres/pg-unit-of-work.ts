@@ -4,6 +4,7 @@ import { abortedUnitOfWork, trackFailures } from './unit-of-work-failures.js';
 import { isUuid } from '../../../domain/shared/uuid.js';
 import type { TenantScope, UnitOfWork } from '../../../domain/shared/unit-of-work.port.js';
 import { PgRoleRepository } from './pg-role.repository.js';
+import { PgServiceAccountRepository } from './pg-service-account.repository.js';
 import {
   ambientTransaction,
   setTenant,
@@ -65,6 +66,7 @@ export class PgUnitOfWork implements UnitOfWork {
       tenants: trackFailures(new PgTenantRepository(trx), onFailure),
       users: trackFailures(new PgUserRepository(trx), onFailure),
       roles: trackFailures(new PgRoleRepository(trx), onFailure),
+      serviceAccounts: trackFailures(new PgServiceAccountRepository(trx), onFailure),
     };
     const result = await work(scope);
     // Postgres turns the COMMIT of a transaction with a failed statement into a ROLLBACK

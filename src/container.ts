@@ -21,8 +21,9 @@ import { SessionManager } from './application/identity/sessions.js';
 import { HmacRefreshTokenCodec } from './adapters/outbound/crypto/hmac-refresh-token-codec.js';
 import { SessionLivenessCache } from './adapters/outbound/memory/session-liveness-cache.js';
 import { PgSessionRevocations } from './adapters/outbound/postgres/pg-session-revocations.js';
+import { RedisSessionRevocations } from './adapters/outbound/redis/redis-session-revocations.js';
 import { PgSessionStore } from './adapters/outbound/postgres/pg-session-store.js';
-import type { SessionLiveness } from './domain/identity/session-store.port.js';
+import type { SessionLiveness, SessionRevocations } from './domain/identity/session-store.port.js';
 import { JwksPublisher } from './application/identity/publish-jwks.js';
 import { UserDisabler } from './application/identity/disable-user.js';
 import { CurrentUserReader } from './application/identity/get-current-user.js';
@@ -95,6 +96,12 @@ import type { ClientSecrets } from './domain/identity/client-secrets.port.js';
 
 const id = <T>(name: string): ServiceIdentifier<T> => Symbol.for(`wemaster.${name}`);
 
+/** Session revocations with a lifecycle: Redis pub/sub when configured, else LISTEN/NOTIFY. */
+type SessionRevocationFeed = SessionRevocations & {
+  start(): Promise<void>;
+  close(): Promise<void>;
+};
+
 export const TYPES = {
   Config: id<Config>('Config'),
   Runtime: id<Runtime>('Runtime'),
@@ -118,7 +125,7 @@ export const TYPES = {
   AuditLog: id<AuditLog>('AuditLog'),
   LoginThrottle: id<LoginThrottle>('LoginThrottle'),
   SessionStore: id<PgSessionStore>('SessionStore'),
-  SessionRevocations: id<PgSessionRevocations>('SessionRevocations'),
+  SessionRevocations: id<SessionRevocationFeed>('SessionRevocations'),
   RefreshTokenCodec: id<HmacRefreshTokenCodec>('RefreshTokenCodec'),
   SessionLiveness: id<SessionLiveness>('SessionLiveness'),
   SessionManager: id<SessionManager>('SessionManager'),
@@ -297,7 +304,10 @@ const identityModule = new ContainerModule(({ bind }) => {
   // Sessions: rotating refresh tokens; revocations reach every replica (LISTEN/NOTIFY).
   bind(TYPES.SessionStore).toResolvedValue((knex) => new PgSessionStore(knex), [TYPES.Knex]);
   bind(TYPES.SessionRevocations).toResolvedValue(
-    (runtime, knex, logger) => new PgSessionRevocations(runtime.databaseUrl, knex, logger),
+    (runtime, knex, logger): SessionRevocationFeed =>
+      runtime.redis === undefined
+        ? new PgSessionRevocations(runtime.databaseUrl, knex, logger)
+        : new RedisSessionRevocations(runtime.redis, logger),
     [TYPES.Runtime, TYPES.Knex, TYPES.Logger],
   );
   bind(TYPES.RefreshTokenCodec).toResolvedValue(

@@ -1,9 +1,10 @@
 import { status } from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PgAuditLog } from '../../src/adapters/outbound/postgres/pg-audit-log.js';
 import type { TokenPair } from '../../src/adapters/inbound/grpc/generated/wemaster/core/v1/identity.js';
-import { startTestCore, type TestCore } from '../support/core.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestCore, type TestCore } from '../support/core.js';
 import { bearer, call, failureOf, freshKey, metadataOf } from '../support/grpc.js';
+import '../support/provided-context.js';
 import { seedUser } from '../support/seed.js';
 
 const PASSWORD = 'session member password';
@@ -237,5 +238,36 @@ describe('sessions and rotating refresh tokens', () => {
       await call(a.tenancy, 'reactivateTenant', { id: tenantId }, bearer(platformAdmin));
     }
     expect((await validate(pair.accessToken)).active).toBe(true);
+  });
+});
+
+describe.skipIf(!inject('redisAvailable'))('session revocations over Redis pub/sub', () => {
+  let a: TestCore;
+  let b: TestCore;
+
+  beforeAll(async () => {
+    a = await startTestCore({ REDIS_URL: inject('redisUrl') });
+    b = await startTestCore({ REDIS_URL: inject('redisUrl') }, { replicaOf: a });
+  });
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  it('a logout on one replica is seen by the other within a second', async () => {
+    const { result } = await call(a.identity, 'login', {
+      tenantSlug: 'platform',
+      email: ADMIN_EMAIL,
+      password: ADMIN_PASSWORD,
+    });
+    if (result?.$case !== 'tokens') throw new Error('expected tokens');
+    const token = result.value.accessToken;
+    await call(b.identity, 'getCurrentUser', {}, bearer(token));
+    await call(a.identity, 'logout', {}, bearer(token));
+    const took = await eventually(1000, async () => {
+      const failure = await failureOf(call(b.identity, 'getCurrentUser', {}, bearer(token)));
+      expect(failure.code).toBe(status.UNAUTHENTICATED);
+    });
+    expect(took).toBeLessThan(1000);
   });
 });

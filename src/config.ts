@@ -77,6 +77,22 @@ const schema = z.object({
   SIGNING_KEY_ACTIVATION_DELAY_SECONDS: z.coerce.number().int().min(0).default(300),
   /** The signing key rotates by itself once the active one is this old (checked daily). */
   SIGNING_KEY_ROTATION_DAYS: positiveInt.default(30),
+  /** SMTP server for outgoing mail (smtp:// or smtps://); unset: mail goes to the dev mailbox. */
+  SMTP_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+      .optional(),
+  ),
+  MAIL_FROM: z.string().min(3).default('WeMaster <no-reply@wemaster.local>'),
+  /** How often each replica looks for due outbox mail. */
+  MAIL_DISPATCH_INTERVAL_MS: positiveInt.default(1_000),
+  PASSWORD_RESET_TTL_SECONDS: positiveInt.max(86_400).default(1_800),
+  EMAIL_VERIFICATION_TTL_SECONDS: positiveInt.max(30 * 86_400).default(86_400),
+  /** Mailed-token requests (password reset) per (tenant, email) and per ip, per window. */
+  RECOVERY_MAX_REQUESTS_PER_EMAIL: positiveInt.default(5),
+  RECOVERY_MAX_REQUESTS_PER_IP: positiveInt.default(50),
+  RECOVERY_WINDOW_SECONDS: positiveInt.default(3_600),
   /**
    * TEST-ONLY crash failpoint: the process SIGKILLs itself at that point of an idempotent call
    * (after the lease is taken / inside the request transaction before COMMIT / after COMMIT,

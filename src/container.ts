@@ -93,6 +93,22 @@ import {
 } from './application/identity/service-accounts.js';
 import { Sha256ClientSecrets } from './adapters/outbound/crypto/sha256-client-secrets.js';
 import type { ClientSecrets } from './domain/identity/client-secrets.port.js';
+import { PasswordChanger } from './application/identity/change-password.js';
+import { EmailVerificationRequester } from './application/identity/request-email-verification.js';
+import { PasswordResetRequester } from './application/identity/request-password-reset.js';
+import { PasswordResetter } from './application/identity/reset-password.js';
+import { EmailVerifier } from './application/identity/verify-email.js';
+import { OutboxDispatcher } from './application/notification/outbox-dispatcher.js';
+import { RandomOneTimeSecrets } from './adapters/outbound/crypto/random-one-time-secrets.js';
+import { LogMailSender } from './adapters/outbound/mail/log-mail-sender.js';
+import { SmtpMailSender } from './adapters/outbound/mail/smtp-mail-sender.js';
+import { PgOutboxQueue } from './adapters/outbound/postgres/pg-outbox.js';
+import { PgRecoveryUnitOfWork } from './adapters/outbound/postgres/pg-recovery-unit-of-work.js';
+import { pgRecoveryThrottle } from './adapters/outbound/postgres/pg-recovery-throttle.js';
+import { redisRecoveryThrottle } from './adapters/outbound/redis/redis-recovery-throttle.js';
+import type { RecoveryUnitOfWork } from './domain/identity/recovery-unit-of-work.port.js';
+import type { RecoveryThrottle } from './domain/identity/recovery-throttle.port.js';
+import type { MailSender, OutboxQueue } from './domain/notification/notifier.port.js';
 
 const id = <T>(name: string): ServiceIdentifier<T> => Symbol.for(`wemaster.${name}`);
 
@@ -166,6 +182,18 @@ export const TYPES = {
   RequestTransactions: id<PgRequestTransactions>('RequestTransactions'),
   IdempotentRunner: id<IdempotentRunner>('IdempotentRunner'),
   ExternalIdempotency: id<ExternalIdempotency>('ExternalIdempotency'),
+  // recovery flows
+  RecoveryUnitOfWork: id<RecoveryUnitOfWork>('RecoveryUnitOfWork'),
+  OneTimeSecrets: id<RandomOneTimeSecrets>('OneTimeSecrets'),
+  RecoveryThrottle: id<RecoveryThrottle>('RecoveryThrottle'),
+  MailSender: id<MailSender>('MailSender'),
+  OutboxQueue: id<OutboxQueue>('OutboxQueue'),
+  OutboxDispatcher: id<OutboxDispatcher>('OutboxDispatcher'),
+  PasswordChanger: id<PasswordChanger>('PasswordChanger'),
+  PasswordResetRequester: id<PasswordResetRequester>('PasswordResetRequester'),
+  PasswordResetter: id<PasswordResetter>('PasswordResetter'),
+  EmailVerificationRequester: id<EmailVerificationRequester>('EmailVerificationRequester'),
+  EmailVerifier: id<EmailVerifier>('EmailVerifier'),
 } as const;
 
 /** What exists before the container: configuration, logger, database and master key. */
@@ -573,6 +601,122 @@ const grpcModule = new ContainerModule(({ bind }) => {
   );
 });
 
+/** Password change and reset, email verification, and the mail outbox they write to. */
+const recoveryModule = new ContainerModule(({ bind }) => {
+  bind(TYPES.RecoveryUnitOfWork).toResolvedValue(
+    (knex, ids) => new PgRecoveryUnitOfWork(knex, ids),
+    [TYPES.Knex, TYPES.IdGenerator],
+  );
+  bind(TYPES.OneTimeSecrets).toResolvedValue(() => new RandomOneTimeSecrets());
+  bind(TYPES.RecoveryThrottle).toResolvedValue(
+    (runtime) => {
+      const { config, redis, knex } = runtime;
+      const rules = {
+        maxPerAccount: config.RECOVERY_MAX_REQUESTS_PER_EMAIL,
+        maxPerIp: config.RECOVERY_MAX_REQUESTS_PER_IP,
+        windowSeconds: config.RECOVERY_WINDOW_SECONDS,
+      };
+      return redis === undefined
+        ? pgRecoveryThrottle(knex, rules)
+        : redisRecoveryThrottle(redis, rules);
+    },
+    [TYPES.Runtime],
+  );
+  // SMTP when configured; otherwise the dev mailbox (embedded default and tests).
+  bind(TYPES.MailSender).toResolvedValue(
+    (config, logger) =>
+      config.SMTP_URL === undefined
+        ? new LogMailSender(logger)
+        : new SmtpMailSender(config.SMTP_URL, config.MAIL_FROM),
+    [TYPES.Config, TYPES.Logger],
+  );
+  bind(TYPES.OutboxQueue).toResolvedValue((knex) => new PgOutboxQueue(knex), [TYPES.Knex]);
+  bind(TYPES.OutboxDispatcher).toResolvedValue(
+    (queue, sender, logger) =>
+      new OutboxDispatcher(queue, sender, {
+        batchSize: 20,
+        leaseMs: 60_000,
+        retryMs: 30_000,
+        onError: (error) => {
+          logger.warn({ err: error }, 'mail dispatch failed');
+        },
+      }),
+    [TYPES.OutboxQueue, TYPES.MailSender, TYPES.Logger],
+  );
+  bind(TYPES.PasswordChanger).toResolvedValue(
+    (uow, hasher, clock, ids, audit, sessions) =>
+      new PasswordChanger(uow, hasher, clock, ids, audit, sessions, DEFAULT_PASSWORD_POLICY),
+    [
+      TYPES.UnitOfWork,
+      TYPES.PasswordHasher,
+      TYPES.Clock,
+      TYPES.IdGenerator,
+      TYPES.AuditLog,
+      TYPES.SessionManager,
+    ],
+  );
+  bind(TYPES.PasswordResetRequester).toResolvedValue(
+    (directory, uow, secrets, throttle, clock, ids, audit, config) =>
+      new PasswordResetRequester(
+        directory,
+        uow,
+        secrets,
+        throttle,
+        clock,
+        ids,
+        audit,
+        config.PASSWORD_RESET_TTL_SECONDS * 1000,
+      ),
+    [
+      TYPES.TenantDirectory,
+      TYPES.RecoveryUnitOfWork,
+      TYPES.OneTimeSecrets,
+      TYPES.RecoveryThrottle,
+      TYPES.Clock,
+      TYPES.IdGenerator,
+      TYPES.AuditLog,
+      TYPES.Config,
+    ],
+  );
+  bind(TYPES.PasswordResetter).toResolvedValue(
+    (uow, secrets, hasher, clock, ids, audit, sessions) =>
+      new PasswordResetter(
+        uow,
+        secrets,
+        hasher,
+        clock,
+        ids,
+        audit,
+        sessions,
+        DEFAULT_PASSWORD_POLICY,
+      ),
+    [
+      TYPES.RecoveryUnitOfWork,
+      TYPES.OneTimeSecrets,
+      TYPES.PasswordHasher,
+      TYPES.Clock,
+      TYPES.IdGenerator,
+      TYPES.AuditLog,
+      TYPES.SessionManager,
+    ],
+  );
+  bind(TYPES.EmailVerificationRequester).toResolvedValue(
+    (uow, secrets, clock, ids, config) =>
+      new EmailVerificationRequester(
+        uow,
+        secrets,
+        clock,
+        ids,
+        config.EMAIL_VERIFICATION_TTL_SECONDS * 1000,
+      ),
+    [TYPES.RecoveryUnitOfWork, TYPES.OneTimeSecrets, TYPES.Clock, TYPES.IdGenerator, TYPES.Config],
+  );
+  bind(TYPES.EmailVerifier).toResolvedValue(
+    (uow, secrets, clock) => new EmailVerifier(uow, secrets, clock),
+    [TYPES.RecoveryUnitOfWork, TYPES.OneTimeSecrets, TYPES.Clock],
+  );
+});
+
 export function buildContainer(runtime: Runtime): Container {
   const container = new Container({ defaultScope: 'Singleton' });
   container.load(
@@ -581,6 +725,7 @@ export function buildContainer(runtime: Runtime): Container {
     tenancyModule,
     identityModule,
     serviceAccountModule,
+    recoveryModule,
     auditModule,
     authorizationModule,
     idempotencyModule,

@@ -16,6 +16,7 @@ import { startGrpcServer } from './adapters/inbound/grpc/grpc-server.js';
 import { idempotencyHandlers } from './adapters/inbound/grpc/handlers/idempotency.handlers.js';
 import { identityHandlers } from './adapters/inbound/grpc/handlers/identity.handlers.js';
 import { recoveryHandlers } from './adapters/inbound/grpc/handlers/identity-recovery.handlers.js';
+import { LogMailSender, type DevMailbox } from './adapters/outbound/mail/log-mail-sender.js';
 import { serviceAccountHandlers } from './adapters/inbound/grpc/handlers/identity-service-accounts.handlers.js';
 import { SigningKeyRotationSchedule } from './application/identity/signing-key-rotation-schedule.js';
 import { sessionHandlers } from './adapters/inbound/grpc/handlers/identity-sessions.handlers.js';
@@ -32,6 +33,8 @@ import { loadOrCreateAdminPassword, loadOrCreateMasterKey } from './embedded-def
 export interface RunningCore {
   readonly grpcPort: number;
   readonly httpPort: number;
+  /** Where mail goes when SMTP_URL is unset (embedded default, tests); else undefined. */
+  readonly mailbox?: DevMailbox | undefined;
   /** Graceful: stop accepting, let in-flight calls finish (bounded), close pools. */
   stop(): Promise<void>;
 }
@@ -154,6 +157,10 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
     const pruner = container.get(TYPES.IdempotencyPruner);
     pruner.start(config.IDEMPOTENCY_PRUNE_INTERVAL_MS);
     cleanups.push(() => pruner.stop());
+    const mailSender = container.get(TYPES.MailSender);
+    const dispatcher = container.get(TYPES.OutboxDispatcher);
+    dispatcher.start(config.MAIL_DISPATCH_INTERVAL_MS);
+    cleanups.push(() => dispatcher.stop());
     const admin = await adminCredentials(config, database);
     if (admin !== undefined) {
       const created = await container.get(TYPES.PlatformAdminBootstrap).run(admin);
@@ -209,7 +216,13 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
             sessions: container.get(TYPES.SessionManager),
             authenticator: container.get(TYPES.TokenAuthenticator),
           }),
-          ...recoveryHandlers(),
+          ...recoveryHandlers({
+            changePassword: container.get(TYPES.PasswordChanger),
+            requestPasswordReset: container.get(TYPES.PasswordResetRequester),
+            resetPassword: container.get(TYPES.PasswordResetter),
+            requestEmailVerification: container.get(TYPES.EmailVerificationRequester),
+            verifyEmail: container.get(TYPES.EmailVerifier),
+          }),
           ...serviceAccountHandlers({
             create: container.get(TYPES.ServiceAccountCreator),
             list: container.get(TYPES.ServiceAccountLister),
@@ -248,7 +261,12 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
       },
       'WeMaster Core is serving',
     );
-    return { grpcPort: grpc.port, httpPort: http.port, stop: closeAll };
+    return {
+      grpcPort: grpc.port,
+      httpPort: http.port,
+      mailbox: mailSender instanceof LogMailSender ? mailSender.mailbox : undefined,
+      stop: closeAll,
+    };
   } catch (error) {
     await closeAll();
     throw error;

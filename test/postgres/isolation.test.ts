@@ -286,6 +286,7 @@ describe('the tenant directory (SECURITY DEFINER)', () => {
         where n.nspname = 'core' and p.prosecdef`,
     );
     expect(fns.rows.map((fn) => fn.name).sort()).toEqual([
+      'claim_outbox_messages',
       'idempotency_prune',
       'tenant_ref_by_id',
       'tenant_ref_by_slug',

@@ -13,6 +13,8 @@ export interface User {
   readonly status: UserStatus;
   readonly createdAt: Date;
   readonly lastLoginAt: Date | undefined;
+  /** When the user proved they own `email`; absent while unverified. */
+  readonly emailVerifiedAt?: Date | undefined;
 }
 
 export const MAX_USER_DISPLAY_NAME_LENGTH = 200;

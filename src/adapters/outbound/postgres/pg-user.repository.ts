@@ -22,6 +22,8 @@ interface UserRow {
   status: UserStatus;
   created_at: Date;
   last_login_at: Date | null;
+  email_verified?: boolean;
+  email_verified_at?: Date | null;
 }
 
 const toUser = (row: UserRow): User => ({
@@ -34,6 +36,7 @@ const toUser = (row: UserRow): User => ({
   status: row.status,
   createdAt: row.created_at,
   lastLoginAt: row.last_login_at ?? undefined,
+  ...(row.email_verified_at ? { emailVerifiedAt: row.email_verified_at } : {}),
 });
 
 /** Users of the transaction's tenant (row-level security decides which rows exist here). */
@@ -103,6 +106,8 @@ export class PgUserRepository implements UserRepository {
           password_hash: user.passwordHash,
           status: user.status,
           last_login_at: user.lastLoginAt ?? null,
+          email_verified: user.emailVerifiedAt !== undefined,
+          email_verified_at: user.emailVerifiedAt ?? null,
         });
     } catch (error) {
       if (isUniqueViolation(error, 'users_tenant_email_key')) throw userEmailTaken();

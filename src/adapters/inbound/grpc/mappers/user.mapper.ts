@@ -17,8 +17,7 @@ export function toProtoUser(user: DomainUser): User {
     email: user.email,
     displayName: user.displayName,
     status: TO_PROTO[user.status],
-    // Email verification does not exist yet: no address is verified.
-    emailVerified: false,
+    emailVerified: user.emailVerifiedAt !== undefined,
     createTime: user.createdAt,
     lastLoginTime: user.lastLoginAt,
   };

@@ -4,6 +4,7 @@ import * as initialSchema from './001-initial-schema.migration.js';
 import * as idempotency from './002-idempotency.migration.js';
 import * as auditEvents from './004-audit-events.migration.js';
 import * as sessions from './005-sessions.migration.js';
+import * as recovery from './006-recovery.migration.js';
 import * as serviceAccounts from './007-service-accounts.migration.js';
 
 export interface NamedMigration extends Knex.Migration {
@@ -16,6 +17,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   idempotency,
   auditEvents,
   sessions,
+  recovery,
   serviceAccounts,
 ];
 

@@ -1,0 +1,67 @@
+import type { Knex } from 'knex';
+
+import type {
+  RecoveryScope,
+  RecoveryUnitOfWork,
+} from '../../../domain/identity/recovery-unit-of-work.port.js';
+import type { IdGenerator } from '../../../domain/shared/id-generator.port.js';
+import { isUuid } from '../../../domain/shared/uuid.js';
+import { PgOutboxNotifier } from './pg-outbox.js';
+import { ambientTransaction, setTenant } from './pg-request-transactions.js';
+import { PgUserTokenRepository } from './pg-user-token.repository.js';
+import { PgUserRepository } from './pg-user.repository.js';
+import { abortedUnitOfWork, trackFailures } from './unit-of-work-failures.js';
+
+/**
+ * `PgUnitOfWork` for the recovery flows: users, one-time tokens and the mail outbox in one
+ * transaction with the tenant set transaction-locally; inside a request transaction it joins
+ * it through a savepoint, exactly as PgUnitOfWork does.
+ */
+export class PgRecoveryUnitOfWork implements RecoveryUnitOfWork {
+  constructor(
+    private readonly db: Knex,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  async inTenant<T>(tenantId: string, work: (scope: RecoveryScope) => Promise<T>): Promise<T> {
+    if (!isUuid(tenantId)) throw new Error('inTenant: the tenant id must be a UUID');
+    const ambient = ambientTransaction.getStore();
+    if (ambient !== undefined) {
+      return ambient.exclusive(() =>
+        ambient.trx.transaction(async (savepoint) => {
+          if (tenantId !== ambient.tenantId) await setTenant(savepoint, tenantId);
+          const result = await this.runScope(savepoint, tenantId, work);
+          if (tenantId !== ambient.tenantId) await setTenant(savepoint, ambient.tenantId);
+          return result;
+        }),
+      );
+    }
+    return this.db.transaction(async (trx) => {
+      await setTenant(trx, tenantId);
+      return this.runScope(trx, tenantId, work);
+    });
+  }
+
+  private async runScope<T>(
+    trx: Knex.Transaction,
+    tenantId: string,
+    work: (scope: RecoveryScope) => Promise<T>,
+  ): Promise<T> {
+    const state = { failed: false };
+    const onFailure = (): void => {
+      state.failed = true;
+    };
+    const scope: RecoveryScope = {
+      tenantId,
+      users: trackFailures(new PgUserRepository(trx), onFailure),
+      tokens: trackFailures(new PgUserTokenRepository(trx), onFailure),
+      notifier: trackFailures(
+        new PgOutboxNotifier(trx, tenantId, () => this.ids.newId()),
+        onFailure,
+      ),
+    };
+    const result = await work(scope);
+    if (state.failed) throw abortedUnitOfWork();
+    return result;
+  }
+}

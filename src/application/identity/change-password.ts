@@ -1,0 +1,76 @@
+import type { AuditLog } from '../../domain/audit/audit-log.port.js';
+import { userNotFound } from '../../domain/identity/identity.errors.js';
+import type { PasswordHasher } from '../../domain/identity/password-hasher.port.js';
+import {
+  checkNewPassword,
+  checkPresentedPassword,
+  type PasswordPolicy,
+} from '../../domain/identity/password-policy.js';
+import type { SessionRevoker } from '../../domain/identity/session-revoker.port.js';
+import { currentPasswordWrong } from '../../domain/identity/user-token.js';
+import type { Clock } from '../../domain/shared/clock.port.js';
+import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
+import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
+import type { Actor } from '../shared/actor.js';
+import { auditActorOf, type AuditContext } from '../shared/audit-context.js';
+
+export interface ChangePasswordInput {
+  readonly currentPassword: string;
+  readonly newPassword: string;
+}
+
+/**
+ * The calling user changes their own password (in their home tenant), proving the current
+ * one; their other sessions end. Hashing runs outside any unit of work.
+ *
+ * Failures: INVALID_ARGUMENT (current_password, new_password), INVALID_CREDENTIALS (wrong
+ * current password), USER_NOT_FOUND (service principals, a user gone meanwhile).
+ */
+export class PasswordChanger {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly hasher: PasswordHasher,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly audit: AuditLog,
+    private readonly sessions: SessionRevoker | undefined,
+    private readonly policy: PasswordPolicy,
+  ) {}
+
+  async run(actor: Actor, input: ChangePasswordInput, context: AuditContext = {}): Promise<void> {
+    const current = checkPresentedPassword('current_password', input.currentPassword);
+    const next = checkNewPassword('new_password', input.newPassword, this.policy);
+    const { principal } = actor;
+    if (principal.kind !== 'user') throw userNotFound();
+    const tenantId = principal.tenantId;
+    const user = await this.uow.inTenant(tenantId, (scope) =>
+      scope.users.findById(principal.subjectId),
+    );
+    if (user?.status !== 'active') throw userNotFound();
+    const audited = (outcome: 'success' | 'failure', reason?: string): Promise<void> =>
+      this.audit.append([
+        {
+          tenantId,
+          id: this.ids.newId(),
+          occurredAt: this.clock.now(),
+          actor: auditActorOf(actor, context),
+          action: 'auth.password.changed',
+          target: { type: 'user', id: user.id },
+          outcome,
+          details: reason === undefined ? {} : { reason },
+        },
+      ]);
+    if (!(await this.hasher.verify(user.passwordHash, current))) {
+      await audited('failure', 'wrong_password');
+      throw currentPasswordWrong();
+    }
+    const passwordHash = await this.hasher.hash(next);
+    await this.uow.inTenant(tenantId, async (scope) => {
+      const fresh = await scope.users.findById(user.id);
+      if (fresh === undefined) throw userNotFound();
+      await scope.users.update({ ...fresh, passwordHash });
+    });
+    await this.sessions?.revokeAllOfUser(tenantId, user.id, principal.sessionId);
+    await audited('success');
+  }
+}

@@ -1,5 +1,5 @@
 import type { AuditLog } from '../../domain/audit/audit-log.port.js';
-import { userNotFound } from '../../domain/identity/identity.errors.js';
+import { invalidCredentials, userNotFound } from '../../domain/identity/identity.errors.js';
 import type { PasswordHasher } from '../../domain/identity/password-hasher.port.js';
 import {
   checkNewPassword,
@@ -7,7 +7,6 @@ import {
   type PasswordPolicy,
 } from '../../domain/identity/password-policy.js';
 import type { SessionRevoker } from '../../domain/identity/session-revoker.port.js';
-import { currentPasswordWrong } from '../../domain/identity/user-token.js';
 import type { Clock } from '../../domain/shared/clock.port.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
@@ -62,7 +61,7 @@ export class PasswordChanger {
       ]);
     if (!(await this.hasher.verify(user.passwordHash, current))) {
       await audited('failure', 'wrong_password');
-      throw currentPasswordWrong();
+      throw invalidCredentials();
     }
     const passwordHash = await this.hasher.hash(next);
     await this.uow.inTenant(tenantId, async (scope) => {

@@ -54,6 +54,3 @@ export const invalidOrExpiredToken = (): DomainError =>
     'INVALID_OR_EXPIRED_TOKEN',
     'the token is invalid, expired or already used',
   );
-
-export const currentPasswordWrong = (): DomainError =>
-  new DomainError('unauthenticated', 'INVALID_CREDENTIALS', 'invalid credentials');

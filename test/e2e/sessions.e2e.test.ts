@@ -178,6 +178,14 @@ describe('sessions and rotating refresh tokens', () => {
       bearer(admin.accessToken),
     );
     expect((await failureOf(me(memberPair.accessToken))).code).toBe(status.UNAUTHENTICATED);
+    const events = await new PgAuditLog(a.database.appKnex).list(tenantId, 200);
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        action: 'auth.session.revoked',
+        target: { type: 'session', id: sessions[0]!.id },
+        details: { userId: member.id, reason: 'revoked' },
+      }),
+    );
     // From another tenant (the platform's, where the operator acts by default): not found.
     const foreign = await failureOf(
       call(a.identity, 'revokeSession', { sessionId: sessions[0]!.id }, bearer(platformAdmin)),

@@ -28,7 +28,7 @@ import { isUuid, parseUuid } from '../../domain/shared/uuid.js';
 import { isTenantUsable } from '../../domain/tenancy/tenant.js';
 import type { TenantDirectory } from '../../domain/tenancy/tenant-directory.port.js';
 import type { Actor } from '../shared/actor.js';
-import type { AuditContext } from '../shared/audit-context.js';
+import { actingFrom, auditActorOf, type AuditContext } from '../shared/audit-context.js';
 
 export interface SessionPolicy {
   readonly idleTimeoutSeconds: number;
@@ -236,10 +236,12 @@ export class SessionManager implements SessionRevoker {
   }
 
   /** Ends the caller's own session (the one its access token names). */
-  async logout(actor: Actor): Promise<void> {
+  async logout(actor: Actor, origin: AuditContext = {}): Promise<void> {
     const { sessionId, tenantId } = actor.principal;
     if (sessionId === undefined) return;
-    await this.end(tenantId, sessionId, 'logout');
+    const userId = await this.end(tenantId, sessionId, 'logout');
+    if (userId !== undefined)
+      await this.recordEnd(actor, origin, tenantId, sessionId, userId, 'logout');
   }
 
   /**
@@ -267,7 +269,7 @@ export class SessionManager implements SessionRevoker {
    * Ends one session of the caller, or another user's with `sessions:write`. Sessions the
    * caller may not end, and other tenants' sessions, are SESSION_NOT_FOUND.
    */
-  async revoke(actor: Actor, rawSessionId: string): Promise<void> {
+  async revoke(actor: Actor, rawSessionId: string, origin: AuditContext = {}): Promise<void> {
     const sessionId = parseUuid('session_id', rawSessionId);
     const self =
       actor.principal.tenantId === actor.tenantId
@@ -279,9 +281,12 @@ export class SessionManager implements SessionRevoker {
       if (session === undefined || (session.userId !== self && !mayOthers)) {
         throw sessionNotFound();
       }
-      return sessions.revokeSession(sessionId, this.clock.now(), 'revoked');
+      const revoked = await sessions.revokeSession(sessionId, this.clock.now(), 'revoked');
+      return revoked ? session.userId : undefined;
     });
-    if (ended) this.revocations.revoked([sessionId]);
+    if (ended === undefined) return;
+    this.revocations.revoked([sessionId]);
+    await this.recordEnd(actor, origin, actor.tenantId, sessionId, ended, 'revoked');
   }
 
   async revokeAllOfUser(
@@ -311,13 +316,42 @@ export class SessionManager implements SessionRevoker {
     return session !== undefined && isSessionLive(session, this.clock.now());
   }
 
-  private async end(tenantId: string, sessionId: string, reason: string): Promise<void> {
+  /** Ends a session; the user it belonged to when this call ended it, else undefined. */
+  private async end(
+    tenantId: string,
+    sessionId: string,
+    reason: string,
+  ): Promise<string | undefined> {
     const ended = await this.store.inTenant(tenantId, async (sessions) => {
       const session = await sessions.lockSession(sessionId);
-      if (session === undefined) return false;
-      return sessions.revokeSession(sessionId, this.clock.now(), reason);
+      if (session === undefined) return undefined;
+      const revoked = await sessions.revokeSession(sessionId, this.clock.now(), reason);
+      return revoked ? session.userId : undefined;
     });
-    if (ended) this.revocations.revoked([sessionId]);
+    if (ended !== undefined) this.revocations.revoked([sessionId]);
+    return ended;
+  }
+
+  private recordEnd(
+    actor: Actor,
+    origin: AuditContext,
+    tenantId: string,
+    sessionId: string,
+    userId: string,
+    reason: string,
+  ): Promise<void> {
+    return this.audit.append([
+      {
+        tenantId,
+        id: this.ids.newId(),
+        occurredAt: this.clock.now(),
+        actor: auditActorOf(actor, origin),
+        action: 'auth.session.revoked',
+        target: { type: 'session', id: sessionId },
+        outcome: 'success',
+        details: { userId, reason, ...actingFrom(actor, tenantId) },
+      },
+    ]);
   }
 
   private may(actor: Actor, permission: string): boolean {

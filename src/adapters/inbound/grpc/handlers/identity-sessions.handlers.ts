@@ -52,7 +52,7 @@ export function sessionHandlers(
       };
     },
     logout: async (_request, ctx) => {
-      await sessions.logout(ctx.requireActor());
+      await sessions.logout(ctx.requireActor(), auditContextOf(ctx));
       return {};
     },
     listSessions: async (request, ctx) => {
@@ -68,7 +68,7 @@ export function sessionHandlers(
       };
     },
     revokeSession: async (request, ctx) => {
-      await sessions.revoke(ctx.requireActor(), request.sessionId);
+      await sessions.revoke(ctx.requireActor(), request.sessionId, auditContextOf(ctx));
       return {};
     },
     // Invalid, expired, revoked, suspended-tenant and disabled-user tokens are a verdict

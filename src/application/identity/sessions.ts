@@ -11,6 +11,7 @@ import {
   invalidRefreshToken,
   isSessionLive,
   sessionNotFound,
+  sessionsUnavailable,
   type RefreshTokenRecord,
   type Session,
 } from '../../domain/identity/session.js';
@@ -310,9 +311,13 @@ export class SessionManager implements SessionRevoker {
   /** Whether a session exists in the tenant and is live (the liveness cache's source). */
   async isLive(tenantId: string, sessionId: string): Promise<boolean> {
     if (!isUuid(tenantId) || !isUuid(sessionId)) return false;
-    const session = await this.store.inTenant(tenantId, (sessions) =>
-      sessions.findSession(sessionId),
-    );
+    let session: Session | undefined;
+    try {
+      session = await this.store.inTenant(tenantId, (sessions) => sessions.findSession(sessionId));
+    } catch {
+      // Unknown is not "ended": the caller gets UNAVAILABLE (retry), never a false verdict.
+      throw sessionsUnavailable();
+    }
     return session !== undefined && isSessionLive(session, this.clock.now());
   }
 

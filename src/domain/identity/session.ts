@@ -45,3 +45,7 @@ export const invalidRefreshToken = (): DomainError =>
 /** Also what a caller gets for a session it may not see: existence is not revealed. */
 export const sessionNotFound = (): DomainError =>
   new DomainError('not_found', 'SESSION_NOT_FOUND', 'session not found');
+
+/** Whether a session still holds could not be read (the store is down): retry. */
+export const sessionsUnavailable = (): DomainError =>
+  new DomainError('unavailable', 'SESSIONS_UNAVAILABLE', 'session state is unavailable; retry');

@@ -132,4 +132,13 @@ describe('SessionManager', () => {
     expect(await sessions.isLive(TENANT_B_ID, two.sessionId)).toBe(false);
     expect(revoked).toEqual([one.sessionId]);
   });
+
+  it('reports an unreadable store as UNAVAILABLE, never as an ended session', async () => {
+    const { sessionId } = await start();
+    store.inTenant = () => Promise.reject(new Error('connection refused'));
+    await expect(sessions.isLive(TENANT_A_ID, sessionId)).rejects.toMatchObject({
+      category: 'unavailable',
+      code: 'SESSIONS_UNAVAILABLE',
+    });
+  });
 });

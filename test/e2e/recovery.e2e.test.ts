@@ -61,7 +61,12 @@ describe('IdentityService recovery flows end to end', () => {
       bearer(await t.adminToken(), freshKey()),
     );
     tenantId = tenant!.id;
-    for (const email of ['reset@recover.test', 'change@recover.test', 'verify@recover.test']) {
+    for (const email of [
+      'reset@recover.test',
+      'change@recover.test',
+      'verify@recover.test',
+      'race@recover.test',
+    ]) {
       await seedUser(t.env.DATABASE_URL!, tenantId, { email, password: PASSWORD, role: 'member' });
     }
   }, 60_000);
@@ -89,6 +94,27 @@ describe('IdentityService recovery flows end to end', () => {
     );
     expect(again.code).toBe(status.FAILED_PRECONDITION);
     expect(again.reason).toBe('INVALID_OR_EXPIRED_TOKEN');
+  });
+
+  it('lets exactly one of concurrent resets with the same token through', async () => {
+    await requestReset('race@recover.test');
+    const token = await tokenMailed('race@recover.test', 1);
+    // failureOf rejects when the call succeeds: that is the one 'ok'.
+    const outcomes = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const failure = await failureOf(
+          call(t.identity, 'resetPassword', {
+            token,
+            newPassword: `racing passphrase ${String(i)}x`,
+          }),
+        ).catch(() => undefined);
+        return failure === undefined ? 'ok' : (failure.reason ?? String(failure.code));
+      }),
+    );
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
+    expect(outcomes.filter((o) => o !== 'ok')).toEqual(
+      Array.from({ length: 5 }, () => 'INVALID_OR_EXPIRED_TOKEN'),
+    );
   });
 
   it('answers the same for an unknown email, an unknown tenant and a known one', async () => {

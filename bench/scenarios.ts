@@ -11,6 +11,11 @@ import {
   TenancyServiceClient,
   TenancyServiceService,
 } from '../src/adapters/inbound/grpc/generated/wemaster/core/v1/tenancy.js';
+import {
+  GetCurrentUserRequest,
+  IdentityServiceService,
+  ValidateTokenRequest,
+} from '../src/adapters/inbound/grpc/generated/wemaster/core/v1/identity.js';
 import { ECHO_PATH, HEALTH_CHECK_PATH } from './protocol.js';
 
 export interface BenchContext {
@@ -140,6 +145,23 @@ export const scenarios: readonly Scenario[] = [
         'idempotency-key': `bench-update-${randomBytes(6).toString('hex')}`,
       },
       freshMetadata: ['idempotency-key'],
+    }),
+  },
+  {
+    // The server-side verdict other services ask for on every request they receive.
+    name: 'ValidateToken',
+    path: IdentityServiceService.validateToken.path,
+    prepare: ({ adminToken }) => ({
+      request: ValidateTokenRequest.encode({ accessToken: adminToken }).finish(),
+      metadata: bearer(adminToken),
+    }),
+  },
+  {
+    name: 'GetCurrentUser (authenticated)',
+    path: IdentityServiceService.getCurrentUser.path,
+    prepare: ({ adminToken }) => ({
+      request: GetCurrentUserRequest.encode({}).finish(),
+      metadata: bearer(adminToken),
     }),
   },
 ];

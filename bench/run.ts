@@ -503,7 +503,14 @@ async function main(): Promise<void> {
   }
 
   const rows: Row[] = [];
-  for (const concurrency of config.concurrency) {
+  // Scenarios may name their own in-flight levels (slow mutating RPCs run at 1 only, so their
+  // queued calls never spill into the next scenario's window).
+  const levelsOf = (scenario: Scenario): readonly number[] =>
+    scenario.inFlight ?? config.concurrency;
+  const levels = [
+    ...new Set([...config.concurrency, ...prepared.flatMap(({ scenario }) => levelsOf(scenario))]),
+  ].sort((a, b) => a - b);
+  for (const concurrency of levels) {
     const common = {
       concurrency,
       warmupMs: config.warmupMs,
@@ -530,6 +537,7 @@ async function main(): Promise<void> {
     });
     for (const { scenario, request, metadata, freshMetadata } of prepared) {
       if (serviceAddress === undefined) break;
+      if (!levelsOf(scenario).includes(concurrency)) continue;
       const result = await runLoad({
         ...common,
         address: serviceAddress,

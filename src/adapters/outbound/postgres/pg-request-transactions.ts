@@ -19,16 +19,21 @@ export const setTenant = async (trx: Knex.Transaction, tenantId: string): Promis
   await trx.raw('select set_config(?, ?, true)', [TENANT_SETTING, tenantId]);
 };
 
+/** Which serializer's exclusive section the current async flow is inside, if any. */
+const holding = new AsyncLocalStorage<object>();
+
 /**
  * One piece of work at a time; work started from inside a running piece (a nested unit of
- * work) runs at once instead of waiting for itself.
+ * work) runs at once instead of waiting for itself. One AsyncLocalStorage for all of them:
+ * every live instance costs every async operation of the process a little, so none may be
+ * made per request.
  */
 function serialized(): <T>(work: () => Promise<T>) => Promise<T> {
-  const holding = new AsyncLocalStorage<true>();
+  const token = {};
   let tail: Promise<unknown> = Promise.resolve();
   return <T>(work: () => Promise<T>): Promise<T> => {
-    if (holding.getStore() === true) return work();
-    const held = (): Promise<T> => holding.run(true, work);
+    if (holding.getStore() === token) return work();
+    const held = (): Promise<T> => holding.run(token, work);
     const run = tail.then(held, held);
     tail = run.catch(() => undefined);
     return run;

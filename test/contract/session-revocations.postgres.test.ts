@@ -48,7 +48,7 @@ describe('PgSessionRevocations (LISTEN/NOTIFY)', () => {
       feed.onReset(resolve);
     });
     await db.ownerKnex.raw(
-      "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'wemaster-listen-sessions' and datname = current_database()",
+      "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'wemaster-listen-wemaster_session_revocations' and datname = current_database()",
     );
     await reset;
     const heard = new Promise<string>((resolve) => {

@@ -6,7 +6,7 @@ import {
   RateLimiterLoginThrottle,
   type LoginThrottleRules,
 } from '../shared/rate-limiter-login-throttle.js';
-import { SCHEMA } from './pg-schema.js';
+import { throttleTable } from './pg-throttle-table.js';
 
 /**
  * The login throttle in `core.login_throttle` (created by migration 004: the app role has no
@@ -16,13 +16,7 @@ import { SCHEMA } from './pg-schema.js';
  */
 export function pgLoginThrottle(knex: Knex, rules: LoginThrottleRules): RateLimiterLoginThrottle {
   const options = limiterOptions(rules);
-  const store = {
-    storeClient: knex,
-    storeType: 'knex',
-    schemaName: SCHEMA,
-    tableName: 'login_throttle',
-    tableCreated: true,
-  };
+  const store = throttleTable(knex);
   return new RateLimiterLoginThrottle(
     {
       byAccount: new RateLimiterPostgres({ ...store, ...options.byAccount }),

@@ -7,18 +7,12 @@ import {
   recoveryLimiterOptions,
   type RecoveryThrottleRules,
 } from '../shared/rate-limiter-recovery-throttle.js';
-import { SCHEMA } from './pg-schema.js';
+import { throttleTable } from './pg-throttle-table.js';
 
 /** Mailed-token request caps in `core.login_throttle` (migration 004), under their own key prefixes. */
 export function pgRecoveryThrottle(knex: Knex, rules: RecoveryThrottleRules): RecoveryThrottle {
   const options = recoveryLimiterOptions(rules);
-  const store = {
-    storeClient: knex,
-    storeType: 'knex',
-    schemaName: SCHEMA,
-    tableName: 'login_throttle',
-    tableCreated: true,
-  };
+  const store = throttleTable(knex);
   return new RateLimiterRecoveryThrottle({
     byAccount: new RateLimiterPostgres({ ...store, ...options.byAccount }),
     byIp: new RateLimiterPostgres({ ...store, ...options.byIp }),

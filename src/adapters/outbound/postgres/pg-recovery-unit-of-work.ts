@@ -5,9 +5,8 @@ import type {
   RecoveryUnitOfWork,
 } from '../../../domain/identity/recovery-unit-of-work.port.js';
 import type { IdGenerator } from '../../../domain/shared/id-generator.port.js';
-import { isUuid } from '../../../domain/shared/uuid.js';
 import { PgOutboxNotifier } from './pg-outbox.js';
-import { ambientTransaction, setTenant } from './pg-request-transactions.js';
+import { inTenantTransaction } from './pg-request-transactions.js';
 import { PgUserTokenRepository } from './pg-user-token.repository.js';
 import { PgUserRepository } from './pg-user.repository.js';
 import { abortedUnitOfWork, trackFailures } from './unit-of-work-failures.js';
@@ -23,23 +22,8 @@ export class PgRecoveryUnitOfWork implements RecoveryUnitOfWork {
     private readonly ids: IdGenerator,
   ) {}
 
-  async inTenant<T>(tenantId: string, work: (scope: RecoveryScope) => Promise<T>): Promise<T> {
-    if (!isUuid(tenantId)) throw new Error('inTenant: the tenant id must be a UUID');
-    const ambient = ambientTransaction.getStore();
-    if (ambient !== undefined) {
-      return ambient.exclusive(() =>
-        ambient.trx.transaction(async (savepoint) => {
-          if (tenantId !== ambient.tenantId) await setTenant(savepoint, tenantId);
-          const result = await this.runScope(savepoint, tenantId, work);
-          if (tenantId !== ambient.tenantId) await setTenant(savepoint, ambient.tenantId);
-          return result;
-        }),
-      );
-    }
-    return this.db.transaction(async (trx) => {
-      await setTenant(trx, tenantId);
-      return this.runScope(trx, tenantId, work);
-    });
+  inTenant<T>(tenantId: string, work: (scope: RecoveryScope) => Promise<T>): Promise<T> {
+    return inTenantTransaction(this.db, tenantId, (trx) => this.runScope(trx, tenantId, work));
   }
 
   private async runScope<T>(

@@ -64,3 +64,32 @@ export class PgRequestTransactions implements RequestTransactions {
     });
   }
 }
+
+/**
+ * The way every Postgres unit of work reaches tenant data: its own transaction with the tenant
+ * set transaction-locally or, inside a request transaction, a savepoint of it (so a failure
+ * there can be caught without dooming the request), the request's tenant restored afterwards
+ * (a rolled-back savepoint restores it by itself).
+ */
+export function inTenantTransaction<T>(
+  db: Knex,
+  tenantId: string,
+  work: (trx: Knex.Transaction) => Promise<T>,
+): Promise<T> {
+  if (!isUuid(tenantId)) throw new Error('inTenant: the tenant id must be a UUID');
+  const ambient = ambientTransaction.getStore();
+  if (ambient === undefined) {
+    return db.transaction(async (trx) => {
+      await setTenant(trx, tenantId);
+      return work(trx);
+    });
+  }
+  return ambient.exclusive(() =>
+    ambient.trx.transaction(async (savepoint) => {
+      if (tenantId !== ambient.tenantId) await setTenant(savepoint, tenantId);
+      const result = await work(savepoint);
+      if (tenantId !== ambient.tenantId) await setTenant(savepoint, ambient.tenantId);
+      return result;
+    }),
+  );
+}

@@ -7,7 +7,7 @@ import type {
 } from '../../../domain/identity/session-store.port.js';
 import type { PageQuery } from '../../../domain/shared/page.js';
 import { isUuid } from '../../../domain/shared/uuid.js';
-import { ambientTransaction, setTenant } from './pg-request-transactions.js';
+import { inTenantTransaction } from './pg-request-transactions.js';
 import { abortedUnitOfWork, trackFailures } from './unit-of-work-failures.js';
 
 interface SessionRow {
@@ -198,26 +198,8 @@ export class PgSessionRepository implements SessionRepository {
 export class PgSessionStore implements SessionStore {
   constructor(private readonly db: Knex) {}
 
-  async inTenant<T>(
-    tenantId: string,
-    work: (sessions: SessionRepository) => Promise<T>,
-  ): Promise<T> {
-    if (!isUuid(tenantId)) throw new Error('inTenant: the tenant id must be a UUID');
-    const ambient = ambientTransaction.getStore();
-    if (ambient !== undefined) {
-      return ambient.exclusive(() =>
-        ambient.trx.transaction(async (savepoint) => {
-          if (tenantId !== ambient.tenantId) await setTenant(savepoint, tenantId);
-          const result = await this.run(savepoint, tenantId, work);
-          if (tenantId !== ambient.tenantId) await setTenant(savepoint, ambient.tenantId);
-          return result;
-        }),
-      );
-    }
-    return this.db.transaction(async (trx) => {
-      await setTenant(trx, tenantId);
-      return this.run(trx, tenantId, work);
-    });
+  inTenant<T>(tenantId: string, work: (sessions: SessionRepository) => Promise<T>): Promise<T> {
+    return inTenantTransaction(this.db, tenantId, (trx) => this.run(trx, tenantId, work));
   }
 
   private async run<T>(

@@ -1,4 +1,4 @@
-import type { Role, RoleBinding } from '../../src/domain/authorization/role.js';
+import { type Role, type RoleBinding, TENANT_SCOPE } from '../../src/domain/authorization/role.js';
 import { CREATED_AT, TENANT_A_ID } from './tenant.mother.js';
 import { USER_ID } from './user.mother.js';
 
@@ -13,8 +13,10 @@ export function aRole(overrides: Partial<Role> = {}): Role {
     name: 'admin',
     description: 'Everything but ownership transfer and billing',
     permissions: ['tenant:read', 'users:*'],
+    inherits: [],
     system: true,
     createdAt: CREATED_AT,
+    updatedAt: CREATED_AT,
     ...overrides,
   };
 }
@@ -25,7 +27,10 @@ export function aRoleBinding(overrides: Partial<RoleBinding> = {}): RoleBinding 
     tenantId: TENANT_A_ID,
     id: BINDING_ID,
     subjectId: USER_ID,
+    subjectKind: 'user',
     roleId: ROLE_ID,
+    scope: TENANT_SCOPE,
+    expiresAt: undefined,
     createdAt: CREATED_AT,
     ...overrides,
   };

@@ -1,5 +1,7 @@
 import { pino } from 'pino';
 import { generateMasterKey } from '../../src/adapters/outbound/crypto/aes-gcm-secret-box.js';
+import { AuditServiceClient } from '../../src/adapters/inbound/grpc/generated/wemaster/core/v1/audit.js';
+import { AuthorizationServiceClient } from '../../src/adapters/inbound/grpc/generated/wemaster/core/v1/authorization.js';
 import { IdentityServiceClient } from '../../src/adapters/inbound/grpc/generated/wemaster/core/v1/identity.js';
 import { TenancyServiceClient } from '../../src/adapters/inbound/grpc/generated/wemaster/core/v1/tenancy.js';
 import { loadConfig } from '../../src/config.js';
@@ -17,6 +19,8 @@ export interface TestCore {
   readonly httpUrl: string;
   readonly tenancy: TenancyServiceClient;
   readonly identity: IdentityServiceClient;
+  readonly authorization: AuthorizationServiceClient;
+  readonly audit: AuditServiceClient;
   readonly env: Record<string, string>;
   /** Logs in and returns an access token. */
   login(tenantSlug: string, email: string, password: string): Promise<string>;
@@ -64,6 +68,8 @@ export async function startTestCore(
   const address = `127.0.0.1:${String(core.grpcPort)}`;
   const tenancy = new TenancyServiceClient(address, insecure);
   const identity = new IdentityServiceClient(address, insecure);
+  const authorization = new AuthorizationServiceClient(address, insecure);
+  const audit = new AuditServiceClient(address, insecure);
   const login = async (tenantSlug: string, email: string, password: string): Promise<string> => {
     const { result } = await call(identity, 'login', { tenantSlug, email, password });
     if (result?.$case !== 'tokens') throw new Error('expected tokens');
@@ -77,12 +83,16 @@ export async function startTestCore(
     httpUrl: `http://127.0.0.1:${String(core.httpPort)}`,
     tenancy,
     identity,
+    authorization,
+    audit,
     env,
     login,
     adminToken: async () => (adminToken ??= await login('platform', ADMIN_EMAIL, ADMIN_PASSWORD)),
     close: async () => {
       tenancy.close();
       identity.close();
+      authorization.close();
+      audit.close();
       await core.stop();
       if (replicaOf === undefined) await database.drop();
     },

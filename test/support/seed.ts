@@ -1,3 +1,4 @@
+import { TENANT_SCOPE } from '../../src/domain/authorization/role.js';
 import { randomUUID } from 'node:crypto';
 import { Argon2PasswordHasher } from '../../src/adapters/outbound/crypto/argon2-password-hasher.js';
 import { createKnex } from '../../src/adapters/outbound/postgres/knex.factory.js';
@@ -36,7 +37,10 @@ export async function seedUser(
         tenantId,
         id: randomUUID(),
         subjectId: userId,
+        subjectKind: 'user',
         roleId: boundRole.id,
+        scope: TENANT_SCOPE,
+        expiresAt: undefined,
         createdAt: now,
       });
     });

@@ -1,3 +1,4 @@
+import { TENANT_SCOPE } from '../../domain/authorization/role.js';
 import type { PasswordHasher } from '../../domain/identity/password-hasher.port.js';
 import { parseEmail } from '../../domain/identity/email.js';
 import { checkNewPassword, type PasswordPolicy } from '../../domain/identity/password-policy.js';
@@ -64,7 +65,10 @@ export class PlatformAdminBootstrap {
           tenantId: PLATFORM_TENANT_ID,
           id: this.ids.newId(),
           subjectId: userId,
+          subjectKind: 'user',
           roleId: owner.id,
+          scope: TENANT_SCOPE,
+          expiresAt: undefined,
           createdAt: now,
         });
       });

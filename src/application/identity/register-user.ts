@@ -1,3 +1,4 @@
+import { TENANT_SCOPE } from '../../domain/authorization/role.js';
 import { parseEmail } from '../../domain/identity/email.js';
 import { selfSignUpDisabled } from '../../domain/identity/identity.errors.js';
 import type { PasswordHasher } from '../../domain/identity/password-hasher.port.js';
@@ -86,7 +87,10 @@ export class UserRegistrar {
         tenantId,
         id: this.ids.newId(),
         subjectId: user.id,
+        subjectKind: 'user',
         roleId: role.id,
+        scope: TENANT_SCOPE,
+        expiresAt: undefined,
         createdAt: now,
       });
       return user;

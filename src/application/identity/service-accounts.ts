@@ -1,3 +1,4 @@
+import { TENANT_SCOPE } from '../../domain/authorization/role.js';
 import type { AuditEvent } from '../../domain/audit/audit-event.js';
 import type { AuditLog } from '../../domain/audit/audit-log.port.js';
 import { permissionDenied } from '../../domain/authorization/authorization.errors.js';
@@ -133,7 +134,10 @@ export class ServiceAccountCreator {
           tenantId,
           id: this.ids.newId(),
           subjectId: account.id,
+          subjectKind: 'service',
           roleId: role.id,
+          scope: TENANT_SCOPE,
+          expiresAt: undefined,
           createdAt: now,
         });
       }

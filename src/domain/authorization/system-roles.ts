@@ -61,7 +61,9 @@ export function systemRolesFor(tenantId: string, newId: () => string, now: Date)
     name: role.name,
     description: role.description,
     permissions: systemRolePermissions(tenantId, role.name) ?? role.permissions,
+    inherits: [],
     system: true,
     createdAt: now,
+    updatedAt: now,
   }));
 }

@@ -7,6 +7,8 @@ export const SERVICE_PROTO_FILES = [
   'wemaster/core/v1/tenancy.proto',
   'wemaster/core/v1/identity.proto',
   'wemaster/core/v1/idempotency.proto',
+  'wemaster/core/v1/authorization.proto',
+  'wemaster/core/v1/audit.proto',
 ] as const;
 
 export const PROTO_ROOT = fileURLToPath(new URL('../../../../proto', import.meta.url));

@@ -30,8 +30,10 @@ const toRole = (row: RoleRow): Role => ({
   name: row.name,
   description: row.description,
   permissions: row.permissions,
+  inherits: [],
   system: row.system,
   createdAt: row.created_at,
+  updatedAt: row.created_at,
 });
 
 /** Roles and bindings of the transaction's tenant (row-level security decides visibility). */

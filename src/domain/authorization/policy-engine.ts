@@ -1,0 +1,35 @@
+import type { Role, RoleBinding } from './role.js';
+
+/**
+ * CONTRACT ONLY (implementation lands with the engine): the shapes the authorization use cases
+ * code against. The engine module replaces the `declare`d functions with real ones.
+ */
+
+/** Why a check was allowed or denied. */
+export interface Decision {
+  readonly allowed: boolean;
+  /** The binding that granted it; undefined when denied. */
+  readonly bindingId: string | undefined;
+  /** Role names from the bound role down the inheritance path to the role holding the permission. */
+  readonly rolePath: readonly string[];
+  /** The granted permission (possibly a wildcard) that covered the required one. */
+  readonly matchedPermission: string | undefined;
+  /** One line for humans, e.g. `no binding grants documents:write on documents/7`. */
+  readonly summary: string;
+}
+
+/** A subject's effective permissions, compiled once and answering checks in microseconds. */
+export interface CompiledSubject {
+  readonly tenantId: string;
+  readonly subjectId: string;
+  /** `resource` undefined = tenant-wide check; otherwise `type/id`. Expired bindings are ignored at `now`. */
+  decide(permission: string, resource: string | undefined, now: Date): Decision;
+  /** Effective permissions as granted (wildcards kept), sorted, deduplicated. */
+  permissions(resource: string | undefined, now: Date): readonly string[];
+}
+
+/** A tenant's roles with their inheritance closures computed once per policy version. */
+export interface CompiledTenantPolicy {
+  readonly tenantId: string;
+  compileSubject(subjectId: string, bindings: readonly RoleBinding[]): CompiledSubject;
+}

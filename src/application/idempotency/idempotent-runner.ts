@@ -75,6 +75,18 @@ export class IdempotentRunner {
   async run<T>(call: IdempotentCall<T>): Promise<IdempotentResult<T>> {
     const leaseToken = await this.claim(call);
     if (typeof leaseToken !== 'string') return leaseToken;
+    try {
+      return await this.execute(call, leaseToken);
+    } catch (error) {
+      if (!(error instanceof CompletedBeforeCache)) throw error;
+      return this.replayFromLedger(call, leaseToken, error.kept);
+    }
+  }
+
+  private async execute<T>(
+    call: IdempotentCall<T>,
+    leaseToken: string,
+  ): Promise<IdempotentResult<T>> {
     const hooks = this.options.hooks;
     hooks?.afterLock?.();
 
@@ -94,7 +106,16 @@ export class IdempotentRunner {
       let outcome: StoredOutcome | undefined;
       const result = await this.transactions.run(
         call.scope.tenantId,
-        call.execute,
+        async () => {
+          // The cache said "new"; the ledger, read in the same transaction (one round trip, no
+          // transaction of its own), has the last word on completions the cache may have lost.
+          if (this.options.storeIsCache) {
+            const kept = await this.ledger.find(call.scope, call.key);
+            if (kept !== undefined) throw new CompletedBeforeCache(kept);
+            this.events.begun('new');
+          }
+          return call.execute();
+        },
         async (done) => {
           outcome = call.outcomeOf(done);
           await this.ledger.recordWithinRequest({
@@ -112,10 +133,14 @@ export class IdempotentRunner {
       if (outcome !== undefined) {
         this.events.stored(outcome.body?.byteLength ?? 0);
         // The ledger has it; this fills the fast store (a no-op when the ledger is the store).
-        await this.keep(call, leaseToken, outcome);
+        // Not awaited: the command is queued before the response leaves, so a retry through
+        // this process finds it, and a retry that overtakes it elsewhere is told IN_PROGRESS
+        // (retryable) or waits; the ledger, not the cache, is what keeps the effect single.
+        void this.keep(call, leaseToken, outcome);
       }
       return { executed: true, result };
     } catch (error) {
+      if (error instanceof CompletedBeforeCache) throw error;
       if (isDomainError(error) && error.code === 'IDEMPOTENCY_LEASE_LOST') {
         this.events.leaseLost(call.scope, call.key);
       }
@@ -162,27 +187,29 @@ export class IdempotentRunner {
           }
           await new Promise((resolve) => setTimeout(resolve, this.options.pollMs));
           continue;
-        case 'new': {
-          const kept = this.options.storeIsCache
-            ? await this.ledger.find(call.scope, call.key)
-            : undefined;
-          if (kept === undefined) {
-            this.events.begun('new');
-            return begun.leaseToken;
-          }
-          // Completed before the cache heard of it (a crash between commit and cache write).
-          if (kept.fingerprint !== call.fingerprint) {
-            await this.store.release(call.scope, call.key, begun.leaseToken);
-            this.events.begun('mismatch');
-            this.events.mismatch(call.scope, call.key);
-            throw idempotencyKeyReused();
-          }
-          await this.keep(call, begun.leaseToken, kept.outcome);
-          this.events.begun('replayed');
-          return { executed: false, replay: kept.outcome };
-        }
+        case 'new':
+          // Counted as new; a completion found in the ledger is recounted as a replay.
+          if (!this.options.storeIsCache) this.events.begun('new');
+          return begun.leaseToken;
       }
     }
+  }
+
+  /** Completed before the cache heard of it (a crash between commit and cache write). */
+  private async replayFromLedger<T>(
+    call: IdempotentCall<T>,
+    leaseToken: string,
+    kept: LedgerEntry,
+  ): Promise<IdempotentResult<T>> {
+    if (kept.fingerprint !== call.fingerprint) {
+      await this.store.release(call.scope, call.key, leaseToken).catch(() => false);
+      this.events.begun('mismatch');
+      this.events.mismatch(call.scope, call.key);
+      throw idempotencyKeyReused();
+    }
+    await this.keep(call, leaseToken, kept.outcome);
+    this.events.begun('replayed');
+    return { executed: false, replay: kept.outcome };
   }
 
   private keep<T>(
@@ -192,5 +219,14 @@ export class IdempotentRunner {
   ): Promise<boolean> {
     const { scope, key, retentionMs } = call;
     return this.store.complete({ scope, key, leaseToken, outcome, retentionMs }).catch(() => false);
+  }
+}
+
+type LedgerEntry = NonNullable<Awaited<ReturnType<IdempotencyLedger['find']>>>;
+
+/** Unwinds the request transaction (nothing ran) when the ledger already holds the outcome. */
+class CompletedBeforeCache extends Error {
+  constructor(readonly kept: LedgerEntry) {
+    super('the ledger holds a completion the cache lost');
   }
 }

@@ -8,7 +8,11 @@ import {
 } from '../../../domain/idempotency/idempotency-record.js';
 import { idempotencyLeaseLost } from '../../../domain/idempotency/idempotency.errors.js';
 import type { Clock } from '../../../domain/shared/clock.port.js';
-import { ambientTransaction, setTenant } from './pg-request-transactions.js';
+import {
+  ambientTransaction,
+  joinRequestTransaction,
+  setTenant,
+} from './pg-request-transactions.js';
 import { TABLE } from './pg-schema.js';
 
 interface LedgerRow {
@@ -77,39 +81,52 @@ export class PgIdempotencyLedger implements IdempotencyLedger {
     if (result.rowCount !== 1) throw idempotencyLeaseLost();
   }
 
+  /** Inside the scope tenant's request transaction it reads there: no transaction of its own. */
   find(
     scope: IdempotencyScope,
     key: string,
   ): Promise<{ fingerprint: string; outcome: StoredOutcome } | undefined> {
+    const ambient = ambientTransaction.getStore();
+    if (ambient?.tenantId === scope.tenantId) {
+      return joinRequestTransaction(ambient, scope.tenantId, (trx) => this.findIn(trx, scope, key));
+    }
     return this.db.transaction(async (trx) => {
       await setTenant(trx, scope.tenantId);
-      const row = (await trx(TABLE.idempotencyKeys)
-        .first(
-          'fingerprint',
-          'outcome_code',
-          'outcome_body',
-          'outcome_message',
-          'outcome_details',
-          'outcome_truncated',
-        )
-        .where({
-          principal_id: scope.principalId,
-          operation: scope.operation,
-          idempotency_key: key,
-          state: 'completed',
-        })
-        .andWhere('expires_at', '>', this.clock.now())) as LedgerRow | undefined;
-      if (row === undefined) return undefined;
-      return {
-        fingerprint: row.fingerprint,
-        outcome: {
-          code: row.outcome_code,
-          body: row.outcome_body ?? undefined,
-          message: row.outcome_message ?? '',
-          details: row.outcome_details ?? undefined,
-          truncated: row.outcome_truncated,
-        },
-      };
+      return this.findIn(trx, scope, key);
     });
+  }
+
+  private async findIn(
+    trx: Knex.Transaction,
+    scope: IdempotencyScope,
+    key: string,
+  ): Promise<{ fingerprint: string; outcome: StoredOutcome } | undefined> {
+    const row = (await trx(TABLE.idempotencyKeys)
+      .first(
+        'fingerprint',
+        'outcome_code',
+        'outcome_body',
+        'outcome_message',
+        'outcome_details',
+        'outcome_truncated',
+      )
+      .where({
+        principal_id: scope.principalId,
+        operation: scope.operation,
+        idempotency_key: key,
+        state: 'completed',
+      })
+      .andWhere('expires_at', '>', this.clock.now())) as LedgerRow | undefined;
+    if (row === undefined) return undefined;
+    return {
+      fingerprint: row.fingerprint,
+      outcome: {
+        code: row.outcome_code,
+        body: row.outcome_body ?? undefined,
+        message: row.outcome_message ?? '',
+        details: row.outcome_details ?? undefined,
+        truncated: row.outcome_truncated,
+      },
+    };
   }
 }

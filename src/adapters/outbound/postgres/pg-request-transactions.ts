@@ -11,6 +11,12 @@ export interface AmbientTransaction {
   readonly tenantId: string;
   /** Runs one piece of work at a time on the shared connection (tenant switches included). */
   exclusive<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * The first failure of a joined piece of work. Joined work runs without a savepoint (two
+   * round trips saved per piece), so after a failure the request's writes may be partial or
+   * the transaction aborted: the request must not commit, whatever its handler did next.
+   */
+  failure: { readonly error: unknown } | undefined;
 }
 
 export const ambientTransaction = new AsyncLocalStorage<AmbientTransaction>();
@@ -55,9 +61,15 @@ export class PgRequestTransactions implements RequestTransactions {
     if (!isUuid(tenantId)) throw new Error('request transaction: the tenant id must be a UUID');
     return this.db.transaction(async (trx) => {
       await setTenant(trx, tenantId);
-      const ambient: AmbientTransaction = { trx, tenantId, exclusive: serialized() };
+      const ambient: AmbientTransaction = {
+        trx,
+        tenantId,
+        exclusive: serialized(),
+        failure: undefined,
+      };
       return ambientTransaction.run(ambient, async () => {
         const result = await work();
+        if (ambient.failure !== undefined) throw ambient.failure.error;
         await ambient.exclusive(() => beforeCommit(result));
         return result;
       });
@@ -66,10 +78,33 @@ export class PgRequestTransactions implements RequestTransactions {
 }
 
 /**
+ * Runs a piece of work on the request's transaction, one at a time, in `tenantId` (the
+ * request's tenant is set back afterwards). No savepoint: a failure marks the request as
+ * failed instead (see `AmbientTransaction.failure`), and later joiners fail with it at once.
+ */
+export function joinRequestTransaction<T>(
+  ambient: AmbientTransaction,
+  tenantId: string,
+  work: (trx: Knex.Transaction) => Promise<T>,
+): Promise<T> {
+  return ambient.exclusive(async () => {
+    if (ambient.failure !== undefined) throw ambient.failure.error;
+    try {
+      if (tenantId !== ambient.tenantId) await setTenant(ambient.trx, tenantId);
+      const result = await work(ambient.trx);
+      if (tenantId !== ambient.tenantId) await setTenant(ambient.trx, ambient.tenantId);
+      return result;
+    } catch (error) {
+      ambient.failure = { error };
+      throw error;
+    }
+  });
+}
+
+/**
  * The way every Postgres unit of work reaches tenant data: its own transaction with the tenant
- * set transaction-locally or, inside a request transaction, a savepoint of it (so a failure
- * there can be caught without dooming the request), the request's tenant restored afterwards
- * (a rolled-back savepoint restores it by itself).
+ * set transaction-locally or, inside a request transaction, a share of it (see
+ * `joinRequestTransaction`).
  */
 export function inTenantTransaction<T>(
   db: Knex,
@@ -84,12 +119,5 @@ export function inTenantTransaction<T>(
       return work(trx);
     });
   }
-  return ambient.exclusive(() =>
-    ambient.trx.transaction(async (savepoint) => {
-      if (tenantId !== ambient.tenantId) await setTenant(savepoint, tenantId);
-      const result = await work(savepoint);
-      if (tenantId !== ambient.tenantId) await setTenant(savepoint, ambient.tenantId);
-      return result;
-    }),
-  );
+  return joinRequestTransaction(ambient, tenantId, work);
 }

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { PgRequestTransactions } from '../../src/adapters/outbound/postgres/pg-request-transactions.js';
+import { PgUnitOfWork } from '../../src/adapters/outbound/postgres/pg-unit-of-work.js';
+import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
+import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../mothers/tenant.mother.js';
+import { aUser } from '../mothers/user.mother.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database.drop();
+});
+
+const prepare = async (): Promise<PgUnitOfWork> => {
+  await database.reset();
+  const uow = new PgUnitOfWork(database.appKnex);
+  await uow.inTenant(PLATFORM_TENANT_ID, async ({ tenants }) => {
+    await tenants.insert(aTenant());
+    await tenants.insert(anotherTenant());
+  });
+  return uow;
+};
+
+const userCount = async (uow: PgUnitOfWork, tenantId: string): Promise<number> =>
+  uow.inTenant(
+    tenantId,
+    async ({ users }) => (await users.list({ limit: 100, after: undefined })).items.length,
+  );
+
+describe('units of work joining a request transaction (no savepoints)', () => {
+  it('commits every joined unit of work together, across tenant switches', async () => {
+    const uow = await prepare();
+    await new PgRequestTransactions(database.appKnex).run(
+      TENANT_A_ID,
+      async () => {
+        await uow.inTenant(TENANT_A_ID, ({ users }) => users.insert(aUser()));
+        await uow.inTenant(TENANT_B_ID, ({ users }) =>
+          users.insert(
+            aUser({ tenantId: TENANT_B_ID, id: '0b000000-0000-4000-8000-0000000000b2' }),
+          ),
+        );
+        // Back in the request's tenant: the switch to B did not leak.
+        return uow.inTenant(TENANT_A_ID, async ({ users }) => {
+          expect((await users.list({ limit: 10, after: undefined })).items).toHaveLength(1);
+        });
+      },
+      () => Promise.resolve(),
+    );
+    expect(await userCount(uow, TENANT_A_ID)).toBe(1);
+    expect(await userCount(uow, TENANT_B_ID)).toBe(1);
+  });
+
+  it('never commits a request whose handler caught a failed unit of work and carried on', async () => {
+    const uow = await prepare();
+    let beforeCommitRan = false;
+    const request = new PgRequestTransactions(database.appKnex).run(
+      TENANT_A_ID,
+      async () => {
+        await uow.inTenant(TENANT_A_ID, ({ users }) => users.insert(aUser()));
+        // The same email again: the statement fails, the transaction is aborted.
+        await uow
+          .inTenant(TENANT_A_ID, ({ users }) =>
+            users.insert(aUser({ id: '0b000000-0000-4000-8000-0000000000b3' })),
+          )
+          .catch(() => undefined);
+        // Later joiners fail at once with the first failure instead of "transaction aborted".
+        await expect(
+          uow.inTenant(TENANT_A_ID, ({ users }) => users.list({ limit: 1, after: undefined })),
+        ).rejects.toHaveProperty('code', 'USER_EMAIL_TAKEN');
+        return 'the handler says ok';
+      },
+      () => {
+        beforeCommitRan = true;
+        return Promise.resolve();
+      },
+    );
+    await expect(request).rejects.toHaveProperty('code', 'USER_EMAIL_TAKEN');
+    expect(beforeCommitRan).toBe(false);
+    expect(await userCount(uow, TENANT_A_ID)).toBe(0);
+  });
+
+  it('rolls back a failed domain check after partial writes in the same unit of work', async () => {
+    const uow = await prepare();
+    const request = new PgRequestTransactions(database.appKnex).run(
+      TENANT_A_ID,
+      async () => {
+        await uow
+          .inTenant(TENANT_A_ID, async ({ users }) => {
+            await users.insert(aUser());
+            throw new Error('refused after writing');
+          })
+          .catch(() => undefined);
+        return 'ok';
+      },
+      () => Promise.resolve(),
+    );
+    await expect(request).rejects.toThrow('refused after writing');
+    expect(await userCount(uow, TENANT_A_ID)).toBe(0);
+  });
+});

@@ -68,6 +68,11 @@ const schema = z.object({
   REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   /** How long a replica trusts a session it saw live without asking the database again. */
   SESSION_LIVENESS_CACHE_MS: positiveInt.max(60_000).default(5_000),
+  /**
+   * How long a replica trusts a user or service account it read (token checks, GetCurrentUser)
+   * when no change announcement arrives; announcements drop entries within a second anyway.
+   */
+  SUBJECT_CACHE_TTL_MS: positiveInt.max(300_000).default(30_000),
   /** After a service-account secret rotation, the previous secret keeps working this long. */
   SERVICE_ACCOUNT_SECRET_OVERLAP_SECONDS: z.coerce.number().int().min(0).default(3600),
   /**

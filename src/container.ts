@@ -23,6 +23,12 @@ import { SessionLivenessCache } from './adapters/outbound/memory/session-livenes
 import { PgSessionRevocations } from './adapters/outbound/postgres/pg-session-revocations.js';
 import { RedisSessionRevocations } from './adapters/outbound/redis/redis-session-revocations.js';
 import { PgSessionStore } from './adapters/outbound/postgres/pg-session-store.js';
+import { CommitDeferredFeed } from './adapters/outbound/postgres/after-commit.js';
+import { SubjectCache } from './adapters/outbound/memory/subject-cache.js';
+import { SubjectChangesFeed } from './adapters/outbound/shared/subject-changes-feed.js';
+import { SubjectChangeAnnouncer } from './application/identity/announce-subject-changes.js';
+import { StoredSubjects } from './application/identity/stored-subjects.js';
+import type { SubjectChanges } from './domain/identity/subject-changes.port.js';
 import type { SessionLiveness, SessionRevocations } from './domain/identity/session-store.port.js';
 import { JwksPublisher } from './application/identity/publish-jwks.js';
 import { UserDisabler } from './application/identity/disable-user.js';
@@ -145,6 +151,10 @@ export const TYPES = {
   RefreshTokenCodec: id<HmacRefreshTokenCodec>('RefreshTokenCodec'),
   SessionLiveness: id<SessionLiveness>('SessionLiveness'),
   SessionManager: id<SessionManager>('SessionManager'),
+  /** The broadcast behind SubjectChanges (same adapters as session revocations, own channel). */
+  SubjectChangeFeed: id<SessionRevocationFeed>('SubjectChangeFeed'),
+  SubjectChanges: id<SubjectChanges>('SubjectChanges'),
+  SubjectCache: id<SubjectCache>('SubjectCache'),
   // use cases
   TenantCreator: id<TenantCreator>('TenantCreator'),
   TenantFinder: id<TenantFinder>('TenantFinder'),
@@ -227,7 +237,11 @@ const runtimeModule = (runtime: Runtime): ContainerModule =>
 const sharedModule = new ContainerModule(({ bind }) => {
   bind(TYPES.Clock).toResolvedValue(() => new SystemClock());
   bind(TYPES.IdGenerator).toResolvedValue(() => new RandomIdGenerator());
-  bind(TYPES.UnitOfWork).toResolvedValue((knex) => new PgUnitOfWork(knex), [TYPES.Knex]);
+  // Every user or service account change is announced to every replica's caches.
+  bind(TYPES.UnitOfWork).toResolvedValue(
+    (knex, changes) => new SubjectChangeAnnouncer(new PgUnitOfWork(knex), changes),
+    [TYPES.Knex, TYPES.SubjectChanges],
+  );
   // One master key, a distinct purpose (bound as AAD) per kind of secret.
   bind(TYPES.SigningKeyBox).toResolvedValue(
     (key) => new AesGcmSecretBox(key, { purpose: 'signing-key' }),
@@ -331,12 +345,36 @@ const identityModule = new ContainerModule(({ bind }) => {
   );
   // Sessions: rotating refresh tokens; revocations reach every replica (LISTEN/NOTIFY).
   bind(TYPES.SessionStore).toResolvedValue((knex) => new PgSessionStore(knex), [TYPES.Knex]);
+  // Announced only once the change commits (a rolled-back revocation is never heard).
   bind(TYPES.SessionRevocations).toResolvedValue(
     (runtime, knex, logger): SessionRevocationFeed =>
-      runtime.redis === undefined
-        ? new PgSessionRevocations(runtime.databaseUrl, knex, logger)
-        : new RedisSessionRevocations(runtime.redis, logger),
+      new CommitDeferredFeed(
+        runtime.redis === undefined
+          ? new PgSessionRevocations(runtime.databaseUrl, knex, logger)
+          : new RedisSessionRevocations(runtime.redis, logger),
+      ),
     [TYPES.Runtime, TYPES.Knex, TYPES.Logger],
+  );
+  bind(TYPES.SubjectChangeFeed).toResolvedValue(
+    (runtime, knex, logger): SessionRevocationFeed =>
+      new CommitDeferredFeed(
+        runtime.redis === undefined
+          ? new PgSessionRevocations(runtime.databaseUrl, knex, logger, 'wemaster_subject_changes')
+          : new RedisSessionRevocations(runtime.redis, logger, 'wemaster:subject-changes'),
+      ),
+    [TYPES.Runtime, TYPES.Knex, TYPES.Logger],
+  );
+  bind(TYPES.SubjectChanges).toResolvedValue(
+    (feed) => new SubjectChangesFeed(feed),
+    [TYPES.SubjectChangeFeed],
+  );
+  // Users and service accounts for token checks and GetCurrentUser, dropped on every change.
+  bind(TYPES.SubjectCache).toResolvedValue(
+    (uow, clock, changes, config) =>
+      new SubjectCache(new StoredSubjects(uow), clock, {
+        ttlMs: config.SUBJECT_CACHE_TTL_MS,
+      }).listenTo(changes),
+    [TYPES.UnitOfWork, TYPES.Clock, TYPES.SubjectChanges, TYPES.Config],
   );
   bind(TYPES.RefreshTokenCodec).toResolvedValue(
     (key) => new HmacRefreshTokenCodec(key),
@@ -391,8 +429,9 @@ const identityModule = new ContainerModule(({ bind }) => {
     [TYPES.TokenService, TYPES.Clock],
   );
   bind(TYPES.TokenAuthenticator).toResolvedValue(
-    (verifier, directory, sessions) => new TokenAuthenticator(verifier, directory, sessions),
-    [TYPES.AccessTokenVerifier, TYPES.TenantDirectory, TYPES.SessionLiveness],
+    (verifier, directory, sessions, subjects) =>
+      new TokenAuthenticator(verifier, directory, sessions, subjects),
+    [TYPES.AccessTokenVerifier, TYPES.TenantDirectory, TYPES.SessionLiveness, TYPES.SubjectCache],
   );
   bind(TYPES.JwksPublisher).toResolvedValue(
     (tokens) => new JwksPublisher(tokens),
@@ -409,8 +448,8 @@ const identityModule = new ContainerModule(({ bind }) => {
     [TYPES.TenantDirectory, TYPES.UnitOfWork, TYPES.PasswordHasher, TYPES.Clock, TYPES.IdGenerator],
   );
   bind(TYPES.CurrentUserReader).toResolvedValue(
-    (uow) => new CurrentUserReader(uow),
-    [TYPES.UnitOfWork],
+    (users) => new CurrentUserReader(users),
+    [TYPES.SubjectCache],
   );
   bind(TYPES.UserFinder).toResolvedValue((uow) => new UserFinder(uow), [TYPES.UnitOfWork]);
   bind(TYPES.UserLister).toResolvedValue((uow) => new UserLister(uow), [TYPES.UnitOfWork]);
@@ -604,8 +643,9 @@ const grpcModule = new ContainerModule(({ bind }) => {
 /** Password change and reset, email verification, and the mail outbox they write to. */
 const recoveryModule = new ContainerModule(({ bind }) => {
   bind(TYPES.RecoveryUnitOfWork).toResolvedValue(
-    (knex, ids) => new PgRecoveryUnitOfWork(knex, ids),
-    [TYPES.Knex, TYPES.IdGenerator],
+    (knex, ids, changes) =>
+      new SubjectChangeAnnouncer(new PgRecoveryUnitOfWork(knex, ids), changes),
+    [TYPES.Knex, TYPES.IdGenerator, TYPES.SubjectChanges],
   );
   bind(TYPES.OneTimeSecrets).toResolvedValue(() => new RandomOneTimeSecrets());
   bind(TYPES.RecoveryThrottle).toResolvedValue(

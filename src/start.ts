@@ -145,6 +145,9 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
     const sessionRevocations = container.get(TYPES.SessionRevocations);
     await sessionRevocations.start();
     cleanups.push(() => sessionRevocations.close());
+    const subjectChanges = container.get(TYPES.SubjectChangeFeed);
+    await subjectChanges.start();
+    cleanups.push(() => subjectChanges.close());
     await container.get(TYPES.TokenService).ensureActiveKey();
     const keyRotation = new SigningKeyRotationSchedule(
       container.get(TYPES.TokenService),

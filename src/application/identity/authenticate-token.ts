@@ -2,13 +2,15 @@ import type { AccessTokenVerifier } from '../../domain/identity/access-token.por
 import { invalidToken } from '../../domain/identity/identity.errors.js';
 import type { Principal } from '../../domain/identity/principal.js';
 import type { SessionLiveness } from '../../domain/identity/session-store.port.js';
+import type { SubjectLiveness } from '../../domain/identity/subject-changes.port.js';
 import { isTenantUsable } from '../../domain/tenancy/tenant.js';
 import type { TenantDirectory } from '../../domain/tenancy/tenant-directory.port.js';
 
 /**
  * Turns a bearer token into a principal: a valid signature is not enough, the token's tenant
- * must still exist and not be suspended, and the session it names must not have ended. These
- * checks are served from memory on the hot path.
+ * must still exist and not be suspended, the session it names must not have ended, and its
+ * subject must still be an active user or an existing service account (tokens without a
+ * session included). These checks are served from memory on the hot path.
  */
 export class TokenAuthenticator {
   constructor(
@@ -16,6 +18,8 @@ export class TokenAuthenticator {
     private readonly directory: TenantDirectory,
     /** When set, a token naming a session (`sid`) is refused once that session has ended. */
     private readonly sessions?: SessionLiveness,
+    /** When set, a token of a disabled user or a deleted service account is refused. */
+    private readonly subjects?: SubjectLiveness,
   ) {}
 
   async run(token: string): Promise<Principal> {
@@ -30,6 +34,16 @@ export class TokenAuthenticator {
       const live = this.sessions.isLive(principal.tenantId, sessionId);
       if (live === false || (live !== true && !(await live))) {
         throw invalidToken('session has ended');
+      }
+    }
+    if (this.subjects !== undefined) {
+      const active = this.subjects.isActive(
+        principal.tenantId,
+        principal.kind,
+        principal.subjectId,
+      );
+      if (active === false || (active !== true && !(await active))) {
+        throw invalidToken('subject is disabled or deleted');
       }
     }
     return principal;

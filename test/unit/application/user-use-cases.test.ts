@@ -4,6 +4,7 @@ import { InMemoryUnitOfWork } from '../../../src/adapters/outbound/memory/in-mem
 import { MemoryDatabase } from '../../../src/adapters/outbound/memory/memory-database.js';
 import { UserDisabler } from '../../../src/application/identity/disable-user.js';
 import { CurrentUserReader } from '../../../src/application/identity/get-current-user.js';
+import { StoredSubjects } from '../../../src/application/identity/stored-subjects.js';
 import { UserLister } from '../../../src/application/identity/list-users.js';
 import { UserRegistrar } from '../../../src/application/identity/register-user.js';
 import type { Actor } from '../../../src/application/shared/actor.js';
@@ -144,7 +145,9 @@ describe('user use cases (memory adapters)', () => {
     await expect(disabler.run(actorOf(TENANT_B_ID, 'x'), user.id)).rejects.toMatchObject({
       code: 'USER_NOT_FOUND',
     });
-    const me = await new CurrentUserReader(uow).run(actorOf(TENANT_A_ID, user.id));
+    const me = await new CurrentUserReader(new StoredSubjects(uow)).run(
+      actorOf(TENANT_A_ID, user.id),
+    );
     expect(me.status).toBe('disabled');
   });
 });

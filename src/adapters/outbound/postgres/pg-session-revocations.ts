@@ -17,8 +17,14 @@ export class PgSessionRevocations implements SessionRevocations {
   private readonly listeners: ((sessionId: string) => void)[] = [];
   private readonly channel: PgChannel;
 
-  constructor(url: string, knex: Knex, logger: Logger) {
-    this.channel = new PgChannel('wemaster_session_revocations', url, knex, logger);
+  constructor(
+    url: string,
+    knex: Knex,
+    logger: Logger,
+    /** Another channel carries another kind of id (e.g. subject changes). */
+    channel = 'wemaster_session_revocations',
+  ) {
+    this.channel = new PgChannel(channel, url, knex, logger);
     this.channel.onMessage((payload) => {
       for (const id of payload.split(',')) if (id !== '') this.emit(id);
     });

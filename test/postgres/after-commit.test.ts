@@ -1,0 +1,73 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommitDeferredFeed } from '../../src/adapters/outbound/postgres/after-commit.js';
+import { PgRequestTransactions } from '../../src/adapters/outbound/postgres/pg-request-transactions.js';
+import { PgSessionRevocations } from '../../src/adapters/outbound/postgres/pg-session-revocations.js';
+import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+const SESSION = '05000000-0000-7000-8000-00000000aaaa';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let db: TestDatabase;
+let sender: CommitDeferredFeed;
+let receiver: PgSessionRevocations;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const logger = pino({ level: 'silent' });
+  sender = new CommitDeferredFeed(new PgSessionRevocations(db.appUrl, db.appKnex, logger));
+  receiver = new PgSessionRevocations(db.appUrl, db.appKnex, logger);
+  await sender.start();
+  await receiver.start();
+});
+afterAll(async () => {
+  await sender.close();
+  await receiver.close();
+  await db.drop();
+});
+
+describe('announcements wait for the request transaction', () => {
+  it('a revocation inside a rolled-back request transaction is never heard, here or elsewhere', async () => {
+    const heard: string[] = [];
+    sender.onRevoked((id) => heard.push(`local:${id}`));
+    receiver.onRevoked((id) => heard.push(`remote:${id}`));
+    const transactions = new PgRequestTransactions(db.appKnex);
+    await expect(
+      transactions.run(
+        PLATFORM_TENANT_ID,
+        () => {
+          sender.revoked([SESSION]);
+          return Promise.resolve('done');
+        },
+        () => Promise.reject(new Error('the request failed before committing')),
+      ),
+    ).rejects.toThrow('the request failed');
+    await sleep(300);
+    expect(heard).toEqual([]);
+
+    let heardBeforeCommit = true;
+    await transactions.run(
+      PLATFORM_TENANT_ID,
+      async () => {
+        sender.revoked([SESSION]);
+        await sleep(50);
+        heardBeforeCommit = heard.length > 0;
+        return 'done';
+      },
+      () => Promise.resolve(),
+    );
+    expect(heardBeforeCommit).toBe(false);
+    // This replica hears it as soon as the transaction has committed; others moments later.
+    expect(heard).toEqual([`local:${SESSION}`]);
+    await sleep(300);
+    expect(heard).toContain(`remote:${SESSION}`);
+  });
+
+  it('outside a request transaction the announcement goes out at once', () => {
+    const heard: string[] = [];
+    sender.onRevoked((id) => heard.push(id));
+    sender.revoked([SESSION]);
+    expect(heard).toEqual([SESSION]);
+  });
+});

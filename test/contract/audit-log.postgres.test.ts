@@ -1,4 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Knex } from 'knex';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { AuditChainVerifier } from '../../src/application/audit/verify-audit-chain.js';
+import * as auditChainMigration from '../../src/adapters/outbound/postgres/migrations/009-audit-chain.migration.js';
+import { sha256Hex } from '../../src/adapters/outbound/shared/sha256.js';
 
 import { PgAuditLog } from '../../src/adapters/outbound/postgres/pg-audit-log.js';
 import {
@@ -70,5 +75,126 @@ describe('PgAuditLog inside a request transaction', () => {
       ),
     ).rejects.toThrow('the request failed');
     expect(await log.list(TENANT_A_ID, 10)).toEqual([]);
+  });
+});
+
+const actorIn = (tenantId: string) =>
+  ({ tenantId, principal: { tenantId, subjectId: 'x', kind: 'user' } }) as never;
+const verify = (log: PgAuditLog, batchSize?: number) =>
+  new AuditChainVerifier(log, sha256Hex, batchSize).run(actorIn(TENANT_A_ID));
+const eventNo = (n: number): string => `0e000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+/** Runs owner SQL on the audit rows with the append-only trigger paused (a tamperer's move). */
+const tamper = async (sql: string, bindings: readonly Knex.Value[]): Promise<void> => {
+  await database.ownerKnex.transaction(async (trx) => {
+    await trx.raw('alter table core.audit_events disable trigger audit_events_append_only');
+    await trx.raw(sql, bindings);
+    await trx.raw('alter table core.audit_events enable trigger audit_events_append_only');
+  });
+};
+
+describe('PgAuditLog hash chain against the database owner', () => {
+  let log: PgAuditLog;
+  beforeEach(async () => {
+    await withTenants();
+    log = new PgAuditLog(database.appKnex);
+    for (let n = 1; n <= 6; n += 1) {
+      await log.append([anAuditEvent({ id: eventNo(n), details: { n } })]);
+    }
+    expect(await verify(log)).toMatchObject({ ok: true, checked: 6 });
+  });
+
+  it('reports exactly the row whose details the owner altered', async () => {
+    await tamper(
+      `update core.audit_events set details = '{"n": 99}' where tenant_id = ? and sequence = 4`,
+      [TENANT_A_ID],
+    );
+    expect(await verify(log, 2)).toEqual({
+      ok: false,
+      checked: 3,
+      firstBadSequence: 4,
+      problem: expect.stringMatching(/hash mismatch/) as unknown,
+    });
+  });
+
+  it('reports a broken link when the owner also rewrote the altered row’s hash', async () => {
+    await tamper(
+      `update core.audit_events set actor_kind = 'service', hash = sha256(hash)
+        where tenant_id = ? and sequence = 2`,
+      [TENANT_A_ID],
+    );
+    const report = await verify(log);
+    expect(report).toMatchObject({ ok: false, checked: 1, firstBadSequence: 2 });
+  });
+
+  it('reports the gap a deleted row leaves', async () => {
+    await tamper('delete from core.audit_events where tenant_id = ? and sequence = 3', [
+      TENANT_A_ID,
+    ]);
+    expect(await verify(log)).toEqual({
+      ok: false,
+      checked: 2,
+      firstBadSequence: 3,
+      problem: 'sequence gap: expected 3, found 4',
+    });
+  });
+
+  it('reports deleted latest events (the chain stops short of its head)', async () => {
+    await tamper('delete from core.audit_events where tenant_id = ? and sequence >= 5', [
+      TENANT_A_ID,
+    ]);
+    expect(await verify(log)).toMatchObject({ ok: false, checked: 4, firstBadSequence: 5 });
+  });
+
+  it('still refuses the owner’s UPDATE and DELETE while the trigger is on', async () => {
+    await expect(
+      database.ownerKnex.raw("update core.audit_events set outcome = 'failure'"),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/append-only/) as unknown });
+    await expect(database.ownerKnex.raw('delete from core.audit_events')).rejects.toMatchObject({
+      message: expect.stringMatching(/append-only/) as unknown,
+    });
+  });
+
+  it('hashes the ip as Postgres stores it (inet prints its own canonical form)', async () => {
+    await log.append([
+      anAuditEvent({
+        id: eventNo(7),
+        actor: { kind: 'anonymous', ip: '2001:DB8:0:0:0:0:0:1' },
+      }),
+    ]);
+    const [stored] = await log.search(TENANT_A_ID, { limit: 1 });
+    expect(stored?.actor.ip).toBe('2001:db8::1');
+    expect(await verify(log)).toMatchObject({ ok: true, checked: 7 });
+  });
+});
+
+describe('migration 009 on a log written before the chain', () => {
+  it('chains the existing rows per tenant so that they verify', async () => {
+    await withTenants();
+    const owner = database.ownerKnex;
+    await auditChainMigration.down(owner);
+    await owner.raw(
+      `insert into core.audit_events (tenant_id, id, occurred_at, actor_kind, actor_ip, action, outcome, details)
+       select ?, ('0e000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid,
+              timestamptz '2025-01-01' + n * interval '1 second', 'user', '198.51.100.1', 'auth.login.succeeded',
+              'success', jsonb_build_object('n', n)
+         from generate_series(1, 2500) as n`,
+      [TENANT_A_ID],
+    );
+    await owner.raw(
+      `insert into core.audit_events (tenant_id, id, occurred_at, actor_kind, action, outcome)
+       values (?, gen_random_uuid(), now(), 'anonymous', 'auth.login.failed', 'failure')`,
+      [TENANT_B_ID],
+    );
+    await owner.transaction((trx) => auditChainMigration.up(trx));
+    const log = new PgAuditLog(database.appKnex);
+    expect(await verify(log)).toMatchObject({ ok: true, checked: 2500 });
+    expect(await new AuditChainVerifier(log, sha256Hex).run(actorIn(TENANT_B_ID))).toMatchObject({
+      ok: true,
+      checked: 1,
+    });
+    await log.append([anAuditEvent({ id: eventNo(9999) })]);
+    expect((await log.chainState(TENANT_A_ID)).head.sequence).toBe(2501);
+    expect(await verify(log)).toMatchObject({ ok: true, checked: 2501 });
   });
 });

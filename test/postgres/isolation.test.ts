@@ -12,7 +12,14 @@ import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../mothers/ten
 import { aUser } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
-const TENANT_TABLES = ['core.tenants', 'core.users', 'core.roles', 'core.role_bindings'] as const;
+const TENANT_TABLES = [
+  'core.tenants',
+  'core.users',
+  'core.roles',
+  'core.role_bindings',
+  // One row per tenant: the role and binding writes of the seed bumped it.
+  'core.tenant_policy_versions',
+] as const;
 const B_USER_ID = '0c000000-0000-4000-8000-0000000000b1';
 
 let database: TestDatabase;

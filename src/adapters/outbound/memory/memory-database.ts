@@ -44,6 +44,8 @@ export interface MemoryTables {
   readonly roles: Map<string, Role>;
   readonly roleBindings: Map<string, RoleBinding>;
   readonly serviceAccounts: Map<string, ServiceAccount>;
+  /** Tenant id -> policy version (`core.tenant_policy_versions`). */
+  readonly policyVersions: Map<string, number>;
 }
 
 export type MemoryOperation = (tables: MemoryTables) => void;
@@ -57,6 +59,7 @@ const copyTables = (tables: MemoryTables): MemoryTables => ({
   roles: new Map(tables.roles),
   roleBindings: new Map(tables.roleBindings),
   serviceAccounts: new Map(tables.serviceAccounts),
+  policyVersions: new Map(tables.policyVersions),
 });
 
 /**
@@ -88,6 +91,7 @@ export class MemoryDatabase {
       roles: new Map(),
       roleBindings: new Map(),
       serviceAccounts: new Map(),
+      policyVersions: new Map(),
     };
   }
 

@@ -1,19 +1,34 @@
 import type { Knex } from 'knex';
 
+import {
+  type AuditChainState,
+  type ChainedAuditEvent,
+  type ChainLink,
+  GENESIS_LINK,
+  linkEvents,
+  type Sha256,
+} from '../../../domain/audit/audit-chain.js';
 import type {
   AuditActor,
   AuditDetailValue,
   AuditEvent,
   AuditOutcome,
 } from '../../../domain/audit/audit-event.js';
-import type { AuditLog } from '../../../domain/audit/audit-log.port.js';
+import type { AuditEventQuery, AuditLog } from '../../../domain/audit/audit-log.port.js';
 import { isUuid } from '../../../domain/shared/uuid.js';
-import { ambientTransaction, setTenant } from './pg-request-transactions.js';
+import { sha256Hex } from '../shared/sha256.js';
+import {
+  ambientTransaction,
+  joinRequestTransaction,
+  setTenant,
+} from './pg-request-transactions.js';
 import { SCHEMA } from './pg-schema.js';
 
 const TABLE = `${SCHEMA}.audit_events`;
+const HEADS = `${SCHEMA}.audit_chain_heads`;
 
-interface AuditRow {
+/** A row of `core.audit_events` as node-postgres reads it (bigint as text, bytea as Buffer). */
+export interface AuditRow {
   tenant_id: string;
   id: string;
   occurred_at: Date;
@@ -26,9 +41,14 @@ interface AuditRow {
   target_id: string | null;
   outcome: AuditOutcome;
   details: Record<string, AuditDetailValue>;
+  sequence: string;
+  prev_hash: Buffer;
+  hash: Buffer;
 }
 
-const toRow = (event: AuditEvent): AuditRow => ({
+type NewAuditRow = Omit<AuditRow, 'sequence'> & { sequence: number };
+
+const toRow = (event: ChainedAuditEvent): NewAuditRow => ({
   tenant_id: event.tenantId,
   id: event.id,
   occurred_at: event.occurredAt,
@@ -41,9 +61,13 @@ const toRow = (event: AuditEvent): AuditRow => ({
   target_id: event.target?.id ?? null,
   outcome: event.outcome,
   details: { ...event.details },
+  sequence: event.sequence,
+  prev_hash: Buffer.from(event.prevHash, 'hex'),
+  hash: Buffer.from(event.hash, 'hex'),
 });
 
-const toEvent = (row: AuditRow): AuditEvent => ({
+/** The event a row stores (without its place in the chain). */
+export const eventOfRow = (row: AuditRow): AuditEvent => ({
   tenantId: row.tenant_id,
   id: row.id,
   occurredAt: row.occurred_at,
@@ -61,55 +85,138 @@ const toEvent = (row: AuditRow): AuditEvent => ({
   details: row.details,
 });
 
+/** The event a row stores, with its place in the chain. */
+export const chainedEventOfRow = (row: AuditRow): ChainedAuditEvent => ({
+  ...eventOfRow(row),
+  sequence: Number(row.sequence),
+  prevHash: row.prev_hash.toString('hex'),
+  hash: row.hash.toString('hex'),
+});
+
 const byTenant = (events: readonly AuditEvent[]): Map<string, AuditEvent[]> => {
   const groups = new Map<string, AuditEvent[]>();
   for (const event of events) {
     if (!isUuid(event.tenantId)) throw new Error('audit event: the tenant id must be a UUID');
     const tenantId = event.tenantId.toLowerCase();
-    groups.set(tenantId, [...(groups.get(tenantId) ?? []), event]);
+    groups.set(tenantId, [...(groups.get(tenantId) ?? []), { ...event, tenantId }]);
   }
   return groups;
 };
 
+const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+interface HeadRow {
+  last_sequence: string;
+  last_hash: Buffer;
+  anchor_sequence: string;
+  anchor_hash: Buffer;
+}
+
+const link = (sequence: string, hash: Buffer): ChainLink => ({
+  sequence: Number(sequence),
+  hash: hash.toString('hex'),
+});
+
 /**
  * The audit log in `core.audit_events`, through row-level security: each event is written with
- * its own tenant set. Inside a request transaction the events join it (a savepoint, like
- * PgUnitOfWork), so they commit or roll back with the request's effects; otherwise one short
- * transaction writes them all.
+ * its own tenant set. Inside a request transaction the events join it (like PgUnitOfWork), so
+ * they commit or roll back with the request's effects; otherwise one short transaction writes
+ * them all.
+ *
+ * The chain: each tenant has one row in `core.audit_chain_heads` (its last sequence and hash).
+ * An append locks it (an upsert, so the first append creates it), links its events after it,
+ * inserts them and moves the head, all in the appending transaction: concurrent appends in a
+ * tenant, from any replica, queue on that one row lock and can never fork the chain (a unique
+ * `(tenant_id, sequence)` backs it up). Other tenants never wait. The lock is held until the
+ * transaction commits, so hot paths append through the buffered recorder, not per request.
  */
 export class PgAuditLog implements AuditLog {
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Knex,
+    private readonly sha256: Sha256 = sha256Hex,
+  ) {}
 
   async append(events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
     const groups = byTenant(events);
     const ambient = ambientTransaction.getStore();
     if (ambient !== undefined) {
-      await ambient.exclusive(() =>
-        ambient.trx.transaction(async (savepoint) => {
-          await this.insertAll(savepoint, groups);
-          await setTenant(savepoint, ambient.tenantId);
-        }),
-      );
+      await joinRequestTransaction(ambient, ambient.tenantId, async (trx) => {
+        await this.insertAll(trx, groups);
+        await setTenant(trx, ambient.tenantId);
+      });
       return;
     }
     await this.db.transaction((trx) => this.insertAll(trx, groups));
   }
 
   async list(tenantId: string, limit: number): Promise<readonly AuditEvent[]> {
-    if (!isUuid(tenantId)) throw new Error('audit log: the tenant id must be a UUID');
-    const rows = await this.db.transaction(async (trx) => {
-      await setTenant(trx, tenantId);
-      // inet reads back as text: host addresses without a mask, as they were written.
-      return trx<AuditRow>(TABLE)
+    const rows = await this.read(tenantId, (trx) =>
+      trx<AuditRow>(TABLE)
         .select('*')
         .orderBy([
           { column: 'occurred_at', order: 'asc' },
           { column: 'id', order: 'asc' },
         ])
-        .limit(limit);
+        .limit(limit),
+    );
+    return rows.map(eventOfRow);
+  }
+
+  async search(tenantId: string, query: AuditEventQuery): Promise<readonly ChainedAuditEvent[]> {
+    const rows = await this.read(tenantId, (trx) => {
+      const select = trx<AuditRow>(TABLE)
+        .select('*')
+        .orderBy('sequence', 'desc')
+        .limit(query.limit);
+      if (query.beforeSequence !== undefined) select.where('sequence', '<', query.beforeSequence);
+      if (query.actorSubjectId !== undefined) {
+        select.where('actor_subject_id', query.actorSubjectId);
+      }
+      if (query.actionPrefix !== undefined && query.actionPrefix !== '') {
+        select.whereRaw(`action like ? escape '\\'`, [`${escapeLike(query.actionPrefix)}%`]);
+      }
+      if (query.outcome !== undefined) select.where('outcome', query.outcome);
+      if (query.since !== undefined) select.where('occurred_at', '>=', query.since);
+      if (query.until !== undefined) select.where('occurred_at', '<', query.until);
+      return select;
     });
-    return rows.map(toEvent);
+    return rows.map(chainedEventOfRow);
+  }
+
+  async chainState(tenantId: string): Promise<AuditChainState> {
+    const rows = await this.read(tenantId, (trx) => trx<HeadRow>(HEADS).select('*'));
+    const head = rows[0];
+    if (head === undefined) return { anchor: GENESIS_LINK, head: GENESIS_LINK };
+    return {
+      anchor: link(head.anchor_sequence, head.anchor_hash),
+      head: link(head.last_sequence, head.last_hash),
+    };
+  }
+
+  async chainSlice(
+    tenantId: string,
+    afterSequence: number,
+    upToSequence: number,
+    limit: number,
+  ): Promise<readonly ChainedAuditEvent[]> {
+    const rows = await this.read(tenantId, (trx) =>
+      trx<AuditRow>(TABLE)
+        .select('*')
+        .where('sequence', '>', afterSequence)
+        .andWhere('sequence', '<=', upToSequence)
+        .orderBy('sequence', 'asc')
+        .limit(limit),
+    );
+    return rows.map(chainedEventOfRow);
+  }
+
+  private read<T>(tenantId: string, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    if (!isUuid(tenantId)) throw new Error('audit log: the tenant id must be a UUID');
+    return this.db.transaction(async (trx) => {
+      await setTenant(trx, tenantId.toLowerCase());
+      return work(trx);
+    });
   }
 
   private async insertAll(
@@ -118,7 +225,47 @@ export class PgAuditLog implements AuditLog {
   ): Promise<void> {
     for (const [tenantId, events] of groups) {
       await setTenant(trx, tenantId);
-      await trx<AuditRow>(TABLE).insert(events.map(toRow));
+      const head = await this.lockHead(trx, tenantId, events);
+      const linked = linkEvents(this.sha256, head.link, head.events);
+      await trx(TABLE).insert(linked.map(toRow));
+      const last = linked.at(-1);
+      if (last === undefined) continue;
+      await trx(HEADS)
+        .where('tenant_id', tenantId)
+        .update({ last_sequence: last.sequence, last_hash: Buffer.from(last.hash, 'hex') });
     }
+  }
+
+  /**
+   * Locks the tenant's chain head (creating it on the first append) and returns it, with the
+   * events' ips as Postgres will read them back (`inet` prints its own canonical form, and the
+   * hash must cover what is stored; JSON, because `inet::text` would add a `/32`), in one
+   * round trip.
+   */
+  private async lockHead(
+    trx: Knex.Transaction,
+    tenantId: string,
+    events: readonly AuditEvent[],
+  ): Promise<{ link: ChainLink; events: AuditEvent[] }> {
+    const ips = events.map((event) => event.actor.ip ?? null);
+    const result = await trx.raw<{
+      rows: { last_sequence: string; last_hash: Buffer; ips: (string | null)[] }[];
+    }>(
+      `insert into ${HEADS} as h (tenant_id) values (?)
+       on conflict (tenant_id) do update set last_sequence = h.last_sequence
+       returning h.last_sequence, h.last_hash,
+         array_to_json(array(select ip::inet from jsonb_array_elements_text(?::jsonb)
+                 with ordinality as given(ip, position) order by position)) as ips`,
+      [tenantId, JSON.stringify(ips)],
+    );
+    const row = result.rows[0];
+    if (row === undefined) throw new Error('audit log: the chain head did not lock');
+    return {
+      link: link(row.last_sequence, row.last_hash),
+      events: events.map((event, index) => {
+        const ip = row.ips[index] ?? undefined;
+        return ip === event.actor.ip ? event : { ...event, actor: { ...event.actor, ip } };
+      }),
+    };
   }
 }

@@ -1,10 +1,20 @@
 import type { Knex } from 'knex';
 
 import { roleNameTaken } from '../../../domain/authorization/authorization.errors.js';
-import type { RoleRepository } from '../../../domain/authorization/role.repository.port.js';
-import type { Role, RoleBinding } from '../../../domain/authorization/role.js';
+import type {
+  BindingCount,
+  BindingFilter,
+  RoleRepository,
+} from '../../../domain/authorization/role.repository.port.js';
+import {
+  TENANT_SCOPE,
+  type Role,
+  type RoleBinding,
+  type SubjectKind,
+} from '../../../domain/authorization/role.js';
+import { pageFrom, type Page, type PageQuery } from '../../../domain/shared/page.js';
 import { isUniqueViolation } from './pg-errors.js';
-import { TABLE } from './pg-schema.js';
+import { SCHEMA, TABLE } from './pg-schema.js';
 
 interface RoleRow {
   tenant_id: string;
@@ -12,15 +22,20 @@ interface RoleRow {
   name: string;
   description: string;
   permissions: string[];
+  inherits: string[];
   system: boolean;
   created_at: Date;
+  updated_at: Date;
 }
 
 interface RoleBindingRow {
   tenant_id: string;
   id: string;
   subject_id: string;
+  subject_kind: SubjectKind;
   role_id: string;
+  resource: string | null;
+  expires_at: Date | null;
   created_at: Date;
 }
 
@@ -30,13 +45,45 @@ const toRole = (row: RoleRow): Role => ({
   name: row.name,
   description: row.description,
   permissions: row.permissions,
-  inherits: [],
+  inherits: row.inherits,
   system: row.system,
   createdAt: row.created_at,
-  updatedAt: row.created_at,
+  updatedAt: row.updated_at,
 });
 
-/** Roles and bindings of the transaction's tenant (row-level security decides visibility). */
+const toBinding = (row: RoleBindingRow): RoleBinding => ({
+  tenantId: row.tenant_id,
+  id: row.id,
+  subjectId: row.subject_id,
+  subjectKind: row.subject_kind,
+  roleId: row.role_id,
+  scope: row.resource === null ? TENANT_SCOPE : { kind: 'resource', resource: row.resource },
+  expiresAt: row.expires_at ?? undefined,
+  createdAt: row.created_at,
+});
+
+const toBindingRow = (binding: RoleBinding): RoleBindingRow => ({
+  tenant_id: binding.tenantId,
+  id: binding.id,
+  subject_id: binding.subjectId,
+  subject_kind: binding.subjectKind,
+  role_id: binding.roleId,
+  resource: binding.scope.kind === 'resource' ? binding.scope.resource : null,
+  expires_at: binding.expiresAt ?? null,
+  created_at: binding.createdAt,
+});
+
+/** The role's inherited ids in their order, as one column of the role's row. */
+const INHERITS = `coalesce((select array_agg(i.inherited_role_id::text order by i.position)
+    from ${TABLE.roleInherits} i where i.tenant_id = r.tenant_id and i.role_id = r.id),
+  '{}'::text[]) as inherits`;
+
+const CURRENT_TENANT = `(select ${SCHEMA}.app_current_tenant())`;
+
+/**
+ * Roles, their inherits links and bindings of the transaction's tenant (row-level security
+ * decides visibility). The policy version is bumped by the tables' triggers on every write.
+ */
 export class PgRoleRepository implements RoleRepository {
   constructor(private readonly db: Knex | Knex.Transaction) {}
 
@@ -47,7 +94,7 @@ export class PgRoleRepository implements RoleRepository {
   async insertRoles(roles: readonly Role[]): Promise<void> {
     for (const role of roles) {
       try {
-        await this.db<RoleRow>(TABLE.roles).insert({
+        await this.db(TABLE.roles).insert({
           tenant_id: role.tenantId,
           id: role.id,
           name: role.name,
@@ -55,46 +102,209 @@ export class PgRoleRepository implements RoleRepository {
           permissions: [...role.permissions],
           system: role.system,
           created_at: role.createdAt,
+          updated_at: role.updatedAt,
         });
       } catch (error) {
         if (isUniqueViolation(error, 'roles_tenant_name_key')) throw roleNameTaken(role.name);
         throw error;
       }
+      await this.insertInherits(role);
     }
   }
 
-  async findRoleByName(name: string): Promise<Role | undefined> {
-    const row = await this.db<RoleRow>(TABLE.roles).where({ name }).first();
+  async findRoleById(id: string): Promise<Role | undefined> {
+    const [row] = await this.roles().where('r.id', id);
     return row === undefined ? undefined : toRole(row);
   }
 
-  async listRoles(): Promise<Role[]> {
-    const rows = await this.db<RoleRow>(TABLE.roles).select('*').orderBy('name', 'asc');
+  async findRoleByName(name: string): Promise<Role | undefined> {
+    const [row] = await this.roles().where('r.name', name);
+    return row === undefined ? undefined : toRole(row);
+  }
+
+  async findRolesByIds(ids: readonly string[]): Promise<Role[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.roles().whereIn('r.id', [...new Set(ids)]);
     return rows.map(toRole);
   }
 
-  /** Binding a subject to a role it already has is a no-op. */
-  async insertBinding(binding: RoleBinding): Promise<void> {
-    await this.db<RoleBindingRow>(TABLE.roleBindings)
-      .insert({
-        tenant_id: binding.tenantId,
-        id: binding.id,
-        subject_id: binding.subjectId,
-        role_id: binding.roleId,
-        created_at: binding.createdAt,
-      })
-      .onConflict(['tenant_id', 'subject_id', 'role_id'])
-      .ignore();
+  async listRoles(): Promise<Role[]> {
+    const rows = await this.roles().orderBy('r.name', 'asc');
+    return rows.map(toRole);
   }
 
-  async roleNamesOf(subjectId: string): Promise<string[]> {
+  async listRolesPage(query: PageQuery): Promise<Page<Role>> {
+    const builder = this.roles()
+      .orderBy('r.name', 'asc')
+      .limit(query.limit + 1);
+    if (query.after !== undefined) void builder.where('r.name', '>', query.after);
+    const rows = await builder;
+    return pageFrom(rows.map(toRole), query.limit, (role) => role.name);
+  }
+
+  async updateRole(role: Role): Promise<boolean> {
+    const updated = await this.db(TABLE.roles)
+      .where({ id: role.id })
+      .update({
+        description: role.description,
+        permissions: [...role.permissions],
+        updated_at: role.updatedAt,
+      });
+    if (updated === 0) return false;
+    const current = await this.db(TABLE.roleInherits)
+      .where({ role_id: role.id })
+      .orderBy('position', 'asc')
+      .pluck('inherited_role_id');
+    const same =
+      current.length === role.inherits.length &&
+      current.every((id, index) => id === role.inherits[index]?.toLowerCase());
+    if (!same) {
+      await this.db(TABLE.roleInherits).where({ role_id: role.id }).delete();
+      await this.insertInherits(role);
+    }
+    return true;
+  }
+
+  async deleteRole(id: string): Promise<boolean> {
+    // Bindings and inherits links (both ways) go with it: ON DELETE CASCADE.
+    const deleted = await this.db(TABLE.roles).where({ id }).delete();
+    return deleted > 0;
+  }
+
+  async rolesInheriting(roleId: string): Promise<Role[]> {
+    const rows = await this.roles()
+      .whereRaw(
+        `exists (select 1 from ${TABLE.roleInherits} l
+                  where l.tenant_id = r.tenant_id and l.role_id = r.id and l.inherited_role_id = ?)`,
+        [roleId],
+      )
+      .orderBy('r.name', 'asc');
+    return rows.map(toRole);
+  }
+
+  async insertBinding(binding: RoleBinding): Promise<RoleBinding> {
+    const inserted = (await this.db(TABLE.roleBindings)
+      .insert(toBindingRow(binding))
+      .onConflict()
+      .ignore()
+      .returning('*')) as RoleBindingRow[];
+    const [row] = inserted;
+    if (row !== undefined) return toBinding(row);
+    const resource = binding.scope.kind === 'resource' ? binding.scope.resource : undefined;
+    const existing = await this.findBinding(binding.subjectId, binding.roleId, resource);
+    if (existing === undefined) {
+      // Not the (subject, role, resource) key: the id itself was taken.
+      throw new Error(`role binding ${binding.id} exists already`);
+    }
+    return existing;
+  }
+
+  async findBindingById(id: string): Promise<RoleBinding | undefined> {
+    const row = await this.db<RoleBindingRow>(TABLE.roleBindings).where({ id }).first();
+    return row === undefined ? undefined : toBinding(row);
+  }
+
+  async findBinding(
+    subjectId: string,
+    roleId: string,
+    resource: string | undefined,
+  ): Promise<RoleBinding | undefined> {
+    const row = await this.db<RoleBindingRow>(TABLE.roleBindings)
+      .where({ subject_id: subjectId, role_id: roleId })
+      .whereRaw("coalesce(resource, '') = ?", [resource ?? ''])
+      .first();
+    return row === undefined ? undefined : toBinding(row);
+  }
+
+  async updateBindingExpiry(id: string, expiresAt: Date | undefined): Promise<boolean> {
+    const updated = await this.db(TABLE.roleBindings)
+      .where({ id })
+      .update({ expires_at: expiresAt ?? null });
+    return updated > 0;
+  }
+
+  async deleteBinding(id: string): Promise<boolean> {
+    return (await this.db(TABLE.roleBindings).where({ id }).delete()) > 0;
+  }
+
+  async listBindings(filter: BindingFilter, query: PageQuery): Promise<Page<RoleBinding>> {
+    const builder = this.db<RoleBindingRow>(TABLE.roleBindings)
+      .select('*')
+      .orderBy('id', 'asc')
+      .limit(query.limit + 1);
+    if (filter.subjectId !== undefined) void builder.where('subject_id', filter.subjectId);
+    if (filter.roleId !== undefined) void builder.where('role_id', filter.roleId);
+    if (query.after !== undefined) void builder.where('id', '>', query.after);
+    const rows = await builder;
+    return pageFrom(rows.map(toBinding), query.limit, (binding) => binding.id);
+  }
+
+  async bindingsOf(subjectId: string): Promise<RoleBinding[]> {
+    const rows = await this.db<RoleBindingRow>(TABLE.roleBindings)
+      .select('*')
+      .where({ subject_id: subjectId })
+      .orderBy('id', 'asc');
+    return rows.map(toBinding);
+  }
+
+  async countBindingsOfRole(roleId: string, which: BindingCount = {}): Promise<number> {
+    const builder = this.db(TABLE.roleBindings).where({ role_id: roleId });
+    if (which.tenantWideOnly === true) void builder.whereNull('resource');
+    if (which.activeAt !== undefined) {
+      const at = which.activeAt;
+      void builder.where((active) => {
+        void active.whereNull('expires_at').orWhere('expires_at', '>', at);
+      });
+    }
+    const [row] = (await builder.count({ n: '*' })) as { n: string | number }[];
+    return Number(row?.n ?? 0);
+  }
+
+  async roleNamesOf(subjectId: string, at?: Date): Promise<string[]> {
     const rows = (await this.db(`${TABLE.roleBindings} as b`)
       .join(`${TABLE.roles} as r`, function joinRole() {
         this.on('r.tenant_id', '=', 'b.tenant_id').andOn('r.id', '=', 'b.role_id');
       })
       .where('b.subject_id', subjectId)
+      .whereNull('b.resource')
+      .whereRaw('(b.expires_at is null or b.expires_at > coalesce(?::timestamptz, now()))', [
+        at ?? null,
+      ])
       .distinct('r.name')
       .orderBy('r.name', 'asc')) as { name: string }[];
     return rows.map((row) => row.name);
+  }
+
+  async bumpPolicyVersion(): Promise<number> {
+    const result = await this.db.raw<{ rows: { version: string }[] }>(
+      `insert into ${TABLE.tenantPolicyVersions} as v (tenant_id, version)
+         values (${CURRENT_TENANT}, 1)
+         on conflict (tenant_id) do update set version = v.version + 1, updated_at = now()
+         returning version`,
+    );
+    return Number(result.rows[0]?.version);
+  }
+
+  async policyVersion(): Promise<number> {
+    const row = (await this.db(TABLE.tenantPolicyVersions)
+      .whereRaw(`tenant_id = ${CURRENT_TENANT}`)
+      .first('version')) as { version: string } | undefined;
+    return row === undefined ? 0 : Number(row.version);
+  }
+
+  private roles(): Knex.QueryBuilder<RoleRow, RoleRow[]> {
+    return this.db<RoleRow, RoleRow[]>(`${TABLE.roles} as r`).select('r.*', this.db.raw(INHERITS));
+  }
+
+  private async insertInherits(role: Role): Promise<void> {
+    if (role.inherits.length === 0) return;
+    await this.db(TABLE.roleInherits).insert(
+      role.inherits.map((inheritedId, position) => ({
+        tenant_id: role.tenantId,
+        role_id: role.id,
+        inherited_role_id: inheritedId,
+        position,
+      })),
+    );
   }
 }

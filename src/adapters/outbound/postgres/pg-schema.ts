@@ -13,6 +13,8 @@ export const TABLE = {
   users: `${SCHEMA}.users`,
   roles: `${SCHEMA}.roles`,
   roleBindings: `${SCHEMA}.role_bindings`,
+  roleInherits: `${SCHEMA}.role_inherits`,
+  tenantPolicyVersions: `${SCHEMA}.tenant_policy_versions`,
   signingKeys: `${SCHEMA}.signing_keys`,
   idempotencyKeys: `${SCHEMA}.idempotency_keys`,
 } as const;

@@ -6,6 +6,7 @@ import * as auditEvents from './004-audit-events.migration.js';
 import * as sessions from './005-sessions.migration.js';
 import * as recovery from './006-recovery.migration.js';
 import * as serviceAccounts from './007-service-accounts.migration.js';
+import * as auditChain from './009-audit-chain.migration.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -19,6 +20,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   sessions,
   recovery,
   serviceAccounts,
+  auditChain,
 ];
 
 export class ListMigrationSource implements Knex.MigrationSource<NamedMigration> {

@@ -256,8 +256,8 @@ export class PgRoleRepository implements RoleRepository {
         void active.whereNull('expires_at').orWhere('expires_at', '>', at);
       });
     }
-    const [row] = (await builder.count({ n: '*' })) as { n: string | number }[];
-    return Number(row?.n ?? 0);
+    const rows: { n: string | number }[] = await builder.count({ n: '*' });
+    return Number(rows[0]?.n ?? 0);
   }
 
   async roleNamesOf(subjectId: string, at?: Date): Promise<string[]> {
@@ -286,10 +286,10 @@ export class PgRoleRepository implements RoleRepository {
   }
 
   async policyVersion(): Promise<number> {
-    const row = (await this.db(TABLE.tenantPolicyVersions)
+    const rows: { version: string }[] = await this.db(TABLE.tenantPolicyVersions)
       .whereRaw(`tenant_id = ${CURRENT_TENANT}`)
-      .first('version')) as { version: string } | undefined;
-    return row === undefined ? 0 : Number(row.version);
+      .select('version');
+    return rows[0] === undefined ? 0 : Number(rows[0].version);
   }
 
   private roles(): Knex.QueryBuilder<RoleRow, RoleRow[]> {

@@ -28,6 +28,7 @@ describe.each([
   let b: TestCore;
   let owner: string;
   let slug: string;
+  let tenantId: string;
 
   beforeAll(async () => {
     a = await startTestCore(env());
@@ -40,6 +41,7 @@ describe.each([
       { slug, displayName: 'Subjects', plan: '', selfSignUpEnabled: false },
       bearer(admin, freshKey()),
     );
+    tenantId = tenant!.id;
     await seedUser(a.database.appUrl, tenant!.id, {
       email: 'owner@subjects.test',
       password: PASSWORD,
@@ -107,8 +109,9 @@ describe.each([
     expect(took).toBeLessThan(1000);
   });
 
-  it('a disabled user is refused on every replica within a second, and GetCurrentUser shows it', async () => {
+  it('a disabled user is refused on every replica within a second; the mass revocation is audited', async () => {
     const token = await b.login(slug, 'member@subjects.test', PASSWORD);
+    await a.login(slug, 'member@subjects.test', PASSWORD);
     const me = (await call(b.identity, 'getCurrentUser', {}, bearer(token))).user!;
     expect(
       (await call(b.identity, 'validateToken', { accessToken: token }, bearer(owner))).active,
@@ -125,5 +128,16 @@ describe.each([
     expect(took).toBeLessThan(1000);
     const seen = await call(b.identity, 'getUser', { id: me.id }, bearer(owner));
     expect(seen.user?.status).not.toBe(me.status);
+    const audited = await a.database
+      .ownerKnex('core.audit_events')
+      .where({ tenant_id: tenantId, action: 'auth.sessions.revoked_all', target_id: me.id });
+    // Every live session of the user (two logins here, two in the test before) in one event.
+    expect(audited).toHaveLength(1);
+    expect(audited[0]).toMatchObject({
+      actor_kind: 'user',
+      outcome: 'success',
+      details: { reason: 'user_disabled' },
+    });
+    expect((audited[0] as { details: { count: number } }).details.count).toBe(4);
   });
 });

@@ -1,6 +1,8 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommitDeferredFeed } from '../../src/adapters/outbound/postgres/after-commit.js';
+import { PgAuditLog } from '../../src/adapters/outbound/postgres/pg-audit-log.js';
+import { PgJoinedTransactions } from '../../src/adapters/outbound/postgres/pg-joined-transactions.js';
 import { PgRequestTransactions } from '../../src/adapters/outbound/postgres/pg-request-transactions.js';
 import { PgSessionRevocations } from '../../src/adapters/outbound/postgres/pg-session-revocations.js';
 import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
@@ -69,5 +71,58 @@ describe('announcements wait for the request transaction', () => {
     sender.onRevoked((id) => heard.push(id));
     sender.revoked([SESSION]);
     expect(heard).toEqual([SESSION]);
+  });
+});
+
+describe('PgJoinedTransactions', () => {
+  const event = (id: string) => ({
+    tenantId: PLATFORM_TENANT_ID,
+    id,
+    occurredAt: new Date(),
+    actor: { kind: 'anonymous' as const },
+    action: 'test.joined',
+    outcome: 'success' as const,
+    details: {},
+  });
+  const stored = async (id: string): Promise<number> =>
+    (await db.ownerKnex('core.audit_events').where({ id })).length;
+
+  it('makes its pieces one transaction: a later failure undoes an earlier write', async () => {
+    const audit = new PgAuditLog(db.appKnex);
+    const joined = new PgJoinedTransactions(new PgRequestTransactions(db.appKnex));
+    const first = '0e000000-0000-7000-8000-000000000001';
+    await expect(
+      joined.run(
+        PLATFORM_TENANT_ID,
+        async () => {
+          await audit.append([event(first)]);
+          throw new Error('the second write failed');
+        },
+        () => Promise.resolve(),
+      ),
+    ).rejects.toThrow('the second write failed');
+    expect(await stored(first)).toBe(0);
+  });
+
+  it('inside a request transaction it joins it: the outer rollback undoes its writes too', async () => {
+    const audit = new PgAuditLog(db.appKnex);
+    const outer = new PgRequestTransactions(db.appKnex);
+    const joined = new PgJoinedTransactions(outer);
+    const second = '0e000000-0000-7000-8000-000000000002';
+    await expect(
+      outer.run(
+        PLATFORM_TENANT_ID,
+        async () => {
+          await joined.run(
+            PLATFORM_TENANT_ID,
+            () => audit.append([event(second)]),
+            () => Promise.resolve(),
+          );
+          return 'done';
+        },
+        () => Promise.reject(new Error('the request failed before committing')),
+      ),
+    ).rejects.toThrow('the request failed');
+    expect(await stored(second)).toBe(0);
   });
 });

@@ -69,7 +69,12 @@ export class PasswordChanger {
       if (fresh === undefined) throw userNotFound();
       await scope.users.update({ ...fresh, passwordHash });
     });
-    await this.sessions?.revokeAllOfUser(tenantId, user.id, principal.sessionId);
+    await this.sessions?.revokeAllOfUser(
+      tenantId,
+      user.id,
+      { actor: auditActorOf(actor, context), reason: 'password_changed' },
+      principal.sessionId,
+    );
     await audited('success');
   }
 }

@@ -4,6 +4,7 @@ import { disableUser, type User } from '../../domain/identity/user.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { parseUuid } from '../../domain/shared/uuid.js';
 import type { Actor } from '../shared/actor.js';
+import { auditActorOf, type AuditContext } from '../shared/audit-context.js';
 
 /**
  * Disables a user of the acting tenant, so it can no longer log in, and ends its sessions. Idempotent: disabling a
@@ -17,7 +18,7 @@ export class UserDisabler {
     private readonly sessions?: SessionRevoker,
   ) {}
 
-  async run(actor: Actor, rawId: string): Promise<User> {
+  async run(actor: Actor, rawId: string, context: AuditContext = {}): Promise<User> {
     const id = parseUuid('id', rawId);
     const { principal } = actor;
     if (principal.tenantId === actor.tenantId && principal.subjectId.toLowerCase() === id) {
@@ -31,7 +32,10 @@ export class UserDisabler {
       return next;
     });
     // Also when it was disabled already: a retry finishes what a failed first attempt began.
-    await this.sessions?.revokeAllOfUser(actor.tenantId, id);
+    await this.sessions?.revokeAllOfUser(actor.tenantId, id, {
+      actor: auditActorOf(actor, context),
+      reason: 'user_disabled',
+    });
     return disabled;
   }
 }

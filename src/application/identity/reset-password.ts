@@ -61,7 +61,10 @@ export class PasswordResetter {
       await scope.users.update({ ...user, passwordHash });
       return user.id;
     });
-    await this.sessions?.revokeAllOfUser(tenantId, userId);
+    await this.sessions?.revokeAllOfUser(tenantId, userId, {
+      actor: { kind: 'anonymous', ip: context.ip, requestId: context.requestId },
+      reason: 'password_reset',
+    });
     await this.audit.append([
       {
         tenantId,

@@ -15,7 +15,10 @@ import {
   type RefreshTokenRecord,
   type Session,
 } from '../../domain/identity/session.js';
-import type { SessionRevoker } from '../../domain/identity/session-revoker.port.js';
+import type {
+  RevocationCause,
+  SessionRevoker,
+} from '../../domain/identity/session-revoker.port.js';
 import type {
   SessionRepository,
   SessionRevocations,
@@ -24,6 +27,7 @@ import type {
 import type { Clock } from '../../domain/shared/clock.port.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import { pageFrom, pageQuery, type Page } from '../../domain/shared/page.js';
+import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { isUuid, parseUuid } from '../../domain/shared/uuid.js';
 import { isTenantUsable } from '../../domain/tenancy/tenant.js';
@@ -94,6 +98,8 @@ export class SessionManager implements SessionRevoker {
     private readonly audit: AuditLog,
     private readonly revocations: SessionRevocations,
     private readonly policy: SessionPolicy,
+    /** Makes a mass revocation and its audit event one transaction (absent: one after the other). */
+    private readonly transactions?: RequestTransactions,
   ) {}
 
   /** A new session for a user who just proved who they are, with its first refresh token. */
@@ -293,19 +299,40 @@ export class SessionManager implements SessionRevoker {
   async revokeAllOfUser(
     tenantId: string,
     userId: string,
+    cause: RevocationCause,
     exceptSessionId?: string,
   ): Promise<number> {
     if (!isUuid(tenantId) || !isUuid(userId)) return 0;
-    const ended = await this.store.inTenant(tenantId, (sessions) =>
-      sessions.revokeSessionsOfUser(
-        userId.toLowerCase(),
-        this.clock.now(),
-        'revoked_all',
-        exceptSessionId?.toLowerCase(),
-      ),
-    );
-    if (ended.length > 0) this.revocations.revoked(ended);
-    return ended.length;
+    const user = userId.toLowerCase();
+    const work = async (): Promise<number> => {
+      const ended = await this.store.inTenant(tenantId, (sessions) =>
+        sessions.revokeSessionsOfUser(
+          user,
+          this.clock.now(),
+          'revoked_all',
+          exceptSessionId?.toLowerCase(),
+        ),
+      );
+      if (ended.length === 0) return 0;
+      await this.audit.append([
+        {
+          tenantId,
+          id: this.ids.newId(),
+          occurredAt: this.clock.now(),
+          actor: cause.actor,
+          action: 'auth.sessions.revoked_all',
+          target: { type: 'user', id: user },
+          outcome: 'success',
+          details: { count: ended.length, reason: cause.reason },
+        },
+      ]);
+      // Heard once the transaction commits (the feed waits for it).
+      this.revocations.revoked(ended);
+      return ended.length;
+    };
+    return this.transactions === undefined
+      ? work()
+      : this.transactions.run(tenantId, work, () => Promise.resolve());
   }
 
   /** Whether a session exists in the tenant and is live (the liveness cache's source). */

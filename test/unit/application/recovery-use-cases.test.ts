@@ -124,7 +124,7 @@ describe('recovery use cases (memory adapters)', () => {
       verifyDummy: () => Promise.resolve(),
     };
     const sessions: SessionRevoker = {
-      revokeAllOfUser: (tenantId, userId, except) => {
+      revokeAllOfUser: (tenantId, userId, _cause, except) => {
         revoked.push([tenantId, userId, except]);
         return Promise.resolve(1);
       },

@@ -123,10 +123,22 @@ describe('SessionManager', () => {
     expect(codec.parse(refresh.token)?.tenantId).toBe(TENANT_A_ID);
   });
 
-  it('revokes all sessions of a user but one, and reports liveness', async () => {
+  it('revokes all sessions of a user but one, audits it, and reports liveness', async () => {
     const one = await start();
     const two = await start();
-    expect(await sessions.revokeAllOfUser(TENANT_A_ID, USER_ID, two.sessionId)).toBe(1);
+    const cause = {
+      actor: { kind: 'user', subjectId: USER_ID },
+      reason: 'password_changed',
+    } as const;
+    expect(await sessions.revokeAllOfUser(TENANT_A_ID, USER_ID, cause, two.sessionId)).toBe(1);
+    const events = await audit.list(TENANT_A_ID, 100);
+    expect(events.filter((e) => e.action === 'auth.sessions.revoked_all')).toMatchObject([
+      {
+        tenantId: TENANT_A_ID,
+        target: { type: 'user', id: USER_ID },
+        details: { count: 1, reason: 'password_changed' },
+      },
+    ]);
     expect(await sessions.isLive(TENANT_A_ID, one.sessionId)).toBe(false);
     expect(await sessions.isLive(TENANT_A_ID, two.sessionId)).toBe(true);
     expect(await sessions.isLive(TENANT_B_ID, two.sessionId)).toBe(false);

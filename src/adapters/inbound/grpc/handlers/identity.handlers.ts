@@ -68,7 +68,9 @@ export function identityHandlers(
       };
     },
     disableUser: async (request, ctx) => ({
-      user: toProtoUser(await useCases.disableUser.run(ctx.requireActor(), request.id)),
+      user: toProtoUser(
+        await useCases.disableUser.run(ctx.requireActor(), request.id, auditContextOf(ctx)),
+      ),
     }),
     getJwks: async () => ({ keysJson: await useCases.jwks.run() }),
   };

@@ -1,0 +1,25 @@
+import type { RequestTransactions } from '../../../domain/shared/request-transactions.port.js';
+import { ambientTransaction } from './pg-request-transactions.js';
+
+/**
+ * One transaction around several units of work: the running request transaction when there is
+ * one (the work simply joins it, and commits or rolls back with the whole request), else a new
+ * one for just this work. For use cases that must write two things atomically (a change and
+ * its audit event) whether or not the call carries an idempotency key.
+ */
+export class PgJoinedTransactions implements RequestTransactions {
+  constructor(private readonly fresh: RequestTransactions) {}
+
+  async run<T>(
+    tenantId: string,
+    work: () => Promise<T>,
+    beforeCommit: (result: T) => Promise<void>,
+  ): Promise<T> {
+    if (ambientTransaction.getStore() === undefined) {
+      return this.fresh.run(tenantId, work, beforeCommit);
+    }
+    const result = await work();
+    await beforeCommit(result);
+    return result;
+  }
+}

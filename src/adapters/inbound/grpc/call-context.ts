@@ -27,10 +27,20 @@ export class CallContext {
     readonly request: unknown,
     readonly metadata: Metadata,
     readonly peer: string,
-    readonly signal: AbortSignal,
+    private readonly lifetime: { readonly over: boolean; readonly signal: AbortSignal },
     /** The request bytes did not decode; the chain refuses the call before the handler. */
     readonly malformedRequest: boolean,
   ) {}
+
+  /** Cancelled by the client, or past its deadline. */
+  get over(): boolean {
+    return this.lifetime.over;
+  }
+
+  /** Aborts when the client cancels or the deadline passes (made on first use). */
+  get signal(): AbortSignal {
+    return this.lifetime.signal;
+  }
 
   /** The authenticated actor; only absent on public methods. */
   requireActor(): Actor {

@@ -8,6 +8,7 @@ import {
   type ServiceDefinition,
 } from '@grpc/grpc-js';
 import { CallContext, currentCall, type MessageCodec } from './call-context.js';
+import { CallLifetime } from './call-lifetime.js';
 import { toServiceError } from './error-mapping.js';
 import { composeInterceptors, type Interceptor } from './interceptor.js';
 import { InvalidArgumentError } from '../../../domain/shared/errors.js';
@@ -25,8 +26,6 @@ export type AsyncService<S> = {
     : never;
 };
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** What a request that failed to decode becomes, so the chain can refuse it. */
 const MALFORMED_REQUEST = Symbol('malformed request');
 
@@ -36,31 +35,6 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 function requestIdOf(metadata: Metadata): string {
   const [given] = metadata.get('x-request-id');
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-}
-
-/** Aborts when the client cancels or the deadline passes. */
-function callSignal(call: ServerUnaryCall<unknown, unknown>): {
-  signal: AbortSignal;
-  dispose(): void;
-} {
-  const controller = new AbortController();
-  const abort = (): void => {
-    controller.abort();
-  };
-  call.once('cancelled', abort);
-  const deadline = call.getDeadline();
-  const remaining = (deadline instanceof Date ? deadline.getTime() : deadline) - Date.now();
-  let timer: NodeJS.Timeout | undefined;
-  if (remaining <= 0) abort();
-  // Timers cannot wait longer than 2^31-1 ms; a deadline that far away is no deadline.
-  else if (remaining <= MAX_TIMER_MS) timer = setTimeout(abort, remaining).unref();
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      clearTimeout(timer);
-      call.removeListener('cancelled', abort);
-    },
-  };
 }
 
 /**
@@ -117,7 +91,7 @@ export class CallPipeline {
     });
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const requestId = requestIdOf(call.metadata);
-      const lifetime = callSignal(call);
+      const lifetime = new CallLifetime(call);
       const ctx = new CallContext(
         requestId,
         info,
@@ -125,7 +99,7 @@ export class CallPipeline {
         call.request,
         call.metadata,
         call.getPeer(),
-        lifetime.signal,
+        lifetime,
         call.request === MALFORMED_REQUEST,
       );
       const sendHeaders = (): void => {

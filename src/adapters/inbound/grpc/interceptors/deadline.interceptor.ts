@@ -7,7 +7,7 @@ import type { Interceptor } from '../interceptor.js';
  */
 export function deadlineInterceptor(): Interceptor {
   return (ctx, next) => {
-    if (ctx.signal.aborted) {
+    if (ctx.over) {
       throw new DomainError(
         'deadline_exceeded',
         'DEADLINE_PASSED',

@@ -75,7 +75,10 @@ export function idempotencyInterceptor(
       fingerprint,
       retentionMs: method.idempotency.retentionMs ?? options.defaultRetentionMs,
       waitForResult: method.idempotency.waitForResult,
-      signal: ctx.signal,
+      // Made only if a retry waits for the first call's result.
+      get signal() {
+        return ctx.signal;
+      },
       execute: next,
       outcomeOf: (response) => ({
         code: status.OK,

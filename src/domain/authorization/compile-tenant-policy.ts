@@ -1,87 +1,443 @@
-import { permissionCovers } from './permission.js';
+import { PLATFORM_NAMESPACE } from './permission.js';
 import type { CompiledSubject, CompiledTenantPolicy, Decision } from './policy-engine.js';
 import type { Role, RoleBinding } from './role.js';
-import { inheritedIds } from './role-graph.js';
+import { indexRoles, walkRoleGraph } from './role-graph.js';
 
-/** FIRST CUT (naive, correct): replaced by the compiled matching structure. */
-export function compileTenantPolicy(
-  tenantId: string,
-  roles: readonly Role[],
-): CompiledTenantPolicy {
-  const byId = new Map<string, Role>();
-  for (const role of roles) if (!byId.has(role.id)) byId.set(role.id, role);
+/*
+ * The authorization engine: pure, synchronous, compiled twice.
+ *
+ * 1. Per tenant (once per policy version): roles indexed by id, the inheritance graph walked once
+ *    (iteratively) into acyclic child lists. Each role's closure is compiled on first use and
+ *    kept: a matcher holding every permission the role has, own or inherited, each with the path
+ *    down to the role that holds it (shortest path; ties go to the earlier `inherits` entry).
+ * 2. Per subject (cached by the caller per (tenant, subject) and policy version): the subject's
+ *    bindings grouped by scope (tenant-wide, or one resource) into the same matching structure:
+ *    exact permissions, `resource:*` by resource, and `*`. A scope with a single binding shares
+ *    the role's matcher (no copy); several bindings in one scope are merged, keeping per granted
+ *    permission the binding that expires latest (never first, then the smallest binding id).
+ *
+ * A check is then two to four Map lookups per scope and one expiry comparison: since each key
+ * keeps the latest-expiring binding, if that one has expired at `now` every other binding for
+ * the key has too. Expired bindings grant nothing without anyone sweeping them.
+ *
+ * Scopes: a tenant-wide binding covers the tenant and every resource in it; a resource binding
+ * (`type/id`) covers that exact resource only: not other resources, not other ids of the type,
+ * and not tenant-wide checks.
+ *
+ * Nothing is validated here (roles, bindings and resources are validated on write), but odd
+ * stored data never throws: unknown or other-tenant role ids, bindings of another tenant or
+ * subject, unknown scope kinds, invalid dates (treated as already expired) and inheritance
+ * cycles (the edge closing a cycle is ignored) all grant nothing more than they safely can.
+ */
 
-  const find = (
-    roleId: string,
-    permission: string,
-  ): { path: string[]; matched: string } | undefined => {
-    const stack: { id: string; path: string[] }[] = [{ id: roleId, path: [] }];
-    const seen = new Set<string>();
-    while (stack.length > 0) {
-      const { id, path } = stack.pop() as { id: string; path: string[] };
-      const role = byId.get(id);
-      if (role === undefined || seen.has(id)) continue;
-      seen.add(id);
-      const here = [...path, role.name];
-      const matched = role.permissions.find((granted) => permissionCovers(granted, permission));
-      if (matched !== undefined) return { path: here, matched };
-      for (const child of inheritedIds(role)) {
-        if (typeof child === 'string') stack.push({ id: child, path: here });
+/** One permission reached from a role: held by it (`via` undefined), or through an inherited role. */
+class Holder {
+  private pathMemo: readonly string[] | undefined;
+  private pathTextMemo: string | undefined;
+
+  constructor(
+    /** As granted: possibly `resource:*` or `*`. */
+    readonly permission: string,
+    readonly roleName: string,
+    /** The same permission's holder in the inherited role one step down. */
+    readonly via: Holder | undefined,
+    /** Steps down to the role holding it. */
+    readonly depth: number,
+  ) {}
+
+  /** Role names from this role down to the one holding the permission. */
+  get path(): readonly string[] {
+    if (this.pathMemo === undefined) {
+      const names: string[] = [this.roleName];
+      for (let step = this.via; step !== undefined; step = step.via) {
+        names.push(step.roleName);
+      }
+      this.pathMemo = Object.freeze(names);
+    }
+    return this.pathMemo;
+  }
+
+  get pathText(): string {
+    this.pathTextMemo ??= this.path.join(' > ');
+    return this.pathTextMemo;
+  }
+}
+
+/**
+ * The matching structure shared by role closures and merged subject scopes: every granted
+ * permission lives in exactly one slot: `*` in `star`, `x:*` in `wildcard` under `x`, the rest in
+ * `exact`. Lookups cover exactly what `permissionCovers` covers (so odd stored strings behave
+ * the same as in the reference rule, and a bare `*` never reaches `platform:`).
+ */
+class Slots<T> {
+  readonly exact = new Map<string, T>();
+  readonly wildcard = new Map<string, T>();
+  star: T | undefined;
+
+  get(granted: string): T | undefined {
+    if (granted === '*') return this.star;
+    if (granted.endsWith(':*')) return this.wildcard.get(granted.slice(0, -2));
+    return this.exact.get(granted);
+  }
+
+  set(granted: string, value: T): void {
+    if (granted === '*') this.star = value;
+    else if (granted.endsWith(':*')) this.wildcard.set(granted.slice(0, -2), value);
+    else this.exact.set(granted, value);
+  }
+
+  /** Every value that covers `required`: exact, then each `prefix:*`, then `*`. */
+  forEachCovering(required: string, visit: (value: T) => void): void {
+    const exact = this.exact.get(required);
+    if (exact !== undefined) visit(exact);
+    if (this.wildcard.size > 0) {
+      for (
+        let colon = required.indexOf(':');
+        colon >= 0;
+        colon = required.indexOf(':', colon + 1)
+      ) {
+        const wildcard = this.wildcard.get(required.slice(0, colon));
+        if (wildcard !== undefined) visit(wildcard);
       }
     }
-    return undefined;
-  };
+    if (this.star !== undefined && !required.startsWith(PLATFORM_NAMESPACE)) visit(this.star);
+  }
 
-  return {
-    tenantId,
-    compileSubject(subjectId: string, bindings: readonly RoleBinding[]): CompiledSubject {
-      const applies = (binding: RoleBinding, resource: string | undefined, now: Date): boolean =>
-        (binding.expiresAt === undefined || binding.expiresAt.getTime() > now.getTime()) &&
-        (binding.scope.kind === 'tenant' ||
-          (resource !== undefined && binding.scope.resource === resource));
+  values(): T[] {
+    const all = [...this.exact.values(), ...this.wildcard.values()];
+    if (this.star !== undefined) all.push(this.star);
+    return all;
+  }
+}
+
+/** A role's closure: every permission it has, own or inherited, with its path. */
+class RoleMatcher extends Slots<Holder> {
+  private sorted: readonly string[] | undefined;
+
+  /** The most specific holder covering `required` (exact, then wildcard, then `*`). */
+  find(required: string): Holder | undefined {
+    let found: Holder | undefined;
+    this.forEachCovering(required, (holder) => {
+      found ??= holder;
+    });
+    return found;
+  }
+
+  sortedPermissions(): readonly string[] {
+    this.sorted ??= Object.freeze(
+      this.values()
+        .map((holder) => holder.permission)
+        .sort(),
+    );
+    return this.sorted;
+  }
+}
+
+/** A binding as the compiled subject keeps it. */
+interface Bound {
+  readonly id: string;
+  /** Exclusive; `Infinity` when it never expires, `-Infinity` for an unreadable date. */
+  readonly expiresAtMs: number;
+  readonly expiresAt: Date | undefined;
+}
+
+interface Grant {
+  readonly binding: Bound;
+  readonly holder: Holder;
+}
+
+/** Latest expiry first, then the smallest binding id: the deterministic preference. */
+function prefer(candidate: Bound, current: Bound): boolean {
+  if (candidate.expiresAtMs !== current.expiresAtMs) {
+    return candidate.expiresAtMs > current.expiresAtMs;
+  }
+  return candidate.id < current.id;
+}
+
+/** What one scope (tenant-wide, or one resource) grants a subject. */
+interface ScopeGrants {
+  /** The preferred grant covering `required`, expired or not (see the file comment). */
+  best(required: string): Grant | undefined;
+  /** Granted permissions of bindings unexpired at `nowMs`. */
+  permissions(nowMs: number): readonly string[];
+  /** Whether some binding, expired or not, grants a bare `*` (for denial reasons). */
+  grantsStar(): boolean;
+}
+
+/** A scope with one binding: the role's matcher, shared, not copied. */
+class SingleBindingScope implements ScopeGrants {
+  constructor(
+    private readonly binding: Bound,
+    private readonly matcher: RoleMatcher,
+  ) {}
+
+  best(required: string): Grant | undefined {
+    const holder = this.matcher.find(required);
+    return holder === undefined ? undefined : { binding: this.binding, holder };
+  }
+
+  permissions(nowMs: number): readonly string[] {
+    return this.binding.expiresAtMs > nowMs ? this.matcher.sortedPermissions() : [];
+  }
+
+  grantsStar(): boolean {
+    return this.matcher.star !== undefined;
+  }
+}
+
+/** Several bindings in one scope, merged: per granted permission, the preferred binding. */
+class MergedScope extends Slots<Grant> implements ScopeGrants {
+  add(binding: Bound, matcher: RoleMatcher): void {
+    for (const holder of matcher.values()) {
+      const current = this.get(holder.permission);
+      if (current === undefined || prefer(binding, current.binding)) {
+        this.set(holder.permission, { binding, holder });
+      }
+    }
+  }
+
+  best(required: string): Grant | undefined {
+    let best: Grant | undefined;
+    this.forEachCovering(required, (grant) => {
+      if (best === undefined || prefer(grant.binding, best.binding)) best = grant;
+    });
+    return best;
+  }
+
+  permissions(nowMs: number): readonly string[] {
+    return this.values()
+      .filter((grant) => grant.binding.expiresAtMs > nowMs)
+      .map((grant) => grant.holder.permission)
+      .sort();
+  }
+
+  grantsStar(): boolean {
+    return this.star !== undefined;
+  }
+}
+
+function expiryMs(expiresAt: unknown): number {
+  if (expiresAt === undefined || expiresAt === null) return Number.POSITIVE_INFINITY;
+  const ms = expiresAt instanceof Date ? expiresAt.getTime() : Number.NaN;
+  return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
+}
+
+function describeExpiry(binding: Bound): string {
+  const at = binding.expiresAt;
+  return at instanceof Date && !Number.isNaN(at.getTime())
+    ? at.toISOString()
+    : 'an unreadable time';
+}
+
+const where = (resource: string | undefined): string =>
+  resource === undefined ? 'tenant-wide' : `on ${resource}`;
+
+class Subject implements CompiledSubject {
+  constructor(
+    readonly tenantId: string,
+    readonly subjectId: string,
+    private readonly tenant: ScopeGrants | undefined,
+    private readonly resources: ReadonlyMap<string, ScopeGrants>,
+  ) {}
+
+  decide(permission: string, resource: string | undefined, now: Date): Decision {
+    let best = this.tenant?.best(permission);
+    if (resource !== undefined) {
+      const scoped = this.resources.get(resource)?.best(permission);
+      if (scoped !== undefined && (best === undefined || prefer(scoped.binding, best.binding))) {
+        best = scoped;
+      }
+    }
+    // NaN (an invalid `now`) compares false: nothing is granted.
+    if (best !== undefined && best.binding.expiresAtMs > now.getTime()) {
+      const { binding, holder } = best;
       return {
-        tenantId,
-        subjectId,
-        decide(permission, resource, now): Decision {
-          for (const binding of bindings) {
-            if (!applies(binding, resource, now)) continue;
-            const found = find(binding.roleId, permission);
-            if (found !== undefined) {
-              return {
-                allowed: true,
-                bindingId: binding.id,
-                rolePath: found.path,
-                matchedPermission: found.matched,
-                summary: `binding ${binding.id} grants ${permission} via ${found.path.join(' > ')} (${found.matched})`,
-              };
-            }
-          }
-          return {
-            allowed: false,
-            bindingId: undefined,
-            rolePath: [],
-            matchedPermission: undefined,
-            summary: `no binding grants ${permission}${resource === undefined ? ' tenant-wide' : ` on ${resource}`}`,
-          };
-        },
-        permissions(resource, now) {
-          const all = new Set<string>();
-          for (const binding of bindings) {
-            if (!applies(binding, resource, now)) continue;
-            const stack = [binding.roleId];
-            const seen = new Set<string>();
-            for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
-              const role = byId.get(id);
-              if (role === undefined || seen.has(id)) continue;
-              seen.add(id);
-              for (const p of role.permissions) all.add(p);
-              for (const child of inheritedIds(role))
-                if (typeof child === 'string') stack.push(child);
-            }
-          }
-          return [...all].sort();
-        },
+        allowed: true,
+        bindingId: binding.id,
+        rolePath: holder.path,
+        matchedPermission: holder.permission,
+        expiresAt: binding.expiresAt,
+        summary: `binding ${binding.id} grants ${permission} ${where(resource)} via ${holder.pathText} (${holder.permission})`,
       };
-    },
-  };
+    }
+    let summary =
+      best === undefined
+        ? `no binding grants ${permission} ${where(resource)}`
+        : `binding ${best.binding.id} expired at ${describeExpiry(best.binding)}; no other binding grants ${permission} ${where(resource)}`;
+    if (
+      permission.startsWith(PLATFORM_NAMESPACE) &&
+      (this.tenant?.grantsStar() === true ||
+        (resource !== undefined && this.resources.get(resource)?.grantsStar() === true))
+    ) {
+      summary += ' (a bare * never covers platform: permissions)';
+    }
+    return {
+      allowed: false,
+      bindingId: undefined,
+      rolePath: [],
+      matchedPermission: undefined,
+      summary,
+    };
+  }
+
+  permissions(resource: string | undefined, now: Date): readonly string[] {
+    const nowMs = now.getTime();
+    const tenantWide = this.tenant?.permissions(nowMs) ?? [];
+    const scope = resource === undefined ? undefined : this.resources.get(resource);
+    if (scope === undefined) return tenantWide;
+    const scoped = scope.permissions(nowMs);
+    if (scoped.length === 0) return tenantWide;
+    if (tenantWide.length === 0) return scoped;
+    return [...new Set([...tenantWide, ...scoped])].sort();
+  }
+}
+
+interface RoleNode {
+  readonly role: Role;
+  readonly children: readonly string[];
+  matcher: RoleMatcher | undefined;
+}
+
+/** The compiled policy of one tenant; adds a warm-up for benchmarks and eager callers. */
+export interface TenantPolicy extends CompiledTenantPolicy {
+  /** Roles known to the policy (of this tenant, first of duplicate ids). */
+  readonly roleCount: number;
+  /** Compiles every role's closure now instead of on first use. */
+  compileAllRoles(): void;
+}
+
+class CompiledTenant implements TenantPolicy {
+  private readonly nodes = new Map<string, RoleNode>();
+
+  constructor(
+    readonly tenantId: string,
+    roles: readonly Role[],
+  ) {
+    const byId = indexRoles(roles.filter((role) => role.tenantId === tenantId));
+    const { children } = walkRoleGraph(byId);
+    for (const [id, role] of byId) {
+      this.nodes.set(id, { role, children: children.get(id) ?? [], matcher: undefined });
+    }
+  }
+
+  get roleCount(): number {
+    return this.nodes.size;
+  }
+
+  compileAllRoles(): void {
+    for (const id of this.nodes.keys()) this.matcherOf(id);
+  }
+
+  compileSubject(subjectId: string, bindings: readonly RoleBinding[]): CompiledSubject {
+    // Per scope, the bindings in it (only this tenant's and this subject's, with known roles).
+    const byScope = new Map<string | undefined, { binding: Bound; matcher: RoleMatcher }[]>();
+    for (const binding of bindings) {
+      if (binding.tenantId !== this.tenantId || binding.subjectId !== subjectId) continue;
+      const scope = scopeKey(binding);
+      if (scope === null) continue;
+      const matcher = this.matcherOf(binding.roleId);
+      if (matcher === undefined) continue;
+      const bound: Bound = {
+        id: binding.id,
+        expiresAtMs: expiryMs(binding.expiresAt),
+        expiresAt: binding.expiresAt ?? undefined,
+      };
+      const list = byScope.get(scope);
+      if (list === undefined) byScope.set(scope, [{ binding: bound, matcher }]);
+      else list.push({ binding: bound, matcher });
+    }
+    let tenant: ScopeGrants | undefined;
+    const resources = new Map<string, ScopeGrants>();
+    for (const [scope, list] of byScope) {
+      const first = list[0];
+      if (first === undefined) continue;
+      let grants: ScopeGrants;
+      if (list.length === 1) {
+        grants = new SingleBindingScope(first.binding, first.matcher);
+      } else {
+        const merged = new MergedScope();
+        for (const { binding, matcher } of list) merged.add(binding, matcher);
+        grants = merged;
+      }
+      if (scope === undefined) tenant = grants;
+      else resources.set(scope, grants);
+    }
+    return new Subject(this.tenantId, subjectId, tenant, resources);
+  }
+
+  /**
+   * The role's closure, compiled on first use with its not yet compiled descendants, children
+   * first, by an explicit stack (a 1 000-deep chain is fine). Undefined for an unknown role.
+   */
+  private matcherOf(roleId: string): RoleMatcher | undefined {
+    const root = this.nodes.get(roleId);
+    if (root === undefined) return undefined;
+    if (root.matcher !== undefined) return root.matcher;
+    const expanded = new Set<RoleNode>();
+    const stack: RoleNode[] = [root];
+    for (let node = stack.at(-1); node !== undefined; node = stack.at(-1)) {
+      if (node.matcher !== undefined) {
+        stack.pop();
+        continue;
+      }
+      if (!expanded.has(node)) {
+        expanded.add(node);
+        // Pushed in reverse so that children compile in `inherits` order.
+        for (let i = node.children.length - 1; i >= 0; i--) {
+          const child = this.nodes.get(node.children[i] ?? '');
+          if (child !== undefined && child.matcher === undefined) stack.push(child);
+        }
+        continue;
+      }
+      stack.pop();
+      node.matcher = this.buildMatcher(node);
+    }
+    return root.matcher;
+  }
+
+  /** Own permissions first, then each child's closure one step further down (shortest wins). */
+  private buildMatcher(node: RoleNode): RoleMatcher {
+    const matcher = new RoleMatcher();
+    const name = node.role.name;
+    const own: unknown = node.role.permissions;
+    if (Array.isArray(own)) {
+      for (const permission of own as unknown[]) {
+        if (typeof permission === 'string' && matcher.get(permission) === undefined) {
+          matcher.set(permission, new Holder(permission, name, undefined, 0));
+        }
+      }
+    }
+    for (const childId of node.children) {
+      // Always compiled before its parents (acyclic child lists); empty if somehow not.
+      const inherited = this.nodes.get(childId)?.matcher;
+      if (inherited === undefined) continue;
+      for (const holder of inherited.values()) {
+        const current = matcher.get(holder.permission);
+        if (current === undefined || current.depth > holder.depth + 1) {
+          matcher.set(
+            holder.permission,
+            new Holder(holder.permission, name, holder, holder.depth + 1),
+          );
+        }
+      }
+    }
+    return matcher;
+  }
+}
+
+/** `undefined` = tenant-wide, the resource for a resource binding, `null` = unusable scope. */
+function scopeKey(binding: RoleBinding): string | undefined | null {
+  const scope = binding.scope as Partial<{ kind: unknown; resource: unknown }> | undefined;
+  if (scope?.kind === 'tenant') return undefined;
+  if (scope?.kind === 'resource' && typeof scope.resource === 'string') return scope.resource;
+  return null;
+}
+
+/**
+ * Compiles a tenant's roles (the system roles and custom ones) into the policy its subjects are
+ * compiled against. Cheap (one pass over the graph); each role's closure is compiled when a
+ * subject bound to it is first compiled, and kept for the policy's lifetime.
+ */
+export function compileTenantPolicy(tenantId: string, roles: readonly Role[]): TenantPolicy {
+  return new CompiledTenant(tenantId, roles);
 }

@@ -1,8 +1,8 @@
-import type { Role, RoleBinding } from './role.js';
+import type { RoleBinding } from './role.js';
 
 /**
- * CONTRACT ONLY (implementation lands with the engine): the shapes the authorization use cases
- * code against. The engine module replaces the `declare`d functions with real ones.
+ * The shapes the authorization use cases code against. The engine is `compileTenantPolicy`
+ * (compile-tenant-policy.ts); cycles are found by `findInheritanceCycle` (role-graph.ts).
  */
 
 /** Why a check was allowed or denied. */
@@ -16,6 +16,8 @@ export interface Decision {
   readonly matchedPermission: string | undefined;
   /** One line for humans, e.g. `no binding grants documents:write on documents/7`. */
   readonly summary: string;
+  /** When allowed: the granting binding's expiry (undefined = never expires). */
+  readonly expiresAt?: Date | undefined;
 }
 
 /** A subject's effective permissions, compiled once and answering checks in microseconds. */

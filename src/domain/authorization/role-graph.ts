@@ -9,16 +9,59 @@ import type { Role } from './role.js';
  * To refuse a write, call it on the tenant's roles with the changed role in place.
  */
 export function findInheritanceCycle(roles: readonly Role[]): string[] | undefined {
-  const byId = new Map<string, Role>();
-  for (const role of roles) if (!byId.has(role.id)) byId.set(role.id, role);
+  const byId = indexRoles(roles);
+  const cycle = walkRoleGraph(byId).firstCycle;
+  return cycle?.map((roleId) => byId.get(roleId)?.name ?? roleId);
+}
 
-  const WHITE = 0;
-  const GREY = 1;
-  const BLACK = 2;
+/** Roles by id; the first of duplicate ids wins (odd stored data never throws). */
+export function indexRoles(roles: readonly Role[]): Map<string, Role> {
+  const byId = new Map<string, Role>();
+  for (const role of roles) {
+    if (typeof role.id === 'string' && !byId.has(role.id)) byId.set(role.id, role);
+  }
+  return byId;
+}
+
+/** A role's inherited ids, tolerating odd stored data (never throws). */
+export function inheritedIds(role: Role | undefined): readonly unknown[] {
+  const inherits: unknown = role?.inherits;
+  return Array.isArray(inherits) ? inherits : [];
+}
+
+export interface RoleGraphWalk {
+  /**
+   * Per role id, the ids it inherits that name known roles, deduplicated, in their order, without
+   * the edges that close a cycle: always a DAG, even over odd stored data.
+   */
+  readonly children: ReadonlyMap<string, readonly string[]>;
+  /** Role ids along the first cycle met, the first repeated at the end. */
+  readonly firstCycle: string[] | undefined;
+}
+
+const WHITE = 0;
+const GREY = 1;
+const BLACK = 2;
+
+/**
+ * One iterative depth-first walk over the inheritance graph (O(roles + edges), explicit stack):
+ * finds the first cycle and the acyclic child lists the engine compiles closures over.
+ */
+export function walkRoleGraph(byId: ReadonlyMap<string, Role>): RoleGraphWalk {
+  const children = new Map<string, string[]>();
+  for (const [id, role] of byId) {
+    const known = new Set<string>();
+    for (const child of inheritedIds(role)) {
+      if (typeof child === 'string' && byId.has(child)) known.add(child);
+    }
+    children.set(id, [...known]);
+  }
+
+  let firstCycle: string[] | undefined;
   const state = new Map<string, number>();
   for (const start of byId.keys()) {
-    if ((state.get(start) ?? WHITE) !== WHITE) continue;
-    // Explicit DFS stack: role ids on the current path and, per entry, the next inherits index.
+    if (state.has(start)) continue;
+    // The current path, and per entry the index of the next child to look at.
     const path: string[] = [start];
     const next: number[] = [0];
     state.set(start, GREY);
@@ -27,21 +70,21 @@ export function findInheritanceCycle(roles: readonly Role[]): string[] | undefin
       const id = path[top];
       const index = next[top];
       if (id === undefined || index === undefined) break;
-      const inherits = inheritedIds(byId.get(id));
-      if (index >= inherits.length) {
+      const kids = children.get(id) ?? [];
+      const child = kids[index];
+      if (child === undefined) {
         state.set(id, BLACK);
         path.pop();
         next.pop();
         continue;
       }
-      next[top] = index + 1;
-      const child = inherits[index];
-      if (typeof child !== 'string' || !byId.has(child)) continue;
       const childState = state.get(child) ?? WHITE;
       if (childState === GREY) {
-        const from = path.indexOf(child);
-        return [...path.slice(from), child].map((roleId) => byId.get(roleId)?.name ?? roleId);
+        firstCycle ??= [...path.slice(path.indexOf(child)), child];
+        kids.splice(index, 1); // drop the edge closing the cycle; same index next round
+        continue;
       }
+      next[top] = index + 1;
       if (childState === WHITE) {
         state.set(child, GREY);
         path.push(child);
@@ -49,11 +92,5 @@ export function findInheritanceCycle(roles: readonly Role[]): string[] | undefin
       }
     }
   }
-  return undefined;
-}
-
-/** A role's inherited ids, tolerating odd stored data (never throws). */
-export function inheritedIds(role: Role | undefined): readonly unknown[] {
-  const inherits: unknown = role?.inherits;
-  return Array.isArray(inherits) ? inherits : [];
+  return { children, firstCycle };
 }

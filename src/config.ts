@@ -98,6 +98,8 @@ const schema = z.object({
   RECOVERY_MAX_REQUESTS_PER_EMAIL: positiveInt.default(5),
   RECOVERY_MAX_REQUESTS_PER_IP: positiveInt.default(50),
   RECOVERY_WINDOW_SECONDS: positiveInt.default(3_600),
+  /** RequestEmailVerification calls per user per RECOVERY_WINDOW_SECONDS. */
+  EMAIL_VERIFICATION_MAX_REQUESTS: positiveInt.default(5),
   /**
    * TEST-ONLY crash failpoint: the process SIGKILLs itself at that point of an idempotent call
    * (after the lease is taken / inside the request transaction before COMMIT / after COMMIT,

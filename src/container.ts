@@ -24,6 +24,7 @@ import { PgSessionRevocations } from './adapters/outbound/postgres/pg-session-re
 import { RedisSessionRevocations } from './adapters/outbound/redis/redis-session-revocations.js';
 import { PgSessionStore } from './adapters/outbound/postgres/pg-session-store.js';
 import { CommitDeferredFeed } from './adapters/outbound/postgres/after-commit.js';
+import { PgJoinedTransactions } from './adapters/outbound/postgres/pg-joined-transactions.js';
 import { SubjectCache } from './adapters/outbound/memory/subject-cache.js';
 import { SubjectChangesFeed } from './adapters/outbound/shared/subject-changes-feed.js';
 import { SubjectChangeAnnouncer } from './application/identity/announce-subject-changes.js';
@@ -196,6 +197,7 @@ export const TYPES = {
   RecoveryUnitOfWork: id<RecoveryUnitOfWork>('RecoveryUnitOfWork'),
   OneTimeSecrets: id<RandomOneTimeSecrets>('OneTimeSecrets'),
   RecoveryThrottle: id<RecoveryThrottle>('RecoveryThrottle'),
+  EmailVerificationThrottle: id<RecoveryThrottle>('EmailVerificationThrottle'),
   MailSender: id<MailSender>('MailSender'),
   OutboxQueue: id<OutboxQueue>('OutboxQueue'),
   OutboxDispatcher: id<OutboxDispatcher>('OutboxDispatcher'),
@@ -381,12 +383,25 @@ const identityModule = new ContainerModule(({ bind }) => {
     [TYPES.MasterKey],
   );
   bind(TYPES.SessionManager).toResolvedValue(
-    (store, codec, uow, tokens, directory, clock, ids, audit, revocations, config) =>
-      new SessionManager(store, codec, uow, tokens, directory, clock, ids, audit, revocations, {
-        idleTimeoutSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS,
-        absoluteLifetimeSeconds: config.SESSION_ABSOLUTE_LIFETIME_SECONDS,
-        reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
-      }),
+    (store, codec, uow, tokens, directory, clock, ids, audit, revocations, config, knex) =>
+      new SessionManager(
+        store,
+        codec,
+        uow,
+        tokens,
+        directory,
+        clock,
+        ids,
+        audit,
+        revocations,
+        {
+          idleTimeoutSeconds: config.SESSION_IDLE_TIMEOUT_SECONDS,
+          absoluteLifetimeSeconds: config.SESSION_ABSOLUTE_LIFETIME_SECONDS,
+          reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
+        },
+        // A mass revocation and its audit event commit together.
+        new PgJoinedTransactions(new PgRequestTransactions(knex)),
+      ),
     [
       TYPES.SessionStore,
       TYPES.RefreshTokenCodec,
@@ -398,6 +413,7 @@ const identityModule = new ContainerModule(({ bind }) => {
       TYPES.AuditLog,
       TYPES.SessionRevocations,
       TYPES.Config,
+      TYPES.Knex,
     ],
   );
   bind(TYPES.SessionLiveness).toResolvedValue(
@@ -662,6 +678,21 @@ const recoveryModule = new ContainerModule(({ bind }) => {
     },
     [TYPES.Runtime],
   );
+  bind(TYPES.EmailVerificationThrottle).toResolvedValue(
+    (runtime) => {
+      const { config, redis, knex } = runtime;
+      const rules = {
+        maxPerAccount: config.EMAIL_VERIFICATION_MAX_REQUESTS,
+        maxPerIp: config.RECOVERY_MAX_REQUESTS_PER_IP,
+        windowSeconds: config.RECOVERY_WINDOW_SECONDS,
+        keyPrefix: 'verification',
+      };
+      return redis === undefined
+        ? pgRecoveryThrottle(knex, rules)
+        : redisRecoveryThrottle(redis, rules);
+    },
+    [TYPES.Runtime],
+  );
   // SMTP when configured; otherwise the dev mailbox (embedded default and tests).
   bind(TYPES.MailSender).toResolvedValue(
     (config, logger) =>
@@ -741,15 +772,23 @@ const recoveryModule = new ContainerModule(({ bind }) => {
     ],
   );
   bind(TYPES.EmailVerificationRequester).toResolvedValue(
-    (uow, secrets, clock, ids, config) =>
+    (uow, secrets, clock, ids, config, throttle) =>
       new EmailVerificationRequester(
         uow,
         secrets,
         clock,
         ids,
         config.EMAIL_VERIFICATION_TTL_SECONDS * 1000,
+        throttle,
       ),
-    [TYPES.RecoveryUnitOfWork, TYPES.OneTimeSecrets, TYPES.Clock, TYPES.IdGenerator, TYPES.Config],
+    [
+      TYPES.RecoveryUnitOfWork,
+      TYPES.OneTimeSecrets,
+      TYPES.Clock,
+      TYPES.IdGenerator,
+      TYPES.Config,
+      TYPES.EmailVerificationThrottle,
+    ],
   );
   bind(TYPES.EmailVerifier).toResolvedValue(
     (uow, secrets, clock) => new EmailVerifier(uow, secrets, clock),

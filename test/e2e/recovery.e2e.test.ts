@@ -66,6 +66,8 @@ describe('IdentityService recovery flows end to end', () => {
       'change@recover.test',
       'verify@recover.test',
       'race@recover.test',
+      'mailbomb@recover.test',
+      'bystander@recover.test',
     ]) {
       await seedUser(t.env.DATABASE_URL!, tenantId, { email, password: PASSWORD, role: 'member' });
     }
@@ -256,5 +258,20 @@ describe('IdentityService recovery flows end to end', () => {
     const failure = await failureOf(requestReset('capped@recover.test'));
     expect(failure.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(failure.reason).toBe('TOO_MANY_REQUESTS');
+  });
+
+  it('caps RequestEmailVerification per user (EMAIL_VERIFICATION_MAX_REQUESTS, 5 by default)', async () => {
+    const access = await t.login('recover', 'mailbomb@recover.test', PASSWORD);
+    const request = (token: string) =>
+      call(t.identity, 'requestEmailVerification', {}, bearer(token));
+    for (let i = 0; i < 5; i += 1) await request(access);
+    const failure = await failureOf(request(access));
+    expect(failure.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(failure.reason).toBe('TOO_MANY_REQUESTS');
+    expect(failure.retryDelayMs).toBeGreaterThan(0);
+    // Per user: a new session does not reset it, another user is not affected.
+    const again = await t.login('recover', 'mailbomb@recover.test', PASSWORD);
+    expect((await failureOf(request(again))).code).toBe(status.RESOURCE_EXHAUSTED);
+    await request(await t.login('recover', 'bystander@recover.test', PASSWORD));
   });
 });

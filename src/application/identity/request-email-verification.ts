@@ -1,5 +1,6 @@
 import type { OneTimeSecrets } from '../../domain/identity/one-time-secrets.port.js';
 import { userNotFound } from '../../domain/identity/identity.errors.js';
+import type { RecoveryThrottle } from '../../domain/identity/recovery-throttle.port.js';
 import type { RecoveryUnitOfWork } from '../../domain/identity/recovery-unit-of-work.port.js';
 import { formatUserToken } from '../../domain/identity/user-token.js';
 import { isUserActive } from '../../domain/identity/user.js';
@@ -12,7 +13,10 @@ import type { Actor } from '../shared/actor.js';
  * Mails the calling user (in their home tenant) a single-use token proving they own their
  * email address; a new token supersedes unused ones. Already verified: nothing is sent.
  *
- * Failures: USER_NOT_FOUND (service principals).
+ * Capped per user (every request counts, sent or not): TOO_MANY_REQUESTS (RESOURCE_EXHAUSTED,
+ * with the retry delay) beyond it, so nobody can make the service mail-bomb their own inbox.
+ *
+ * Failures: USER_NOT_FOUND (service principals), TOO_MANY_REQUESTS.
  */
 export class EmailVerificationRequester {
   constructor(
@@ -21,11 +25,17 @@ export class EmailVerificationRequester {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly ttlMs: number,
+    private readonly throttle?: RecoveryThrottle,
   ) {}
 
   async run(actor: Actor): Promise<void> {
     const { principal } = actor;
     if (principal.kind !== 'user') throw userNotFound();
+    await this.throttle?.consume({
+      tenantSlug: principal.tenantId,
+      email: principal.subjectId.toLowerCase(),
+      ip: undefined,
+    });
     const secret = this.secrets.newSecret();
     const tokenHash = this.secrets.hash(secret);
     await this.uow.inTenant(principal.tenantId, async (scope) => {

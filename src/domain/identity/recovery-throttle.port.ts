@@ -1,6 +1,9 @@
 import { DomainError } from '../shared/errors.js';
 
-/** One request for a mailed token, as the throttle counts it (`email` normalized). */
+/**
+ * One request for a mailed token, as the throttle counts it: per account, named by tenant slug
+ * and normalized email (anonymous flows) or tenant id and user id (a signed-in caller).
+ */
 export interface RecoveryRequest {
   readonly tenantSlug: string;
   readonly email: string;

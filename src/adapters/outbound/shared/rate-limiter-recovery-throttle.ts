@@ -15,6 +15,8 @@ export interface RecoveryThrottleRules {
   readonly maxPerIp: number;
   /** ...of this length. */
   readonly windowSeconds: number;
+  /** Keeps another kind of request's counts apart (default `recovery`). */
+  readonly keyPrefix?: string;
 }
 
 export interface RecoveryLimiters {
@@ -47,11 +49,15 @@ export class RateLimiterRecoveryThrottle implements RecoveryThrottle {
 export const recoveryLimiterOptions = (rules: RecoveryThrottleRules) =>
   ({
     byAccount: {
-      keyPrefix: 'recovery-account',
+      keyPrefix: `${rules.keyPrefix ?? 'recovery'}-account`,
       points: rules.maxPerAccount,
       duration: rules.windowSeconds,
     },
-    byIp: { keyPrefix: 'recovery-ip', points: rules.maxPerIp, duration: rules.windowSeconds },
+    byIp: {
+      keyPrefix: `${rules.keyPrefix ?? 'recovery'}-ip`,
+      points: rules.maxPerIp,
+      duration: rules.windowSeconds,
+    },
   }) as const;
 
 /** In process memory: tests and single-process tools. */

@@ -59,6 +59,7 @@ import {
   PgIdempotencyStore,
 } from './adapters/outbound/postgres/pg-idempotency.store.js';
 import { PgRequestTransactions } from './adapters/outbound/postgres/pg-request-transactions.js';
+import { ReplayCachingIdempotencyStore } from './adapters/outbound/memory/replay-caching-idempotency-store.js';
 import { RedisIdempotencyStore } from './adapters/outbound/redis/redis-idempotency.store.js';
 import { redisLoginThrottle } from './adapters/outbound/redis/redis-login-throttle.js';
 import { PgAuditLog } from './adapters/outbound/postgres/pg-audit-log.js';
@@ -497,20 +498,27 @@ function failpointHooks(
 const idempotencyModule = new ContainerModule(({ bind }) => {
   // Redis, when configured, is the fast lock and response cache; Postgres always keeps the
   // durable record, written in the request's own transaction.
+  // In front of either, completed records this replica has seen answer retries in process.
   bind(TYPES.IdempotencyStore).toResolvedValue(
     (runtime, clock, logger) => {
       const { config, redis, knex } = runtime;
       const options = { maxResponseBytes: config.IDEMPOTENCY_MAX_RESPONSE_BYTES };
-      if (redis === undefined) return new PgIdempotencyStore(knex, clock, options);
-      const primary = new RedisIdempotencyStore(redis, clock, options);
-      if (config.IDEMPOTENCY_REDIS_FALLBACK === 'none') return primary;
-      const fallback = new PgIdempotencyStore(knex, clock, { ...options, leaseTokenPrefix: 'pg:' });
-      let lastWarning = 0;
-      return new FailoverIdempotencyStore(primary, fallback, 'pg:', (error) => {
-        if (Date.now() - lastWarning < 10_000) return;
-        lastWarning = Date.now();
-        logger.warn({ err: error }, 'redis idempotency store failed; using Postgres');
-      });
+      const shared = (): IdempotencyStore => {
+        if (redis === undefined) return new PgIdempotencyStore(knex, clock, options);
+        const primary = new RedisIdempotencyStore(redis, clock, options);
+        if (config.IDEMPOTENCY_REDIS_FALLBACK === 'none') return primary;
+        const fallback = new PgIdempotencyStore(knex, clock, {
+          ...options,
+          leaseTokenPrefix: 'pg:',
+        });
+        let lastWarning = 0;
+        return new FailoverIdempotencyStore(primary, fallback, 'pg:', (error) => {
+          if (Date.now() - lastWarning < 10_000) return;
+          lastWarning = Date.now();
+          logger.warn({ err: error }, 'redis idempotency store failed; using Postgres');
+        });
+      };
+      return new ReplayCachingIdempotencyStore(shared(), clock);
     },
     [TYPES.Runtime, TYPES.Clock, TYPES.Logger],
   );

@@ -88,10 +88,15 @@ export function idempotencyStoreContract(name: string, make: IdempotencyStoreFac
         retentionMs: RETENTION_MS,
       });
       expect(completed).toBe(true);
+      const retainedUntil = new Date(clock.now().getTime() + RETENTION_MS);
 
       clock.advance(1000);
       const replay = await begin(store, key);
-      expect(replay).toEqual({ state: 'completed', outcome: okOutcome(ALL_BYTES) });
+      expect(replay).toEqual({
+        state: 'completed',
+        outcome: okOutcome(ALL_BYTES),
+        expiresAt: retainedUntil,
+      });
       if (replay.state !== 'completed') return;
       expect(replay.outcome.body).toBeInstanceOf(Uint8Array);
       expect(Buffer.from(replay.outcome.body ?? []).equals(Buffer.from(ALL_BYTES))).toBe(true);
@@ -112,7 +117,7 @@ export function idempotencyStoreContract(name: string, make: IdempotencyStoreFac
         retentionMs: RETENTION_MS,
       });
       const replay = await begin(store, key);
-      expect(replay).toEqual({ state: 'completed', outcome: okOutcome(new Uint8Array(0)) });
+      expect(replay).toMatchObject({ state: 'completed', outcome: okOutcome(new Uint8Array(0)) });
       if (replay.state === 'completed') expect(replay.outcome.body).toBeDefined();
     });
 
@@ -135,7 +140,7 @@ export function idempotencyStoreContract(name: string, make: IdempotencyStoreFac
         outcome,
         retentionMs: RETENTION_MS,
       });
-      expect(await begin(store, key)).toEqual({ state: 'completed', outcome });
+      expect(await begin(store, key)).toMatchObject({ state: 'completed', outcome });
     });
 
     it('answers in_progress while the lease is live', async () => {
@@ -206,7 +211,7 @@ export function idempotencyStoreContract(name: string, make: IdempotencyStoreFac
           retentionMs: RETENTION_MS,
         }),
       ).toBe(true);
-      expect(await begin(store, key)).toEqual({
+      expect(await begin(store, key)).toMatchObject({
         state: 'completed',
         outcome: okOutcome(Uint8Array.of(7)),
       });
@@ -296,7 +301,7 @@ export function idempotencyStoreContract(name: string, make: IdempotencyStoreFac
         false,
       );
       expect(await store.release(SCOPE, key, first.leaseToken)).toBe(false);
-      expect(await begin(store, key)).toEqual({
+      expect(await begin(store, key)).toMatchObject({
         state: 'completed',
         outcome: okOutcome(Uint8Array.of(1)),
       });
@@ -339,11 +344,11 @@ export function idempotencyStoreContract(name: string, make: IdempotencyStoreFac
           }),
         ).toBe(true);
       }
-      expect(await begin(store, small)).toEqual({
+      expect(await begin(store, small)).toMatchObject({
         state: 'completed',
         outcome: okOutcome(new Uint8Array(16).fill(0xab)),
       });
-      expect(await begin(store, large)).toEqual({
+      expect(await begin(store, large)).toMatchObject({
         state: 'completed',
         outcome: { code: 0, body: undefined, message: '', details: undefined, truncated: true },
       });

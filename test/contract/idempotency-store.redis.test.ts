@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
+import { ReplayCachingIdempotencyStore } from '../../src/adapters/outbound/memory/replay-caching-idempotency-store.js';
 import { RedisIdempotencyStore } from '../../src/adapters/outbound/redis/redis-idempotency.store.js';
 import { TENANT_A_ID } from '../mothers/tenant.mother.js';
 import '../support/provided-context.js';
@@ -31,6 +32,15 @@ describe.skipIf(!available)('RedisIdempotencyStore', () => {
   idempotencyStoreContract(
     'redis',
     (clock, options) => new RedisIdempotencyStore(client, clock, { ...options, keyPrefix: PREFIX }),
+  );
+
+  idempotencyStoreContract(
+    'redis behind the in-process replay cache',
+    (clock, options) =>
+      new ReplayCachingIdempotencyStore(
+        new RedisIdempotencyStore(client, clock, { ...options, keyPrefix: PREFIX }),
+        clock,
+      ),
   );
 
   describe('key layout', () => {

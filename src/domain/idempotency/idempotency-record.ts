@@ -28,7 +28,8 @@ export type BeginResult =
   | { readonly state: 'new'; readonly leaseToken: string; readonly leaseExpiresAt: Date }
   /** Another holder's lease is still live. */
   | { readonly state: 'in_progress' }
-  | { readonly state: 'completed'; readonly outcome: StoredOutcome }
+  /** Answers retries until `expiresAt`; never changes before then. */
+  | { readonly state: 'completed'; readonly outcome: StoredOutcome; readonly expiresAt: Date }
   /** The key was used with a different request (fingerprint). */
   | { readonly state: 'mismatch' };
 

@@ -71,7 +71,11 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     if (entry !== undefined && entry.expiresAt > now) {
       if (entry.fingerprint !== request.fingerprint) return Promise.resolve({ state: 'mismatch' });
       if (entry.state === 'completed' && entry.outcome !== undefined) {
-        return Promise.resolve({ state: 'completed', outcome: copyOutcome(entry.outcome) });
+        return Promise.resolve({
+          state: 'completed',
+          outcome: copyOutcome(entry.outcome),
+          expiresAt: new Date(entry.expiresAt),
+        });
       }
       return Promise.resolve({ state: 'in_progress' });
     }

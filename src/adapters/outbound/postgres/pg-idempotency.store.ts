@@ -242,7 +242,7 @@ function toBeginResult(row: RecordRow, fingerprint: string): BeginResult {
     details: toBytes(row.outcome_details),
     truncated: row.outcome_truncated,
   };
-  return { state: 'completed', outcome };
+  return { state: 'completed', outcome, expiresAt: row.expires_at };
 }
 
 export interface PgIdempotencyPrunerOptions {

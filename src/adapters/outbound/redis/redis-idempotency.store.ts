@@ -51,7 +51,7 @@ local rec = redis.call('HMGET', key, 'state', 'fingerprint', 'expires_at',
 if rec[1] and tonumber(rec[3]) > now then
   if rec[2] ~= ARGV[2] then return {'mismatch'} end
   if rec[1] == 'completed' then
-    return {'completed', rec[4], rec[5], rec[6], rec[7], rec[8], rec[9], rec[10]}
+    return {'completed', rec[4], rec[5], rec[6], rec[7], rec[8], rec[9], rec[10], rec[3]}
   end
   return {'in_progress'}
 end
@@ -181,9 +181,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       case 'mismatch':
         return { state: 'mismatch' };
       case 'completed': {
-        const [, code, message, hasBody, body, hasDetails, details, truncated] = values;
+        const [, code, message, hasBody, body, hasDetails, details, truncated, expiresAt] =
+          values;
         return {
           state: 'completed',
+          expiresAt: new Date(Number(expiresAt)),
           outcome: {
             code: Number(code),
             message: typeof message === 'string' ? message : '',

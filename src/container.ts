@@ -63,6 +63,14 @@ import { ReplayCachingIdempotencyStore } from './adapters/outbound/memory/replay
 import { RedisIdempotencyStore } from './adapters/outbound/redis/redis-idempotency.store.js';
 import { redisLoginThrottle } from './adapters/outbound/redis/redis-login-throttle.js';
 import { PgAuditLog } from './adapters/outbound/postgres/pg-audit-log.js';
+import {
+  BufferedAuditRecorder,
+  DEFAULT_RECORDER_OPTIONS,
+} from './adapters/outbound/shared/buffered-audit-recorder.js';
+import { sha256Hex } from './adapters/outbound/shared/sha256.js';
+import { prometheusAuditRecorderHooks } from './adapters/outbound/metrics/prometheus-audit-recorder.js';
+import { AuditEventLister } from './application/audit/list-audit-events.js';
+import { AuditChainVerifier } from './application/audit/verify-audit-chain.js';
 import { pgLoginThrottle } from './adapters/outbound/postgres/pg-login-throttle.js';
 import { PrometheusIdempotencyEvents } from './adapters/outbound/metrics/prometheus-idempotency-events.js';
 import { idempotencyInterceptor } from './adapters/inbound/grpc/interceptors/idempotency.interceptor.js';
@@ -147,6 +155,10 @@ export const TYPES = {
   TokenService: id<JoseTokenService>('TokenService'),
   AccessTokenVerifier: id<AccessTokenVerifier>('AccessTokenVerifier'),
   AuditLog: id<AuditLog>('AuditLog'),
+  /** The hot-path recorder (an `AuditRecorder`; start.ts starts it and flushes it on shutdown). */
+  AuditRecorder: id<BufferedAuditRecorder>('AuditRecorder'),
+  AuditEventLister: id<AuditEventLister>('AuditEventLister'),
+  AuditChainVerifier: id<AuditChainVerifier>('AuditChainVerifier'),
   LoginThrottle: id<LoginThrottle>('LoginThrottle'),
   SessionStore: id<PgSessionStore>('SessionStore'),
   SessionRevocations: id<SessionRevocationFeed>('SessionRevocations'),
@@ -629,6 +641,22 @@ const serviceAccountModule = new ContainerModule(({ bind }) => {
 
 const auditModule = new ContainerModule(({ bind }) => {
   bind(TYPES.AuditLog).toResolvedValue((knex) => new PgAuditLog(knex), [TYPES.Knex]);
+  bind(TYPES.AuditRecorder).toResolvedValue(
+    (log, registry, logger) =>
+      new BufferedAuditRecorder(log, {
+        ...DEFAULT_RECORDER_OPTIONS,
+        ...prometheusAuditRecorderHooks(registry, logger),
+      }),
+    [TYPES.AuditLog, TYPES.MetricsRegistry, TYPES.Logger],
+  );
+  bind(TYPES.AuditEventLister).toResolvedValue(
+    (log) => new AuditEventLister(log),
+    [TYPES.AuditLog],
+  );
+  bind(TYPES.AuditChainVerifier).toResolvedValue(
+    (log) => new AuditChainVerifier(log, sha256Hex),
+    [TYPES.AuditLog],
+  );
 });
 
 const authorizationModule = new ContainerModule(({ bind }) => {

@@ -31,6 +31,7 @@ import { IdentityServiceService } from './adapters/inbound/grpc/generated/wemast
 import { TenancyServiceService } from './adapters/inbound/grpc/generated/wemaster/core/v1/tenancy.js';
 import { startHttpServer } from './adapters/inbound/http/http-server.js';
 import type { Config } from './config.js';
+import type { AuditRecorder } from './domain/audit/audit-recorder.port.js';
 import { TYPES, buildContainer } from './container.js';
 import { loadOrCreateAdminPassword, loadOrCreateMasterKey } from './embedded-defaults.js';
 
@@ -39,6 +40,8 @@ export interface RunningCore {
   readonly httpPort: number;
   /** Where mail goes when SMTP_URL is unset (embedded default, tests); else undefined. */
   readonly mailbox?: DevMailbox | undefined;
+  /** The process's hot-path audit recorder (embedders and tests record through it too). */
+  readonly auditRecorder: AuditRecorder;
   /** Graceful: stop accepting, let in-flight calls finish (bounded), close pools. */
   stop(): Promise<void>;
 }
@@ -184,8 +187,14 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
       );
     }
 
+    // Buffered audit events (denied checks) are written after the servers stopped (no call can
+    // record more) and before the pool closes: none is lost on SIGTERM.
+    const auditRecorder = container.get(TYPES.AuditRecorder);
+    auditRecorder.start();
+    cleanups.push(() => auditRecorder.stop());
+
     // Cleanups run in reverse: servers stop first, together, each bounded by the grace period;
-    // then the change listener, the pool and the database.
+    // then the audit recorder's flush, the change listener, the pool and the database.
     const servers: ((graceMs: number) => Promise<void>)[] = [];
     cleanups.push(async () => {
       await Promise.all(servers.map((stop) => stop(config.SHUTDOWN_GRACE_MS)));
@@ -249,7 +258,14 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
           AuthorizationServiceService,
           authorizationHandlers(),
         ),
-        pipeline.service('wemaster.core.v1.AuditService', AuditServiceService, auditHandlers()),
+        pipeline.service(
+          'wemaster.core.v1.AuditService',
+          AuditServiceService,
+          auditHandlers({
+            list: container.get(TYPES.AuditEventLister),
+            verify: container.get(TYPES.AuditChainVerifier),
+          }),
+        ),
       ],
       container.get(TYPES.PackageDefinition),
     );
@@ -278,6 +294,7 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
       grpcPort: grpc.port,
       httpPort: http.port,
       mailbox: mailSender instanceof LogMailSender ? mailSender.mailbox : undefined,
+      auditRecorder,
       stop: closeAll,
     };
   } catch (error) {

@@ -223,7 +223,9 @@ export class PgAuditLog implements AuditLog {
     trx: Knex.Transaction,
     groups: ReadonlyMap<string, readonly AuditEvent[]>,
   ): Promise<void> {
-    for (const [tenantId, events] of groups) {
+    // Heads locked in one global order: two batches spanning the same tenants cannot deadlock.
+    const ordered = [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [tenantId, events] of ordered) {
       await setTenant(trx, tenantId);
       const head = await this.lockHead(trx, tenantId, events);
       const linked = linkEvents(this.sha256, head.link, head.events);

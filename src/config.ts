@@ -90,6 +90,21 @@ const schema = z.object({
       .optional(),
   ),
   MAIL_FROM: z.string().min(3).default('WeMaster <no-reply@wemaster.local>'),
+  /**
+   * The web app's public address (http/https); when set, reset and verification mails link to
+   * `<APP_BASE_URL>/reset-password?token=...` and `/verify-email?token=...`.
+   */
+  APP_BASE_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(
+        /^https?:\/\/[^\s?#]+$/,
+        'must be an http:// or https:// URL without query or fragment',
+      )
+      .optional(),
+  ),
+  /** Sent (and given-up) outbox mail is deleted this long after. 7 days. */
+  OUTBOX_RETENTION_HOURS: positiveInt.default(168),
   /** How often each replica looks for due outbox mail. */
   MAIL_DISPATCH_INTERVAL_MS: positiveInt.default(1_000),
   PASSWORD_RESET_TTL_SECONDS: positiveInt.max(86_400).default(1_800),

@@ -118,7 +118,8 @@ import { OutboxDispatcher } from './application/notification/outbox-dispatcher.j
 import { RandomOneTimeSecrets } from './adapters/outbound/crypto/random-one-time-secrets.js';
 import { LogMailSender } from './adapters/outbound/mail/log-mail-sender.js';
 import { SmtpMailSender } from './adapters/outbound/mail/smtp-mail-sender.js';
-import { PgOutboxQueue } from './adapters/outbound/postgres/pg-outbox.js';
+import { PgOutboxMaintenance, PgOutboxQueue } from './adapters/outbound/postgres/pg-outbox.js';
+import { PrometheusOutboxMetrics } from './adapters/outbound/metrics/prometheus-outbox-metrics.js';
 import { PgRecoveryUnitOfWork } from './adapters/outbound/postgres/pg-recovery-unit-of-work.js';
 import { pgRecoveryThrottle } from './adapters/outbound/postgres/pg-recovery-throttle.js';
 import { redisRecoveryThrottle } from './adapters/outbound/redis/redis-recovery-throttle.js';
@@ -127,6 +128,9 @@ import type { RecoveryThrottle } from './domain/identity/recovery-throttle.port.
 import type { MailSender, OutboxQueue } from './domain/notification/notifier.port.js';
 
 const id = <T>(name: string): ServiceIdentifier<T> => Symbol.for(`wemaster.${name}`);
+
+/** Send attempts per outbox message before it is given up (and reported). */
+const MAIL_MAX_ATTEMPTS = 10;
 
 /** Session revocations with a lifecycle: Redis pub/sub when configured, else LISTEN/NOTIFY. */
 type SessionRevocationFeed = SessionRevocations & {
@@ -214,6 +218,9 @@ export const TYPES = {
   MailSender: id<MailSender>('MailSender'),
   OutboxQueue: id<OutboxQueue>('OutboxQueue'),
   OutboxDispatcher: id<OutboxDispatcher>('OutboxDispatcher'),
+  /** Prunes sent mail after OUTBOX_RETENTION_HOURS and counts the backlog for /metrics. */
+  OutboxMaintenance: id<PgOutboxMaintenance>('OutboxMaintenance'),
+  OutboxMetrics: id<PrometheusOutboxMetrics>('OutboxMetrics'),
   PasswordChanger: id<PasswordChanger>('PasswordChanger'),
   PasswordResetRequester: id<PasswordResetRequester>('PasswordResetRequester'),
   PasswordResetter: id<PasswordResetter>('PasswordResetter'),
@@ -737,18 +744,53 @@ const recoveryModule = new ContainerModule(({ bind }) => {
         : new SmtpMailSender(config.SMTP_URL, config.MAIL_FROM),
     [TYPES.Config, TYPES.Logger],
   );
-  bind(TYPES.OutboxQueue).toResolvedValue((knex) => new PgOutboxQueue(knex), [TYPES.Knex]);
+  bind(TYPES.OutboxQueue).toResolvedValue(
+    (knex) => new PgOutboxQueue(knex, MAIL_MAX_ATTEMPTS),
+    [TYPES.Knex],
+  );
   bind(TYPES.OutboxDispatcher).toResolvedValue(
     (queue, sender, logger) =>
       new OutboxDispatcher(queue, sender, {
         batchSize: 20,
         leaseMs: 60_000,
         retryMs: 30_000,
+        maxAttempts: MAIL_MAX_ATTEMPTS,
         onError: (error) => {
           logger.warn({ err: error }, 'mail dispatch failed');
         },
+        // Never the recipient or the body (it holds a token): the id leads to the row.
+        onGaveUp: (mail, error) => {
+          logger.warn(
+            { err: error, tenantId: mail.tenantId, messageId: mail.id, kind: mail.kind },
+            `mail given up after ${String(mail.attempts)} attempts`,
+          );
+        },
       }),
     [TYPES.OutboxQueue, TYPES.MailSender, TYPES.Logger],
+  );
+  bind(TYPES.OutboxMetrics).toResolvedValue(
+    (registry, knex, config, logger) => {
+      const counter = new PgOutboxMaintenance(knex, {
+        retentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
+        maxAttempts: MAIL_MAX_ATTEMPTS,
+      });
+      return new PrometheusOutboxMetrics(registry, () => counter.backlog(), logger);
+    },
+    [TYPES.MetricsRegistry, TYPES.Knex, TYPES.Config, TYPES.Logger],
+  );
+  bind(TYPES.OutboxMaintenance).toResolvedValue(
+    (knex, config, metrics, logger) =>
+      new PgOutboxMaintenance(knex, {
+        retentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
+        maxAttempts: MAIL_MAX_ATTEMPTS,
+        onPruned: (count) => {
+          metrics.pruned.inc(count);
+        },
+        onError: (error) => {
+          logger.warn({ err: error }, 'outbox cleanup failed');
+        },
+      }),
+    [TYPES.Knex, TYPES.Config, TYPES.OutboxMetrics, TYPES.Logger],
   );
   bind(TYPES.PasswordChanger).toResolvedValue(
     (uow, hasher, clock, ids, audit, sessions) =>
@@ -773,6 +815,7 @@ const recoveryModule = new ContainerModule(({ bind }) => {
         ids,
         audit,
         config.PASSWORD_RESET_TTL_SECONDS * 1000,
+        config.APP_BASE_URL,
       ),
     [
       TYPES.TenantDirectory,
@@ -816,6 +859,7 @@ const recoveryModule = new ContainerModule(({ bind }) => {
         ids,
         config.EMAIL_VERIFICATION_TTL_SECONDS * 1000,
         throttle,
+        config.APP_BASE_URL,
       ),
     [
       TYPES.RecoveryUnitOfWork,

@@ -35,6 +35,9 @@ import type { AuditRecorder } from './domain/audit/audit-recorder.port.js';
 import { TYPES, buildContainer } from './container.js';
 import { loadOrCreateAdminPassword, loadOrCreateMasterKey } from './embedded-defaults.js';
 
+/** How often each replica deletes outbox mail past OUTBOX_RETENTION_HOURS. */
+const OUTBOX_PRUNE_INTERVAL_MS = 10 * 60_000;
+
 export interface RunningCore {
   readonly grpcPort: number;
   readonly httpPort: number;
@@ -171,6 +174,10 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
     const dispatcher = container.get(TYPES.OutboxDispatcher);
     dispatcher.start(config.MAIL_DISPATCH_INTERVAL_MS);
     cleanups.push(() => dispatcher.stop());
+    container.get(TYPES.OutboxMetrics);
+    const outboxMaintenance = container.get(TYPES.OutboxMaintenance);
+    outboxMaintenance.start(OUTBOX_PRUNE_INTERVAL_MS);
+    cleanups.push(() => outboxMaintenance.stop());
     const admin = await adminCredentials(config, database);
     if (admin !== undefined) {
       const created = await container.get(TYPES.PlatformAdminBootstrap).run(admin);

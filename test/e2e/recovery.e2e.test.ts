@@ -51,7 +51,11 @@ describe('IdentityService recovery flows end to end', () => {
   beforeAll(async () => {
     t = await startTestCore({ MAIL_DISPATCH_INTERVAL_MS: '50' });
     shortLived = await startTestCore(
-      { MAIL_DISPATCH_INTERVAL_MS: '50', PASSWORD_RESET_TTL_SECONDS: '1' },
+      {
+        MAIL_DISPATCH_INTERVAL_MS: '50',
+        PASSWORD_RESET_TTL_SECONDS: '1',
+        APP_BASE_URL: 'https://app.example.test/',
+      },
       { replicaOf: t },
     );
     const { tenant } = await call(
@@ -68,6 +72,7 @@ describe('IdentityService recovery flows end to end', () => {
       'race@recover.test',
       'mailbomb@recover.test',
       'bystander@recover.test',
+      'linked@recover.test',
     ]) {
       await seedUser(t.env.DATABASE_URL!, tenantId, { email, password: PASSWORD, role: 'member' });
     }
@@ -273,5 +278,20 @@ describe('IdentityService recovery flows end to end', () => {
     const again = await t.login('recover', 'mailbomb@recover.test', PASSWORD);
     expect((await failureOf(request(again))).code).toBe(status.RESOURCE_EXHAUSTED);
     await request(await t.login('recover', 'bystander@recover.test', PASSWORD));
+  });
+
+  it('links to the web app when APP_BASE_URL is set; /metrics shows the outbox backlog', async () => {
+    await call(shortLived.identity, 'requestPasswordReset', {
+      tenantSlug: 'recover',
+      email: 'linked@recover.test',
+    });
+    const token = await tokenMailed('linked@recover.test', 1);
+    const [mail] = mailTo('linked@recover.test');
+    expect(mail?.bodyText).toContain(
+      `https://app.example.test/reset-password?token=${encodeURIComponent(token)}`,
+    );
+    const metrics = await (await fetch(`${t.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^outbox_messages\{state="pending"\} \d+$/m);
+    expect(metrics).toMatch(/^outbox_messages\{state="failed"\} \d+$/m);
   });
 });

@@ -8,7 +8,10 @@ import { inject } from 'vitest';
 import { createKnex } from '../../src/adapters/outbound/postgres/knex.factory.js';
 import { runMigrations } from '../../src/adapters/outbound/postgres/migrate.js';
 import { RandomIdGenerator } from '../../src/adapters/outbound/crypto/random-id-generator.js';
-import { PgOutboxQueue } from '../../src/adapters/outbound/postgres/pg-outbox.js';
+import {
+  PgOutboxMaintenance,
+  PgOutboxQueue,
+} from '../../src/adapters/outbound/postgres/pg-outbox.js';
 import { PgRecoveryUnitOfWork } from '../../src/adapters/outbound/postgres/pg-recovery-unit-of-work.js';
 import { PgUnitOfWork } from '../../src/adapters/outbound/postgres/pg-unit-of-work.js';
 import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
@@ -103,5 +106,81 @@ describe('outbox claims with a non-superuser owner', () => {
       'select rolsuper from pg_catalog.pg_roles where rolname = current_user',
     );
     expect(who.rows[0]?.rolsuper).toBe(false);
+  });
+});
+
+describe('outbox upkeep with a non-superuser owner (migration 010)', () => {
+  const HOUR = 3_600_000;
+  const maintenance = (retentionMs: number) =>
+    new PgOutboxMaintenance(appKnex(), { retentionMs, maxAttempts: 3 });
+  /** Updates every message of a tenant, through that tenant (row-level security). */
+  const age = (tenantId: string, fields: Record<string, unknown>) =>
+    appKnex().transaction(async (trx) => {
+      await trx.raw("select set_config('app.tenant_id', ?, true)", [tenantId]);
+      await trx('core.outbox_messages').update(fields);
+    });
+  const count = (tenantId: string) =>
+    appKnex().transaction(async (trx) => {
+      await trx.raw("select set_config('app.tenant_id', ?, true)", [tenantId]);
+      return (await trx('core.outbox_messages').select('id', 'sent_at', 'attempts')).length;
+    });
+
+  it('counts the backlog and prunes old sent and given-up mail of every tenant, in batches', async () => {
+    const recovery = new PgRecoveryUnitOfWork(appKnex(), new RandomIdGenerator());
+    // The first test left one sent message per tenant; add pending ones.
+    for (const tenantId of [TENANT_A_ID, TENANT_B_ID]) {
+      for (let i = 0; i < 2; i += 1) {
+        await recovery.inTenant(tenantId, (scope) =>
+          scope.notifier.notify({ kind: 'k', recipient: tenantId, subject: 's', bodyText: 'b' }),
+        );
+      }
+    }
+    expect(await maintenance(HOUR).backlog()).toEqual({ pending: 4, failed: 0 });
+    // Tenant B's unsent mail has exhausted its attempts: given up.
+    await appKnex().transaction(async (trx) => {
+      await trx.raw("select set_config('app.tenant_id', ?, true)", [TENANT_B_ID]);
+      await trx('core.outbox_messages').whereNull('sent_at').update({ attempts: 3 });
+    });
+    expect(await maintenance(HOUR).backlog()).toEqual({ pending: 2, failed: 2 });
+
+    // Nothing is old enough yet.
+    expect(await maintenance(HOUR).pruneAll(1)).toBe(0);
+    // Two hours later (as if): sent mail and given-up mail go; pending mail stays.
+    const twoHoursAgo = new Date(Date.now() - 2 * HOUR);
+    for (const tenantId of [TENANT_A_ID, TENANT_B_ID]) {
+      await age(tenantId, { created_at: twoHoursAgo });
+    }
+    await appKnex().transaction(async (trx) => {
+      for (const tenantId of [TENANT_A_ID, TENANT_B_ID]) {
+        await trx.raw("select set_config('app.tenant_id', ?, true)", [tenantId]);
+        await trx('core.outbox_messages').whereNotNull('sent_at').update({ sent_at: twoHoursAgo });
+      }
+    });
+    const pruned: number[] = [];
+    const pruner = new PgOutboxMaintenance(appKnex(), {
+      retentionMs: HOUR,
+      maxAttempts: 3,
+      onPruned: (n) => {
+        pruned.push(n);
+      },
+    });
+    // Batches of one: 2 sent + 2 given up, each batch a short statement.
+    expect(await pruner.pruneAll(1)).toBe(4);
+    expect(pruned.every((n) => n <= 2)).toBe(true);
+    expect(await count(TENANT_A_ID)).toBe(2);
+    expect(await count(TENANT_B_ID)).toBe(0);
+    expect(await pruner.backlog()).toEqual({ pending: 2, failed: 0 });
+  });
+
+  it("leaves the app role unable to delete another tenant's mail (only the function prunes across tenants)", async () => {
+    const deleted: number = await appKnex().transaction(async (trx) => {
+      await trx.raw("select set_config('app.tenant_id', ?, true)", [TENANT_B_ID]);
+      const count: number = await trx('core.outbox_messages')
+        .where({ tenant_id: TENANT_A_ID })
+        .del();
+      return count;
+    });
+    expect(deleted).toBe(0);
+    expect(await count(TENANT_A_ID)).toBe(2);
   });
 });

@@ -26,6 +26,8 @@ export class EmailVerificationRequester {
     private readonly ids: IdGenerator,
     private readonly ttlMs: number,
     private readonly throttle?: RecoveryThrottle,
+    /** The web app's public address: the mail then links to `/verify-email?token=...`. */
+    private readonly appBaseUrl?: string,
   ) {}
 
   async run(actor: Actor): Promise<void> {
@@ -56,7 +58,12 @@ export class EmailVerificationRequester {
         createdAt: now,
       });
       await scope.notifier.notify(
-        emailVerificationMail(user.email, formatUserToken(principal.tenantId, secret), expiresAt),
+        emailVerificationMail(
+          user.email,
+          formatUserToken(principal.tenantId, secret),
+          expiresAt,
+          this.appBaseUrl,
+        ),
       );
     });
   }

@@ -36,6 +36,8 @@ export class PasswordResetRequester {
     private readonly ids: IdGenerator,
     private readonly audit: AuditLog,
     private readonly ttlMs: number,
+    /** The web app's public address: the mail then links to `/reset-password?token=...`. */
+    private readonly appBaseUrl?: string,
   ) {}
 
   async run(input: RequestPasswordResetInput, context: AuditContext = {}): Promise<void> {
@@ -63,7 +65,12 @@ export class PasswordResetRequester {
         createdAt: now,
       });
       await scope.notifier.notify(
-        passwordResetMail(user.email, formatUserToken(tenant.id, secret), expiresAt),
+        passwordResetMail(
+          user.email,
+          formatUserToken(tenant.id, secret),
+          expiresAt,
+          this.appBaseUrl,
+        ),
       );
       return user.id;
     });

@@ -1,4 +1,8 @@
-import type { MailSender, OutboxQueue } from '../../domain/notification/notifier.port.js';
+import type {
+  ClaimedMail,
+  MailSender,
+  OutboxQueue,
+} from '../../domain/notification/notifier.port.js';
 
 export interface OutboxDispatcherOptions {
   /** Messages claimed per round. */
@@ -7,7 +11,11 @@ export interface OutboxDispatcherOptions {
   readonly leaseMs: number;
   /** Back-off before a failed message is due again (times the attempts made). */
   readonly retryMs: number;
+  /** The queue's attempt cap: a message failing its last attempt is given up. */
+  readonly maxAttempts: number;
   readonly onError: (error: unknown) => void;
+  /** A message failed its last attempt and will not be sent (someone should look). */
+  readonly onGaveUp: (mail: ClaimedMail, error: unknown) => void;
 }
 
 /**
@@ -35,7 +43,8 @@ export class OutboxDispatcher {
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         await this.queue.markFailed(mail, message, this.options.retryMs * mail.attempts);
-        this.options.onError(error);
+        if (mail.attempts >= this.options.maxAttempts) this.options.onGaveUp(mail, error);
+        else this.options.onError(error);
         continue;
       }
       await this.queue.markSent(mail);

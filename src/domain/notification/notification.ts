@@ -1,10 +1,20 @@
 import type { OutgoingMail } from './notifier.port.js';
 
+/**
+ * The page of the web app that takes a token, when the app's public address is configured
+ * (the token travels in the mail body only).
+ */
+const linkTo = (appBaseUrl: string | undefined, page: string, token: string): string[] =>
+  appBaseUrl === undefined
+    ? []
+    : [`Open: ${appBaseUrl.replace(/\/+$/, '')}/${page}?token=${encodeURIComponent(token)}`, ''];
+
 /** The mail carrying a password reset token. */
 export const passwordResetMail = (
   recipient: string,
   token: string,
   expiresAt: Date,
+  appBaseUrl?: string,
 ): OutgoingMail => ({
   kind: 'password_reset',
   recipient,
@@ -12,6 +22,7 @@ export const passwordResetMail = (
   bodyText: [
     'Someone asked to reset the password of this account.',
     '',
+    ...linkTo(appBaseUrl, 'reset-password', token),
     `Reset token: ${token}`,
     '',
     `It works once, until ${expiresAt.toISOString()}. If it was not you, ignore this mail.`,
@@ -23,6 +34,7 @@ export const emailVerificationMail = (
   recipient: string,
   token: string,
   expiresAt: Date,
+  appBaseUrl?: string,
 ): OutgoingMail => ({
   kind: 'email_verification',
   recipient,
@@ -30,6 +42,7 @@ export const emailVerificationMail = (
   bodyText: [
     'Confirm that this address is yours.',
     '',
+    ...linkTo(appBaseUrl, 'verify-email', token),
     `Verification token: ${token}`,
     '',
     `It works once, until ${expiresAt.toISOString()}.`,

@@ -35,7 +35,14 @@ describe('OutboxDispatcher', () => {
           return Promise.resolve();
         },
       },
-      { batchSize: 10, leaseMs: 60_000, retryMs: 1_000, onError: (e) => errors.push(e) },
+      {
+        batchSize: 10,
+        leaseMs: 60_000,
+        retryMs: 1_000,
+        maxAttempts: 10,
+        onError: (e) => errors.push(e),
+        onGaveUp: () => undefined,
+      },
     );
     expect(await dispatcher.dispatchOnce()).toBe(0);
     expect(errors).toHaveLength(1);
@@ -48,5 +55,39 @@ describe('OutboxDispatcher', () => {
     expect(store.outbox.get(`${TENANT}/1`)).toMatchObject({ bodyText: '', attempts: 2 });
     now = 10_000_000;
     expect(await dispatcher.dispatchOnce()).toBe(0);
+  });
+
+  it('reports a message that failed its last attempt as given up, not as a passing error', async () => {
+    const clock = { now: () => new Date(0) };
+    const store = new InMemoryRecoveryStore(clock);
+    store.outbox.set(`${TENANT}/2`, {
+      tenantId: TENANT,
+      id: '2',
+      kind: 'password_reset',
+      recipient: 'r@x.test',
+      subject: 's',
+      bodyText: 'secret body',
+      dueAt: 0,
+      attempts: 1,
+      sentAt: undefined,
+      lastError: undefined,
+    });
+    const errors: unknown[] = [];
+    const gaveUp: string[] = [];
+    const dispatcher = new OutboxDispatcher(
+      store,
+      { send: () => Promise.reject(new Error('mailbox does not exist')) },
+      {
+        batchSize: 10,
+        leaseMs: 60_000,
+        retryMs: 1_000,
+        maxAttempts: 2,
+        onError: (e) => errors.push(e),
+        onGaveUp: (mail) => gaveUp.push(`${mail.id}:${String(mail.attempts)}`),
+      },
+    );
+    expect(await dispatcher.dispatchOnce()).toBe(0);
+    expect(gaveUp).toEqual(['2:2']);
+    expect(errors).toEqual([]);
   });
 });

@@ -157,7 +157,14 @@ describe('recovery use cases (memory adapters)', () => {
           return Promise.resolve();
         },
       },
-      { batchSize: 10, leaseMs: 60_000, retryMs: 1_000, onError: () => undefined },
+      {
+        batchSize: 10,
+        leaseMs: 60_000,
+        retryMs: 1_000,
+        maxAttempts: 10,
+        onError: () => undefined,
+        onGaveUp: () => undefined,
+      },
     );
   });
 

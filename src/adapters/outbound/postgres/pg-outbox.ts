@@ -100,3 +100,86 @@ export class PgOutboxQueue implements OutboxQueue {
     });
   }
 }
+
+export interface OutboxBacklog {
+  /** Not sent yet, attempts left. */
+  readonly pending: number;
+  /** Not sent, attempts exhausted: given up. */
+  readonly failed: number;
+}
+
+export interface PgOutboxMaintenanceOptions {
+  /** Sent (and given-up) messages are deleted this long after. */
+  readonly retentionMs: number;
+  readonly maxAttempts: number;
+  readonly onPruned?: (count: number) => void;
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * Outbox upkeep across tenants through the SECURITY DEFINER functions of migration 010: prunes
+ * old messages in small batches (each its own short statement, locked rows skipped), and counts
+ * the backlog for the metrics.
+ */
+export class PgOutboxMaintenance {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: Knex,
+    private readonly options: PgOutboxMaintenanceOptions,
+  ) {}
+
+  /** One batch; returns how many messages it deleted. */
+  async pruneOnce(batchSize: number): Promise<number> {
+    const result = await this.db.raw<{ rows: { deleted: number | null }[] }>(
+      `select ${SCHEMA}.prune_outbox_messages(?::integer, ?::integer, ?::integer) as deleted`,
+      [Math.ceil(this.options.retentionMs / 1000), this.options.maxAttempts, batchSize],
+    );
+    const deleted = result.rows[0]?.deleted ?? 0;
+    if (deleted > 0) this.options.onPruned?.(deleted);
+    return deleted;
+  }
+
+  /** Batches until one deletes fewer than `batchSize`; returns the total deleted. */
+  async pruneAll(batchSize: number): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await this.pruneOnce(batchSize);
+      total += deleted;
+      if (deleted < batchSize) return total;
+    }
+  }
+
+  async backlog(): Promise<OutboxBacklog> {
+    const result = await this.db.raw<{ rows: { pending: string; failed: string }[] }>(
+      `select * from ${SCHEMA}.outbox_backlog(?::integer)`,
+      [this.options.maxAttempts],
+    );
+    const row = result.rows[0];
+    return { pending: Number(row?.pending ?? 0), failed: Number(row?.failed ?? 0) };
+  }
+
+  /** Runs `pruneAll` every `intervalMs` (unref'd). */
+  start(intervalMs: number, batchSize = 500): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => {
+      if (this.running !== undefined) return;
+      this.running = this.pruneAll(batchSize)
+        .then(
+          () => undefined,
+          (error: unknown) => this.options.onError?.(error),
+        )
+        .finally(() => {
+          this.running = undefined;
+        });
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+}

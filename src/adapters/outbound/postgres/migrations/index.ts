@@ -7,6 +7,7 @@ import * as sessions from './005-sessions.migration.js';
 import * as recovery from './006-recovery.migration.js';
 import * as serviceAccounts from './007-service-accounts.migration.js';
 import * as auditChain from './009-audit-chain.migration.js';
+import * as outboxMaintenance from './010-outbox-maintenance.migration.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   recovery,
   serviceAccounts,
   auditChain,
+  outboxMaintenance,
 ];
 
 export class ListMigrationSource implements Knex.MigrationSource<NamedMigration> {

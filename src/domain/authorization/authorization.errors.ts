@@ -25,3 +25,60 @@ export const roleNameTaken = (name: string): DomainError =>
   new DomainError('already_exists', 'ROLE_NAME_TAKEN', `a role named "${name}" already exists`, {
     name,
   });
+
+/** A role named by id or name that the tenant does not have (another tenant's is not visible). */
+export const roleNotFound = (role: string): DomainError =>
+  new DomainError('not_found', 'ROLE_NOT_FOUND', `no role "${role.slice(0, 100)}" in this tenant`, {
+    role: role.slice(0, 100),
+  });
+
+export const subjectNotFound = (subjectId: string): DomainError =>
+  new DomainError(
+    'not_found',
+    'SUBJECT_NOT_FOUND',
+    `no user or service account "${subjectId}" in this tenant`,
+    { subjectId },
+  );
+
+export const bindingNotFound = (): DomainError =>
+  new DomainError('not_found', 'ROLE_BINDING_NOT_FOUND', 'no such role binding in this tenant');
+
+/** owner, admin and member are fixed in every tenant. */
+export const systemRoleImmutable = (name: string): DomainError =>
+  new DomainError(
+    'failed_precondition',
+    'SYSTEM_ROLE_IMMUTABLE',
+    `"${name}" is a system role: it cannot be changed or deleted`,
+    { role: name },
+  );
+
+/** The change would make the inheritance graph cyclic; `cycle` names the roles along it. */
+export const inheritanceCycle = (cycle: readonly string[]): DomainError =>
+  new DomainError(
+    'failed_precondition',
+    'ROLE_INHERITANCE_CYCLE',
+    `the change would create an inheritance cycle: ${cycle.join(' -> ')}`,
+    { cycle: cycle.join(' -> ') },
+  );
+
+export const roleInUse = (
+  name: string,
+  bindings: number,
+  inheritedBy: readonly string[],
+): DomainError =>
+  new DomainError(
+    'failed_precondition',
+    'ROLE_IN_USE',
+    `role "${name}" is bound ${String(bindings)} time(s) and inherited by ${
+      inheritedBy.length === 0 ? 'no role' : inheritedBy.slice(0, 10).join(', ')
+    }: delete with force to remove those links`,
+    { role: name, bindings: String(bindings), inheritedBy: inheritedBy.slice(0, 10).join(',') },
+  );
+
+/** An owner always remains: the last unexpired tenant-wide owner binding stays. */
+export const lastOwner = (): DomainError =>
+  new DomainError(
+    'failed_precondition',
+    'LAST_OWNER',
+    'this is the last unexpired tenant-wide owner binding: assign another owner first',
+  );

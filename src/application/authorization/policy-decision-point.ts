@@ -1,0 +1,286 @@
+import type { AuditEvent } from '../../domain/audit/audit-event.js';
+import type { AuditRecorder } from '../../domain/audit/audit-recorder.port.js';
+import { permissionDenied } from '../../domain/authorization/authorization.errors.js';
+import { parsePermission, permissionCovers } from '../../domain/authorization/permission.js';
+import type { CompiledSubject, Decision } from '../../domain/authorization/policy-engine.js';
+import { parseResource } from '../../domain/authorization/resource.js';
+import type { Principal } from '../../domain/identity/principal.js';
+import type { Clock } from '../../domain/shared/clock.port.js';
+import { InvalidArgumentError } from '../../domain/shared/errors.js';
+import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
+import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
+import { parseUuid } from '../../domain/shared/uuid.js';
+import type { Actor } from '../shared/actor.js';
+import type { AuditContext } from '../shared/audit-context.js';
+import type { PolicyCache } from './policy-cache.port.js';
+
+export const MAX_CHECK_ITEMS = 100;
+/** Checking anyone but yourself (in your own tenant) needs this. */
+export const CHECK_OTHERS_PERMISSION = 'authz:check';
+
+/** Permissions whose granted checks are audited too (denied checks always are). */
+export const DEFAULT_SENSITIVE_PERMISSIONS =
+  'roles:assign,roles:write,tenant:write,service-accounts:write,platform:*';
+
+/** Parses AUTHZ_SENSITIVE_PERMISSIONS: comma-separated permissions, wildcards allowed. */
+export function parseSensitivePermissions(raw: string): readonly string[] {
+  return raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map((part, index) => parsePermission(`AUTHZ_SENSITIVE_PERMISSIONS[${String(index)}]`, part));
+}
+
+export interface CheckInput {
+  /** Empty: the caller. */
+  readonly subjectId: string;
+  readonly permission: string;
+  /** Empty: tenant-wide. */
+  readonly resource: string;
+}
+
+export interface CheckOutcome extends Decision {
+  /** Unique per decision; audited decisions are stored under this id. */
+  readonly decisionId: string;
+}
+
+/** What the call is, for the audit trail of access decisions. */
+export interface AccessContext extends AuditContext {
+  /** The RPC (full method path) the decision guarded, when it came from the interceptor. */
+  readonly operation?: string | undefined;
+}
+
+interface ParsedCheck {
+  readonly subjectId: string;
+  readonly permission: string;
+  readonly resource: string | undefined;
+}
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
+  typeof (value as { then?: unknown } | null)?.then === 'function';
+
+/**
+ * The policy decision point: answers whether a subject holds a permission in a tenant,
+ * tenant-wide or on a resource, from compiled policies (cached per replica, see PolicyCache).
+ * Denied decisions, and granted ones for sensitive permissions, go to the audit log through the
+ * buffered recorder, off the request path.
+ */
+export class PolicyDecisionPoint {
+  constructor(
+    private readonly cache: PolicyCache,
+    private readonly uow: UnitOfWork,
+    private readonly recorder: AuditRecorder,
+    private readonly ids: IdGenerator,
+    private readonly clock: Clock,
+    private readonly sensitive: readonly string[],
+  ) {}
+
+  /**
+   * The interceptor's question: may this principal do what needs `permission`, in its own
+   * tenant. Returns at once when the compiled subject is cached; throws PERMISSION_DENIED
+   * (audited) when not.
+   */
+  authorize(
+    principal: Principal,
+    permission: string,
+    context: AccessContext,
+  ): void | Promise<void> {
+    const compiled = this.cache.subject(principal.tenantId, principal.subjectId);
+    if (isPromise(compiled)) {
+      return compiled.then((subject) => {
+        this.enforce(principal, subject, permission, context);
+      });
+    }
+    this.enforce(principal, compiled, permission, context);
+    return undefined;
+  }
+
+  /** Whether the principal holds `permission` in its own tenant (no audit, no error). */
+  holds(principal: Principal, permission: string): boolean | Promise<boolean> {
+    const compiled = this.cache.subject(principal.tenantId, principal.subjectId);
+    const now = this.clock.now();
+    return isPromise(compiled)
+      ? compiled.then((subject) => subject.decide(permission, undefined, now).allowed)
+      : compiled.decide(permission, undefined, now).allowed;
+  }
+
+  /** The caller's compiled subject in its own tenant. */
+  async subjectOf(principal: Principal): Promise<CompiledSubject> {
+    return this.cache.subject(principal.tenantId, principal.subjectId);
+  }
+
+  /** Check: one decision for a subject (default: the caller) in the acting tenant. */
+  async check(actor: Actor, input: CheckInput, context: AuditContext = {}): Promise<CheckOutcome> {
+    const parsed = this.parse(actor, input, '');
+    await this.mayCheck(actor, [parsed], context);
+    const [outcome] = await this.decideAll(actor, [parsed], context);
+    if (outcome === undefined) throw new Error('no decision');
+    return outcome;
+  }
+
+  /** CheckMany: 1..100 decisions, in the order asked. */
+  async checkMany(
+    actor: Actor,
+    items: readonly CheckInput[],
+    context: AuditContext = {},
+  ): Promise<CheckOutcome[]> {
+    if (items.length === 0 || items.length > MAX_CHECK_ITEMS) {
+      throw new InvalidArgumentError(
+        'items',
+        `must hold 1 to ${String(MAX_CHECK_ITEMS)} checks (got ${String(items.length)})`,
+      );
+    }
+    const parsed = items.map((item, index) => this.parse(actor, item, `items[${String(index)}].`));
+    await this.mayCheck(actor, parsed, context);
+    return this.decideAll(actor, parsed, context);
+  }
+
+  /** The effective permissions of a subject (default: the caller), sorted, wildcards kept. */
+  async listPermissions(
+    actor: Actor,
+    input: { readonly subjectId: string; readonly resource: string },
+    context: AuditContext = {},
+  ): Promise<readonly string[]> {
+    const parsed = this.parse(actor, { ...input, permission: '*' }, '');
+    await this.mayCheck(actor, [parsed], context);
+    const subject = await this.cache.subject(actor.tenantId, parsed.subjectId);
+    return subject.permissions(parsed.resource, this.clock.now());
+  }
+
+  private parse(actor: Actor, input: CheckInput, prefix: string): ParsedCheck {
+    return {
+      subjectId:
+        input.subjectId === ''
+          ? actor.principal.subjectId.toLowerCase()
+          : parseUuid(`${prefix}subject_id`, input.subjectId),
+      permission: parsePermission(`${prefix}permission`, input.permission),
+      resource:
+        input.resource === '' ? undefined : parseResource(`${prefix}resource`, input.resource),
+    };
+  }
+
+  /** Anyone but yourself in your own tenant needs authz:check (in your own tenant). */
+  private async mayCheck(
+    actor: Actor,
+    checks: readonly ParsedCheck[],
+    context: AuditContext,
+  ): Promise<void> {
+    const { principal } = actor;
+    const self = principal.subjectId.toLowerCase();
+    const ownTenant = actor.tenantId.toLowerCase() === principal.tenantId.toLowerCase();
+    if (ownTenant && checks.every((check) => check.subjectId === self)) return;
+    await this.authorize(principal, CHECK_OTHERS_PERMISSION, context);
+  }
+
+  private async decideAll(
+    actor: Actor,
+    checks: readonly ParsedCheck[],
+    context: AuditContext,
+  ): Promise<CheckOutcome[]> {
+    const now = this.clock.now();
+    const subjects = new Map<string, CompiledSubject>();
+    for (const check of checks) {
+      if (!subjects.has(check.subjectId)) {
+        subjects.set(check.subjectId, await this.cache.subject(actor.tenantId, check.subjectId));
+      }
+    }
+    const outcomes = checks.map((check) => {
+      const subject = subjects.get(check.subjectId);
+      if (subject === undefined) throw new Error('subject not compiled');
+      const decision = subject.decide(check.permission, check.resource, now);
+      return { check, decision };
+    });
+    // A denied check of someone else may be about a subject that does not exist: say so.
+    const unknown = new Set<string>();
+    const self = actor.principal.subjectId.toLowerCase();
+    const suspects = [
+      ...new Set(
+        outcomes
+          .filter(({ check, decision }) => !decision.allowed && check.subjectId !== self)
+          .map(({ check }) => check.subjectId),
+      ),
+    ];
+    if (suspects.length > 0) {
+      await this.uow.inTenant(actor.tenantId, async (scope) => {
+        for (const id of suspects) {
+          const exists =
+            (await scope.users.findById(id)) !== undefined ||
+            (await scope.serviceAccounts.findById(id)) !== undefined;
+          if (!exists) unknown.add(id);
+        }
+      });
+    }
+    return outcomes.map(({ check, decision }) => {
+      const explained: Decision = unknown.has(check.subjectId)
+        ? {
+            ...decision,
+            summary: `unknown subject ${check.subjectId}: no user or service account with this id in the tenant`,
+          }
+        : decision;
+      const decisionId = this.ids.newId();
+      this.audit(actor.tenantId, actor.principal, check, explained, decisionId, now, context);
+      return { ...explained, decisionId };
+    });
+  }
+
+  private enforce(
+    principal: Principal,
+    subject: CompiledSubject,
+    permission: string,
+    context: AccessContext,
+  ): void {
+    const now = this.clock.now();
+    const decision = subject.decide(permission, undefined, now);
+    if (decision.allowed && !this.isSensitive(permission)) return;
+    const check = { subjectId: principal.subjectId, permission, resource: undefined };
+    this.audit(principal.tenantId, principal, check, decision, this.ids.newId(), now, context);
+    if (!decision.allowed) throw permissionDenied(permission);
+  }
+
+  private isSensitive(permission: string): boolean {
+    return this.sensitive.some((pattern) => permissionCovers(pattern, permission));
+  }
+
+  /** Denied decisions always, granted ones for sensitive permissions; fire and forget. */
+  private audit(
+    tenantId: string,
+    principal: Principal,
+    check: ParsedCheck,
+    decision: Decision,
+    decisionId: string,
+    now: Date,
+    context: AccessContext,
+  ): void {
+    if (decision.allowed && !this.isSensitive(check.permission)) return;
+    const event: AuditEvent = {
+      tenantId,
+      id: decisionId,
+      occurredAt: now,
+      actor: {
+        subjectId: principal.subjectId,
+        kind: principal.kind,
+        ip: context.ip,
+        requestId: context.requestId,
+      },
+      action: decision.allowed ? 'authz.check.granted' : 'authz.check.denied',
+      target: { type: 'subject', id: check.subjectId },
+      outcome: decision.allowed ? 'success' : 'denied',
+      details: {
+        permission: check.permission,
+        resource: check.resource ?? null,
+        decisionId,
+        summary: decision.summary.slice(0, 500),
+        ...(decision.allowed
+          ? {
+              bindingId: decision.bindingId ?? null,
+              rolePath: decision.rolePath.join(' > '),
+              matchedPermission: decision.matchedPermission ?? null,
+            }
+          : {}),
+        ...(context.operation === undefined ? {} : { operation: context.operation }),
+        ...(tenantId === principal.tenantId ? {} : { actorTenantId: principal.tenantId }),
+      },
+    };
+    this.recorder.record(event);
+  }
+}

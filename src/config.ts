@@ -116,6 +116,14 @@ const schema = z.object({
   /** RequestEmailVerification calls per user per RECOVERY_WINDOW_SECONDS. */
   EMAIL_VERIFICATION_MAX_REQUESTS: positiveInt.default(5),
   /**
+   * Audit events older than this many days are exported and pruned by `npm run audit:prune`
+   * (run as the database owner: the service's role can never delete them). Unset: kept forever.
+   */
+  AUDIT_RETENTION_DAYS: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    positiveInt.optional(),
+  ),
+  /**
    * TEST-ONLY crash failpoint: the process SIGKILLs itself at that point of an idempotent call
    * (after the lease is taken / inside the request transaction before COMMIT / after COMMIT,
    * before the fast store is written). Unset by default; never set it in production.

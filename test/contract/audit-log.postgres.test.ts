@@ -1,9 +1,20 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import type { Knex } from 'knex';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { AuditChainVerifier } from '../../src/application/audit/verify-audit-chain.js';
 import * as auditChainMigration from '../../src/adapters/outbound/postgres/migrations/009-audit-chain.migration.js';
 import { sha256Hex } from '../../src/adapters/outbound/shared/sha256.js';
+import { pruneAuditLog } from '../../src/adapters/outbound/postgres/pg-audit-pruner.js';
+import {
+  AuditChainWalk,
+  type ChainedAuditEvent,
+  GENESIS_LINK,
+} from '../../src/domain/audit/audit-chain.js';
 
 import { PgAuditLog } from '../../src/adapters/outbound/postgres/pg-audit-log.js';
 import {
@@ -196,5 +207,133 @@ describe('migration 009 on a log written before the chain', () => {
     await log.append([anAuditEvent({ id: eventNo(9999) })]);
     expect((await log.chainState(TENANT_A_ID)).head.sequence).toBe(2501);
     expect(await verify(log)).toMatchObject({ ok: true, checked: 2501 });
+  });
+});
+
+describe('export-then-prune (as the owner)', () => {
+  const old = new Date('2020-01-01T00:00:00.000Z');
+  const recent = new Date();
+  let dir: string;
+  let log: PgAuditLog;
+  beforeEach(async () => {
+    await withTenants();
+    dir = await mkdtemp(join(tmpdir(), 'audit-prune-'));
+    log = new PgAuditLog(database.appKnex);
+    // Sequence 5 is recent, 6 old again: only the prefix 1..4 can go.
+    const times = [old, old, old, old, recent, old, recent];
+    for (const [n, occurredAt] of times.entries()) {
+      await log.append([anAuditEvent({ id: eventNo(n + 1), occurredAt, details: { n } })]);
+    }
+    await log.append([anAuditEvent({ id: eventNo(50), tenantId: TENANT_B_ID, occurredAt: old })]);
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('exports the old prefix of each chain, moves the anchor there, deletes it, and the rest verifies', async () => {
+    const exportPath = join(dir, 'export.jsonl');
+    const cutoff = new Date(Date.now() - 86_400_000);
+    const pruned = await pruneAuditLog(database.ownerKnex, { cutoff, exportPath, batchSize: 3 });
+    const a = pruned.find((entry) => entry.tenantId === TENANT_A_ID);
+    expect(a).toMatchObject({ exported: 4, deleted: 4, anchor: { sequence: 4 } });
+    expect(pruned.find((entry) => entry.tenantId === TENANT_B_ID)).toMatchObject({
+      exported: 1,
+      deleted: 1,
+    });
+
+    const lines = (await readFile(exportPath, 'utf8')).trim().split('\n');
+    const exported = lines.map((line) => JSON.parse(line) as ChainedAuditEvent);
+    const ownA = exported.filter((event) => event.tenantId === TENANT_A_ID);
+    expect(ownA.map((event) => event.sequence)).toEqual([1, 2, 3, 4]);
+    // The export file alone proves the pruned part: it chains from genesis to the new anchor.
+    const walk = new AuditChainWalk(sha256Hex, GENESIS_LINK);
+    for (const event of ownA) {
+      expect(walk.check({ ...event, occurredAt: new Date(event.occurredAt) })).toBe(true);
+    }
+    expect(walk.position).toEqual(a?.anchor);
+
+    expect((await log.chainSlice(TENANT_A_ID, 0, 100, 100)).map((e) => e.sequence)).toEqual([
+      5, 6, 7,
+    ]);
+    expect(await verify(log)).toMatchObject({ ok: true, checked: 3 });
+    await log.append([anAuditEvent({ id: eventNo(8) })]);
+    expect(await verify(log)).toMatchObject({ ok: true, checked: 4 });
+
+    // Above the anchor the trigger still refuses the owner; a second run prunes nothing more.
+    await expect(
+      database.ownerKnex.raw('delete from core.audit_events where sequence = 5'),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/append-only/) as unknown });
+    const again = await pruneAuditLog(database.ownerKnex, { cutoff, exportPath });
+    expect(again.find((entry) => entry.tenantId === TENANT_A_ID)).toMatchObject({
+      exported: 0,
+      deleted: 0,
+    });
+  });
+
+  it('`npm run audit:prune` does it from the environment, as the owner', async () => {
+    const run = (env: Record<string, string>) =>
+      new Promise<{ code: number | null; output: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', 'src/adapters/outbound/postgres/audit-prune-cli.ts'],
+          {
+            cwd: new URL('../..', import.meta.url).pathname,
+            env: {
+              PATH: process.env.PATH ?? '',
+              DATABASE_MIGRATION_URL: database.ownerUrl,
+              ...env,
+            },
+          },
+        );
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.on('exit', (code) => {
+          resolve({ code, output });
+        });
+      });
+    const unset = await run({ AUDIT_EXPORT_DIR: dir });
+    expect(unset.code).toBe(0);
+    expect(unset.output).toContain('kept forever');
+    expect(await readdir(dir)).toEqual([]);
+
+    const pruned = await run({ AUDIT_RETENTION_DAYS: '30', AUDIT_EXPORT_DIR: dir });
+    expect(pruned.code, pruned.output).toBe(0);
+    const [file] = await readdir(dir);
+    expect(file).toMatch(/^audit-export-.*\.jsonl$/);
+    expect((await readFile(join(dir, file ?? ''), 'utf8')).trim().split('\n')).toHaveLength(5);
+    expect(await verify(log)).toMatchObject({ ok: true, checked: 3 });
+    expect((await log.chainState(TENANT_A_ID)).anchor.sequence).toBe(4);
+  }, 30_000);
+
+  it('the app role can move neither the anchor nor delete below it', async () => {
+    const app = database.appKnex;
+    await expect(
+      app.transaction(async (trx) => {
+        await trx.raw("select set_config('app.tenant_id', ?, true)", [TENANT_A_ID]);
+        await trx.raw('update core.audit_chain_heads set anchor_sequence = 3');
+      }),
+    ).rejects.toMatchObject({ code: '42501' });
+    await expect(
+      app.transaction(async (trx) => {
+        await trx.raw("select set_config('app.tenant_id', ?, true)", [TENANT_A_ID]);
+        await trx.raw('delete from core.audit_events where sequence = 1');
+      }),
+    ).rejects.toMatchObject({ code: '42501' });
+  });
+
+  it('refuses to prune a tampered chain, and deletes nothing of it', async () => {
+    await tamper(
+      `update core.audit_events set details = '{"n": 99}' where tenant_id = ? and sequence = 2`,
+      [TENANT_A_ID],
+    );
+    await expect(
+      pruneAuditLog(database.ownerKnex, {
+        cutoff: new Date(Date.now() - 86_400_000),
+        exportPath: join(dir, 'export.jsonl'),
+      }),
+    ).rejects.toThrow(/does not verify at sequence 2/);
+    expect(await log.chainSlice(TENANT_A_ID, 0, 100, 100)).toHaveLength(7);
+    expect((await log.chainState(TENANT_A_ID)).anchor.sequence).toBe(0);
   });
 });

@@ -134,3 +134,69 @@ describe('core.audit_events as the app role', () => {
     expect(Number(rows.rows[0]?.policies)).toBeGreaterThan(0);
   });
 });
+
+describe('core.audit_chain_heads as the app role', () => {
+  it('shows no head with no tenant set, and tenant A only its own', async () => {
+    expect(await count('select * from core.audit_chain_heads')).toBe(0);
+    await asTenant(TENANT_A_ID, async () => {
+      expect(await count('select * from core.audit_chain_heads')).toBe(1);
+      expect(
+        await count('select * from core.audit_chain_heads where tenant_id = $1', [TENANT_B_ID]),
+      ).toBe(0);
+    });
+  });
+
+  it("does not let tenant A create, move or delete B's head", async () => {
+    await asTenant(TENANT_A_ID, async () => {
+      const moved = await app.query(
+        'update core.audit_chain_heads set last_sequence = last_sequence + 1 where tenant_id = $1',
+        [TENANT_B_ID],
+      );
+      expect(moved.rowCount).toBe(0);
+    });
+    await asTenant(TENANT_A_ID, async () => {
+      const error = await errorOf(
+        app.query('insert into core.audit_chain_heads (tenant_id) values ($1)', [TENANT_B_ID]),
+      );
+      expect(error.code).toBe('42501');
+    });
+    await asTenant(TENANT_A_ID, async () => {
+      const error = await errorOf(app.query('delete from core.audit_chain_heads'));
+      expect(error.code).toBe('42501');
+    });
+  });
+
+  it('does not let a tenant move its own anchor (only the owner prunes)', async () => {
+    await asTenant(TENANT_A_ID, async () => {
+      const error = await errorOf(
+        app.query('update core.audit_chain_heads set anchor_sequence = 1, anchor_hash = last_hash'),
+      );
+      expect(error.code).toBe('42501');
+    });
+  });
+
+  it("does not let tenant A write an event into B's chain at B's next sequence", async () => {
+    await asTenant(TENANT_A_ID, async () => {
+      const error = await errorOf(
+        app.query(
+          `insert into core.audit_events (tenant_id, id, occurred_at, actor_kind, action, outcome, sequence, prev_hash, hash)
+           values ($1, gen_random_uuid(), now(), 'anonymous', 'x', 'failure', 2, $2, $2)`,
+          [TENANT_B_ID, Buffer.alloc(32)],
+        ),
+      );
+      expect(error.code).toBe('42501');
+    });
+  });
+
+  it('is covered by the start-up isolation self-check (RLS enabled, forced, with a policy)', async () => {
+    const rows = await database.ownerKnex.raw<{
+      rows: { relrowsecurity: boolean; relforcerowsecurity: boolean; policies: string }[];
+    }>(
+      `select c.relrowsecurity, c.relforcerowsecurity,
+              (select count(*) from pg_catalog.pg_policy p where p.polrelid = c.oid) as policies
+         from pg_catalog.pg_class c where c.oid = 'core.audit_chain_heads'::regclass`,
+    );
+    expect(rows.rows[0]).toMatchObject({ relrowsecurity: true, relforcerowsecurity: true });
+    expect(Number(rows.rows[0]?.policies)).toBeGreaterThan(0);
+  });
+});

@@ -8,7 +8,6 @@ import type { MethodInfo } from './method-catalog.js';
 export interface MessageCodec {
   requestSerialize(request: unknown): Buffer;
   responseSerialize(response: unknown): Buffer;
-  responseDeserialize(bytes: Buffer): unknown;
 }
 
 /**
@@ -53,6 +52,14 @@ export class CallContext {
     const [value] = this.metadata.get(name);
     return typeof value === 'string' ? value : undefined;
   }
+}
+
+/**
+ * A response that is already bytes (a replayed one): sent as is instead of being decoded only
+ * to be encoded again.
+ */
+export class SerializedResponse {
+  constructor(readonly bytes: Buffer) {}
 }
 
 /** The current call, for code far from the handler (logging, audit). */

@@ -7,7 +7,7 @@ import {
   type ServerUnaryCall,
   type ServiceDefinition,
 } from '@grpc/grpc-js';
-import { CallContext, currentCall, type MessageCodec } from './call-context.js';
+import { CallContext, currentCall, SerializedResponse, type MessageCodec } from './call-context.js';
 import { CallLifetime } from './call-lifetime.js';
 import { toServiceError } from './error-mapping.js';
 import { composeInterceptors, type Interceptor } from './interceptor.js';
@@ -65,6 +65,10 @@ export class CallPipeline {
       if (handler === undefined) throw new Error(`${method.path} has no handler`);
       guarded[key] = {
         ...method,
+        responseSerialize: (response: unknown): Buffer =>
+          response instanceof SerializedResponse
+            ? response.bytes
+            : method.responseSerialize(response),
         requestDeserialize: (bytes: Buffer): unknown => {
           try {
             return method.requestDeserialize(bytes);

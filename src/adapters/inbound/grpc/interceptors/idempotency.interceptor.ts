@@ -7,7 +7,7 @@ import {
   idempotencyKeyRequired,
   idempotencyResponseNotKept,
 } from '../../../../domain/idempotency/idempotency.errors.js';
-import type { CallContext } from '../call-context.js';
+import { SerializedResponse, type CallContext } from '../call-context.js';
 import { grpcStatus, ReplayedStatus, statusDetailsOf, statusOf } from '../error-mapping.js';
 import type { Interceptor } from '../interceptor.js';
 
@@ -39,7 +39,7 @@ function replay(ctx: CallContext, outcome: StoredOutcome): unknown {
     throw new ReplayedStatus(code, outcome.message, outcome.details);
   }
   if (outcome.body === undefined) throw idempotencyResponseNotKept();
-  return ctx.codec.responseDeserialize(Buffer.from(outcome.body));
+  return new SerializedResponse(Buffer.from(outcome.body));
 }
 
 /**

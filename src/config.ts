@@ -73,6 +73,20 @@ const schema = z.object({
    * when no change announcement arrives; announcements drop entries within a second anyway.
    */
   SUBJECT_CACHE_TTL_MS: positiveInt.max(300_000).default(30_000),
+  /**
+   * Permissions whose granted checks are audited too (denied checks always are): comma-separated,
+   * wildcards allowed (`platform:*`).
+   */
+  AUTHZ_SENSITIVE_PERMISSIONS: z
+    .string()
+    .default('roles:assign,roles:write,tenant:write,service-accounts:write,platform:*'),
+  /**
+   * The oldest a cached compiled policy may be when a check uses it (changes are announced to
+   * every replica at once; this bounds what a lost announcement costs).
+   */
+  AUTHZ_POLICY_MAX_STALENESS_MS: positiveInt.min(100).max(60_000).default(1_000),
+  /** Compiled subjects a replica keeps in memory. */
+  AUTHZ_SUBJECT_CACHE_MAX: positiveInt.default(100_000),
   /** After a service-account secret rotation, the previous secret keeps working this long. */
   SERVICE_ACCOUNT_SECRET_OVERLAP_SECONDS: z.coerce.number().int().min(0).default(3600),
   /**

@@ -8,6 +8,16 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { AccessChecker } from './application/authorization/access-checker.js';
+import { BindingAdmin } from './application/authorization/binding-admin.js';
+import {
+  parseSensitivePermissions,
+  PolicyDecisionPoint,
+} from './application/authorization/policy-decision-point.js';
+import { RoleAdmin } from './application/authorization/role-admin.js';
+import { StoredPolicies } from './application/authorization/stored-policies.js';
+import { CompiledPolicyCache } from './adapters/outbound/memory/compiled-policy-cache.js';
+import { PolicyChangesFeed } from './adapters/outbound/shared/policy-changes-feed.js';
+import type { PolicyChanges } from './domain/authorization/policy-changes.port.js';
 import { ExternalIdempotency } from './application/idempotency/external-idempotency.js';
 import { FailoverIdempotencyStore } from './application/idempotency/failover-idempotency-store.js';
 import {
@@ -190,6 +200,13 @@ export const TYPES = {
   UserDisabler: id<UserDisabler>('UserDisabler'),
   PlatformAdminBootstrap: id<PlatformAdminBootstrap>('PlatformAdminBootstrap'),
   AccessChecker: id<AccessChecker>('AccessChecker'),
+  /** The broadcast behind PolicyChanges (same adapters as session revocations, own channel). */
+  PolicyChangeFeed: id<SessionRevocationFeed>('PolicyChangeFeed'),
+  PolicyChanges: id<PolicyChanges>('PolicyChanges'),
+  PolicyCache: id<CompiledPolicyCache>('PolicyCache'),
+  PolicyDecisionPoint: id<PolicyDecisionPoint>('PolicyDecisionPoint'),
+  RoleAdmin: id<RoleAdmin>('RoleAdmin'),
+  BindingAdmin: id<BindingAdmin>('BindingAdmin'),
   // service accounts
   ClientSecrets: id<ClientSecrets>('ClientSecrets'),
   ServiceAccountCreator: id<ServiceAccountCreator>('ServiceAccountCreator'),
@@ -667,7 +684,74 @@ const auditModule = new ContainerModule(({ bind }) => {
 });
 
 const authorizationModule = new ContainerModule(({ bind }) => {
-  bind(TYPES.AccessChecker).toResolvedValue(() => new AccessChecker());
+  // Policy changes reach every replica once committed (Redis pub/sub, else LISTEN/NOTIFY).
+  bind(TYPES.PolicyChangeFeed).toResolvedValue(
+    (runtime, knex, logger): SessionRevocationFeed =>
+      new CommitDeferredFeed(
+        runtime.redis === undefined
+          ? new PgSessionRevocations(runtime.databaseUrl, knex, logger, 'wemaster_policy_changes')
+          : new RedisSessionRevocations(runtime.redis, logger, 'wemaster:policy-changes'),
+      ),
+    [TYPES.Runtime, TYPES.Knex, TYPES.Logger],
+  );
+  bind(TYPES.PolicyChanges).toResolvedValue(
+    (feed) => new PolicyChangesFeed(feed),
+    [TYPES.PolicyChangeFeed],
+  );
+  bind(TYPES.PolicyCache).toResolvedValue(
+    (uow, clock, changes, config) =>
+      new CompiledPolicyCache(new StoredPolicies(uow), clock, {
+        maxStalenessMs: config.AUTHZ_POLICY_MAX_STALENESS_MS,
+        maxSubjects: config.AUTHZ_SUBJECT_CACHE_MAX,
+      }).listenTo(changes),
+    [TYPES.UnitOfWork, TYPES.Clock, TYPES.PolicyChanges, TYPES.Config],
+  );
+  bind(TYPES.PolicyDecisionPoint).toResolvedValue(
+    (cache, uow, recorder, ids, clock, config) =>
+      new PolicyDecisionPoint(
+        cache,
+        uow,
+        recorder,
+        ids,
+        clock,
+        parseSensitivePermissions(config.AUTHZ_SENSITIVE_PERMISSIONS),
+      ),
+    [
+      TYPES.PolicyCache,
+      TYPES.UnitOfWork,
+      TYPES.AuditRecorder,
+      TYPES.IdGenerator,
+      TYPES.Clock,
+      TYPES.Config,
+    ],
+  );
+  bind(TYPES.RoleAdmin).toResolvedValue(
+    (uow, pdp, changes, audit, ids, clock) => new RoleAdmin(uow, pdp, changes, audit, ids, clock),
+    [
+      TYPES.UnitOfWork,
+      TYPES.PolicyDecisionPoint,
+      TYPES.PolicyChanges,
+      TYPES.AuditLog,
+      TYPES.IdGenerator,
+      TYPES.Clock,
+    ],
+  );
+  bind(TYPES.BindingAdmin).toResolvedValue(
+    (uow, pdp, changes, audit, ids, clock) =>
+      new BindingAdmin(uow, pdp, changes, audit, ids, clock),
+    [
+      TYPES.UnitOfWork,
+      TYPES.PolicyDecisionPoint,
+      TYPES.PolicyChanges,
+      TYPES.AuditLog,
+      TYPES.IdGenerator,
+      TYPES.Clock,
+    ],
+  );
+  bind(TYPES.AccessChecker).toResolvedValue(
+    (pdp) => new AccessChecker(pdp),
+    [TYPES.PolicyDecisionPoint],
+  );
 });
 
 const grpcModule = new ContainerModule(({ bind }) => {

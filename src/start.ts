@@ -154,6 +154,9 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
     const subjectChanges = container.get(TYPES.SubjectChangeFeed);
     await subjectChanges.start();
     cleanups.push(() => subjectChanges.close());
+    const policyChanges = container.get(TYPES.PolicyChangeFeed);
+    await policyChanges.start();
+    cleanups.push(() => policyChanges.close());
     await container.get(TYPES.TokenService).ensureActiveKey();
     const keyRotation = new SigningKeyRotationSchedule(
       container.get(TYPES.TokenService),
@@ -263,7 +266,11 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
         pipeline.service(
           'wemaster.core.v1.AuthorizationService',
           AuthorizationServiceService,
-          authorizationHandlers(),
+          authorizationHandlers({
+            decisions: container.get(TYPES.PolicyDecisionPoint),
+            roles: container.get(TYPES.RoleAdmin),
+            bindings: container.get(TYPES.BindingAdmin),
+          }),
         ),
         pipeline.service(
           'wemaster.core.v1.AuditService',

@@ -1,31 +1,42 @@
 import type { AccessRule } from '../../domain/authorization/access-rule.js';
-import { rolesGrant } from '../../domain/authorization/access-policy.js';
 import {
   authenticationRequired,
   permissionDenied,
 } from '../../domain/authorization/authorization.errors.js';
 import { PLATFORM_ADMIN_PERMISSION } from '../../domain/authorization/system-roles.js';
+import { PLATFORM_TENANT_ID } from '../../domain/shared/platform-tenant.js';
 import type { Actor } from '../shared/actor.js';
-import { isPlatformOperator } from '../shared/platform-operator.js';
+import type { AccessContext, PolicyDecisionPoint } from './policy-decision-point.js';
 
-/** Enforces an operation's declared access rule for the actor (undefined = anonymous). */
+/**
+ * Enforces an operation's declared access rule for the actor (undefined = anonymous). The
+ * engine decides: a declared permission is checked for the caller in the caller's own tenant;
+ * platform methods need `platform:admin` in the platform tenant. Returns at once when the
+ * caller's compiled policy is cached; only a cache miss returns a promise (database read).
+ */
 export class AccessChecker {
-  check(actor: Actor | undefined, rule: AccessRule): void {
-    if (rule.kind === 'public') return;
-    if (rule.kind === 'permission_or_self_service' && actor === undefined) return;
+  constructor(private readonly decisions: PolicyDecisionPoint) {}
+
+  check(
+    actor: Actor | undefined,
+    rule: AccessRule,
+    context: AccessContext = {},
+  ): void | Promise<void> {
+    if (rule.kind === 'public') return undefined;
+    if (rule.kind === 'permission_or_self_service' && actor === undefined) return undefined;
     if (actor === undefined) throw authenticationRequired();
     const { principal } = actor;
     switch (rule.kind) {
       case 'authenticated':
-        return;
+        return undefined;
       case 'platform':
-        if (!isPlatformOperator(principal)) throw permissionDenied(PLATFORM_ADMIN_PERMISSION);
-        return;
+        if (principal.tenantId !== PLATFORM_TENANT_ID) {
+          throw permissionDenied(PLATFORM_ADMIN_PERMISSION);
+        }
+        return this.decisions.authorize(principal, PLATFORM_ADMIN_PERMISSION, context);
       case 'permission':
       case 'permission_or_self_service':
-        if (!rolesGrant(principal.tenantId, principal.roles, rule.permission))
-          throw permissionDenied(rule.permission);
-        return;
+        return this.decisions.authorize(principal, rule.permission, context);
     }
   }
 }

@@ -13,6 +13,7 @@ import type { PolicyChanges } from '../../domain/authorization/policy-changes.po
 import type { CompiledSubject } from '../../domain/authorization/policy-engine.js';
 import { TENANT_SCOPE, type Role } from '../../domain/authorization/role.js';
 import { findInheritanceCycle } from '../../domain/authorization/role-graph.js';
+import { SYSTEM_ROLES } from '../../domain/authorization/system-roles.js';
 import type { RoleRepository } from '../../domain/authorization/role.repository.port.js';
 import type { Clock } from '../../domain/shared/clock.port.js';
 import { DomainError, InvalidArgumentError } from '../../domain/shared/errors.js';
@@ -71,8 +72,26 @@ export async function inheritsNames(roles: RoleRepository, role: Role): Promise<
 }
 
 /**
- * Nobody grants what they do not hold: every permission in `granted` must be covered by the
- * caller's own (in its own tenant). A tenant admin cannot mint an owner-like role.
+ * The namespaces of WeMaster Core's own permissions (those of the system roles, plus what only
+ * owners hold: billing and ownership). Other namespaces belong to the tenant's business.
+ */
+const CORE_NAMESPACES: ReadonlySet<string> = new Set([
+  ...SYSTEM_ROLES.flatMap((role) => role.permissions)
+    .filter((permission) => permission !== '*')
+    .map((permission) => permission.slice(0, permission.indexOf(':'))),
+  'billing',
+  'ownership',
+  'platform',
+]);
+
+const governsCore = (permission: string): boolean =>
+  permission === '*' || CORE_NAMESPACES.has(permission.slice(0, permission.indexOf(':')));
+
+/**
+ * Nobody hands out power over WeMaster Core they do not hold: every granted permission in a
+ * core namespace (users, roles, tenant, billing... and `*`) must be covered by the caller's
+ * own, in its own tenant. A tenant admin cannot mint an owner-like role nor assign `owner`;
+ * business permissions (documents:write...) are the admins' to define and hand out.
  */
 export function assertHolds(
   caller: CompiledSubject,
@@ -80,7 +99,9 @@ export function assertHolds(
   now: Date,
   what: string,
 ): void {
-  const missing = granted.find((permission) => !caller.decide(permission, undefined, now).allowed);
+  const missing = granted.find(
+    (permission) => governsCore(permission) && !caller.decide(permission, undefined, now).allowed,
+  );
   if (missing !== undefined) {
     throw new DomainError(
       'permission_denied',

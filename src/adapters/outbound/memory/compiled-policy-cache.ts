@@ -75,7 +75,9 @@ export class CompiledPolicyCache implements PolicyCache {
         return this.loadSubject(tenant, subject, entry);
       }
     }
-    return this.fresh(tenant).then((current) => this.loadSubject(tenant, subject, current));
+    return this.fresh(tenant).then(
+      (current) => current.subjects.get(subject) ?? this.loadSubject(tenant, subject, current),
+    );
   }
 
   /** Forgets the tenant's entries older than `version`. */

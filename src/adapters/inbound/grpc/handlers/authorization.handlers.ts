@@ -1,19 +1,87 @@
+import type { BindingAdmin } from '../../../../application/authorization/binding-admin.js';
+import type { PolicyDecisionPoint } from '../../../../application/authorization/policy-decision-point.js';
+import type { RoleAdmin } from '../../../../application/authorization/role-admin.js';
 import type { AuthorizationServiceServer } from '../generated/wemaster/core/v1/authorization.js';
+import { auditContextOf } from '../mappers/audit-context.mapper.js';
+import { toBindingProto, toCheckResponse, toRoleProto } from '../mappers/authorization.mapper.js';
+import { decodePageToken, encodePageToken } from '../mappers/page-token.mapper.js';
 import type { AsyncService } from '../unary-handler.js';
-import { notImplemented } from './not-implemented.js';
 
-export function authorizationHandlers(): AsyncService<AuthorizationServiceServer> {
+export interface AuthorizationUseCases {
+  readonly decisions: PolicyDecisionPoint;
+  readonly roles: RoleAdmin;
+  readonly bindings: BindingAdmin;
+}
+
+export function authorizationHandlers(
+  useCases: AuthorizationUseCases,
+): AsyncService<AuthorizationServiceServer> {
+  const { decisions, roles, bindings } = useCases;
   return {
-    check: () => notImplemented('Check'),
-    checkMany: () => notImplemented('CheckMany'),
-    listPermissions: () => notImplemented('ListPermissions'),
-    createRole: () => notImplemented('CreateRole'),
-    updateRole: () => notImplemented('UpdateRole'),
-    deleteRole: () => notImplemented('DeleteRole'),
-    getRole: () => notImplemented('GetRole'),
-    listRoles: () => notImplemented('ListRoles'),
-    assignRole: () => notImplemented('AssignRole'),
-    revokeRole: () => notImplemented('RevokeRole'),
-    listRoleBindings: () => notImplemented('ListRoleBindings'),
+    check: async (request, ctx) =>
+      toCheckResponse(await decisions.check(ctx.requireActor(), request, auditContextOf(ctx))),
+    checkMany: async (request, ctx) => ({
+      results: (
+        await decisions.checkMany(ctx.requireActor(), request.items, auditContextOf(ctx))
+      ).map(toCheckResponse),
+    }),
+    listPermissions: async (request, ctx) => ({
+      permissions: [
+        ...(await decisions.listPermissions(ctx.requireActor(), request, auditContextOf(ctx))),
+      ],
+    }),
+    createRole: async (request, ctx) => ({
+      role: toRoleProto(await roles.create(ctx.requireActor(), request, auditContextOf(ctx))),
+    }),
+    updateRole: async (request, ctx) => ({
+      role: toRoleProto(await roles.update(ctx.requireActor(), request, auditContextOf(ctx))),
+    }),
+    deleteRole: async (request, ctx) => {
+      await roles.delete(ctx.requireActor(), request, auditContextOf(ctx));
+      return {};
+    },
+    getRole: async (request, ctx) => ({
+      role: toRoleProto(await roles.get(ctx.requireActor(), request.role)),
+    }),
+    listRoles: async (request, ctx) => {
+      const page = await roles.list(ctx.requireActor(), {
+        pageSize: request.page?.pageSize ?? 0,
+        after: decodePageToken('page.page_token', request.page?.pageToken ?? ''),
+      });
+      return {
+        roles: page.items.map(toRoleProto),
+        page: { nextPageToken: encodePageToken(page.nextAfter) },
+      };
+    },
+    assignRole: async (request, ctx) => ({
+      binding: toBindingProto(
+        await bindings.assign(
+          ctx.requireActor(),
+          {
+            subjectId: request.subjectId,
+            role: request.role,
+            resource: request.resource,
+            expiresAt: request.expireTime,
+          },
+          auditContextOf(ctx),
+        ),
+      ),
+    }),
+    revokeRole: async (request, ctx) => {
+      await bindings.revoke(ctx.requireActor(), request, auditContextOf(ctx));
+      return {};
+    },
+    listRoleBindings: async (request, ctx) => {
+      const page = await bindings.list(ctx.requireActor(), {
+        subjectId: request.subjectId,
+        role: request.role,
+        pageSize: request.page?.pageSize ?? 0,
+        after: decodePageToken('page.page_token', request.page?.pageToken ?? ''),
+      });
+      return {
+        bindings: page.items.map(toBindingProto),
+        page: { nextPageToken: encodePageToken(page.nextAfter) },
+      };
+    },
   };
 }

@@ -1,10 +1,17 @@
 import type { AccessChecker } from '../../../../application/authorization/access-checker.js';
 import type { Interceptor } from '../interceptor.js';
+import { auditContextOf } from '../mappers/audit-context.mapper.js';
 
-/** Enforces the access rule the contract declares for the method. */
+/**
+ * Enforces the access rule the contract declares for the method, through the authorization
+ * engine. Synchronous when the caller's compiled policy is cached (the common case).
+ */
 export function authorizationInterceptor(checker: AccessChecker): Interceptor {
   return (ctx, next) => {
-    checker.check(ctx.actor, ctx.method.access);
-    return next();
+    const checked = checker.check(ctx.actor, ctx.method.access, {
+      ...auditContextOf(ctx),
+      operation: ctx.method.path,
+    });
+    return checked === undefined ? next() : checked.then(next);
   };
 }

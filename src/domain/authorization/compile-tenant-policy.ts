@@ -86,23 +86,6 @@ class Slots<T> {
     else this.exact.set(granted, value);
   }
 
-  /** Every value that covers `required`: exact, then each `prefix:*`, then `*`. */
-  forEachCovering(required: string, visit: (value: T) => void): void {
-    const exact = this.exact.get(required);
-    if (exact !== undefined) visit(exact);
-    if (this.wildcard.size > 0) {
-      for (
-        let colon = required.indexOf(':');
-        colon >= 0;
-        colon = required.indexOf(':', colon + 1)
-      ) {
-        const wildcard = this.wildcard.get(required.slice(0, colon));
-        if (wildcard !== undefined) visit(wildcard);
-      }
-    }
-    if (this.star !== undefined && !required.startsWith(PLATFORM_NAMESPACE)) visit(this.star);
-  }
-
   values(): T[] {
     const all = [...this.exact.values(), ...this.wildcard.values()];
     if (this.star !== undefined) all.push(this.star);
@@ -114,13 +97,28 @@ class Slots<T> {
 class RoleMatcher extends Slots<Holder> {
   private sorted: readonly string[] | undefined;
 
-  /** The most specific holder covering `required` (exact, then wildcard, then `*`). */
-  find(required: string): Holder | undefined {
-    let found: Holder | undefined;
-    this.forEachCovering(required, (holder) => {
-      found ??= holder;
-    });
-    return found;
+  /**
+   * The most specific holder covering `required`: exact, then `prefix:*`, then `*`. `prefix` is
+   * `firstPrefix(required)`, computed once per check.
+   */
+  find(required: string, prefix: string | undefined): Holder | undefined {
+    const exact = this.exact.get(required);
+    if (exact !== undefined) return exact;
+    if (prefix !== undefined && this.wildcard.size > 0) {
+      const wildcard = this.wildcard.get(prefix);
+      if (wildcard !== undefined) return wildcard;
+      // Odd permissions with more colons: every longer `prefix:` too, as permissionCovers does.
+      for (
+        let colon = required.indexOf(':', prefix.length + 1);
+        colon >= 0;
+        colon = required.indexOf(':', colon + 1)
+      ) {
+        const longer = this.wildcard.get(required.slice(0, colon));
+        if (longer !== undefined) return longer;
+      }
+    }
+    if (this.star !== undefined && !required.startsWith(PLATFORM_NAMESPACE)) return this.star;
+    return undefined;
   }
 
   sortedPermissions(): readonly string[] {
@@ -157,35 +155,60 @@ function prefer(candidate: Bound, current: Bound): boolean {
 /** What one scope (tenant-wide, or one resource) grants a subject. */
 interface ScopeGrants {
   /** The preferred grant covering `required`, expired or not (see the file comment). */
-  best(required: string): Grant | undefined;
-  /** Granted permissions of bindings unexpired at `nowMs`. */
+  best(required: string, prefix: string | undefined): Grant | undefined;
+  /** Granted permissions of bindings unexpired at `nowMs`, sorted, deduplicated. */
   permissions(nowMs: number): readonly string[];
   /** Whether some binding, expired or not, grants a bare `*` (for denial reasons). */
   grantsStar(): boolean;
 }
 
-/** A scope with one binding: the role's matcher, shared, not copied. */
-class SingleBindingScope implements ScopeGrants {
-  constructor(
-    private readonly binding: Bound,
-    private readonly matcher: RoleMatcher,
-  ) {}
+/**
+ * Up to `mergeBindingsAbove` (default 4) bindings in one scope: the roles' compiled matchers, shared with every other
+ * subject bound to them, not copied. A check looks in each (a few Map lookups apiece).
+ */
+const MERGE_BINDINGS_ABOVE = 4;
 
-  best(required: string): Grant | undefined {
-    const holder = this.matcher.find(required);
-    return holder === undefined ? undefined : { binding: this.binding, holder };
+interface ScopeEntry {
+  readonly binding: Bound;
+  readonly matcher: RoleMatcher;
+}
+
+class SharedScope implements ScopeGrants {
+  constructor(private readonly entries: readonly ScopeEntry[]) {}
+
+  best(required: string, prefix: string | undefined): Grant | undefined {
+    let best: ScopeEntry | undefined;
+    let holder: Holder | undefined;
+    for (const entry of this.entries) {
+      const found = entry.matcher.find(required, prefix);
+      if (found !== undefined && (best === undefined || prefer(entry.binding, best.binding))) {
+        best = entry;
+        holder = found;
+      }
+    }
+    return best === undefined || holder === undefined
+      ? undefined
+      : { binding: best.binding, holder };
   }
 
   permissions(nowMs: number): readonly string[] {
-    return this.binding.expiresAtMs > nowMs ? this.matcher.sortedPermissions() : [];
+    const lists: (readonly string[])[] = [];
+    for (const { binding, matcher } of this.entries) {
+      if (binding.expiresAtMs > nowMs) lists.push(matcher.sortedPermissions());
+    }
+    if (lists.length <= 1) return lists[0] ?? [];
+    return [...new Set(lists.flat())].sort();
   }
 
   grantsStar(): boolean {
-    return this.matcher.star !== undefined;
+    return this.entries.some((entry) => entry.matcher.star !== undefined);
   }
 }
 
-/** Several bindings in one scope, merged: per granted permission, the preferred binding. */
+/**
+ * More bindings in one scope: merged into one matching structure, keeping per granted
+ * permission the preferred binding, so that a check costs the same however many there are.
+ */
 class MergedScope extends Slots<Grant> implements ScopeGrants {
   add(binding: Bound, matcher: RoleMatcher): void {
     for (const holder of matcher.values()) {
@@ -196,11 +219,29 @@ class MergedScope extends Slots<Grant> implements ScopeGrants {
     }
   }
 
-  best(required: string): Grant | undefined {
-    let best: Grant | undefined;
-    this.forEachCovering(required, (grant) => {
-      if (best === undefined || prefer(grant.binding, best.binding)) best = grant;
-    });
+  best(required: string, prefix: string | undefined): Grant | undefined {
+    let best = this.exact.get(required);
+    if (prefix !== undefined && this.wildcard.size > 0) {
+      for (let colon = prefix.length; colon >= 0; colon = required.indexOf(':', colon + 1)) {
+        const wildcard = this.wildcard.get(
+          colon === prefix.length ? prefix : required.slice(0, colon),
+        );
+        if (
+          wildcard !== undefined &&
+          (best === undefined || prefer(wildcard.binding, best.binding))
+        ) {
+          best = wildcard;
+        }
+      }
+    }
+    const star = this.star;
+    if (
+      star !== undefined &&
+      !required.startsWith(PLATFORM_NAMESPACE) &&
+      (best === undefined || prefer(star.binding, best.binding))
+    ) {
+      best = star;
+    }
     return best;
   }
 
@@ -214,6 +255,12 @@ class MergedScope extends Slots<Grant> implements ScopeGrants {
   grantsStar(): boolean {
     return this.star !== undefined;
   }
+}
+
+/** `documents` for `documents:write`: the key of the `resource:*` that may cover it. */
+function firstPrefix(required: string): string | undefined {
+  const colon = required.indexOf(':');
+  return colon < 0 ? undefined : required.slice(0, colon);
 }
 
 function expiryMs(expiresAt: unknown): number {
@@ -241,9 +288,10 @@ class Subject implements CompiledSubject {
   ) {}
 
   decide(permission: string, resource: string | undefined, now: Date): Decision {
-    let best = this.tenant?.best(permission);
+    const prefix = firstPrefix(permission);
+    let best = this.tenant?.best(permission, prefix);
     if (resource !== undefined) {
-      const scoped = this.resources.get(resource)?.best(permission);
+      const scoped = this.resources.get(resource)?.best(permission, prefix);
       if (scoped !== undefined && (best === undefined || prefer(scoped.binding, best.binding))) {
         best = scoped;
       }
@@ -298,6 +346,14 @@ interface RoleNode {
   matcher: RoleMatcher | undefined;
 }
 
+export interface CompileOptions {
+  /**
+   * A scope with more bindings than this is merged into one matching structure; up to this many
+   * share their roles' compiled closures (default 4; 0 always merges). Same answers either way.
+   */
+  readonly mergeBindingsAbove?: number;
+}
+
 /** The compiled policy of one tenant; adds a warm-up for benchmarks and eager callers. */
 export interface TenantPolicy extends CompiledTenantPolicy {
   /** Roles known to the policy (of this tenant, first of duplicate ids). */
@@ -312,6 +368,7 @@ class CompiledTenant implements TenantPolicy {
   constructor(
     readonly tenantId: string,
     roles: readonly Role[],
+    private readonly mergeBindingsAbove: number,
   ) {
     const byId = indexRoles(roles.filter((role) => role.tenantId === tenantId));
     const { children } = walkRoleGraph(byId);
@@ -330,7 +387,7 @@ class CompiledTenant implements TenantPolicy {
 
   compileSubject(subjectId: string, bindings: readonly RoleBinding[]): CompiledSubject {
     // Per scope, the bindings in it (only this tenant's and this subject's, with known roles).
-    const byScope = new Map<string | undefined, { binding: Bound; matcher: RoleMatcher }[]>();
+    const byScope = new Map<string | undefined, ScopeEntry[]>();
     for (const binding of bindings) {
       if (binding.tenantId !== this.tenantId || binding.subjectId !== subjectId) continue;
       const scope = scopeKey(binding);
@@ -352,8 +409,8 @@ class CompiledTenant implements TenantPolicy {
       const first = list[0];
       if (first === undefined) continue;
       let grants: ScopeGrants;
-      if (list.length === 1) {
-        grants = new SingleBindingScope(first.binding, first.matcher);
+      if (list.length <= this.mergeBindingsAbove) {
+        grants = new SharedScope(list);
       } else {
         const merged = new MergedScope();
         for (const { binding, matcher } of list) merged.add(binding, matcher);
@@ -438,6 +495,10 @@ function scopeKey(binding: RoleBinding): string | undefined | null {
  * compiled against. Cheap (one pass over the graph); each role's closure is compiled when a
  * subject bound to it is first compiled, and kept for the policy's lifetime.
  */
-export function compileTenantPolicy(tenantId: string, roles: readonly Role[]): TenantPolicy {
-  return new CompiledTenant(tenantId, roles);
+export function compileTenantPolicy(
+  tenantId: string,
+  roles: readonly Role[],
+  options: CompileOptions = {},
+): TenantPolicy {
+  return new CompiledTenant(tenantId, roles, options.mergeBindingsAbove ?? MERGE_BINDINGS_ABOVE);
 }

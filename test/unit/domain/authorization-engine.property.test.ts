@@ -56,7 +56,7 @@ const policyArbitrary = fc.integer({ min: 1, max: 8 }).chain((count) =>
         resource: fc.option(fc.constantFrom(...RESOURCES.slice(0, 2)), { nil: undefined }),
         expiresAt: fc.option(fc.constantFrom(...TIMES), { nil: undefined }),
       }),
-      { maxLength: 6 },
+      { maxLength: 12 },
     ),
     queries: fc.array(
       fc.record({
@@ -67,6 +67,8 @@ const policyArbitrary = fc.integer({ min: 1, max: 8 }).chain((count) =>
       { minLength: 1, maxLength: 12 },
     ),
     shuffled: fc.boolean(),
+    // Scopes merged into one structure (0), or sharing the roles' closures (default).
+    mergeBindingsAbove: fc.constantFrom(0, undefined),
   }),
 );
 
@@ -75,7 +77,7 @@ describe('authorization engine vs a naive reference evaluator', () => {
     fc.assert(
       fc.property(
         policyArbitrary,
-        ({ roles: shapes, bindings: bindingShapes, queries, shuffled }) => {
+        ({ roles: shapes, bindings: bindingShapes, queries, shuffled, mergeBindingsAbove }) => {
           const roles: Role[] = shapes.map((shape, i) => ({
             tenantId: TENANT,
             id: `id-${i}`,
@@ -120,7 +122,9 @@ describe('authorization engine vs a naive reference evaluator', () => {
           const expiry = (binding: RoleBinding): number => binding.expiresAt?.getTime() ?? Infinity;
 
           // ---- the engine, compiled once for all queries
-          const compiled = compileTenantPolicy(TENANT, roles).compileSubject(SUBJECT, bindings);
+          const compiled = compileTenantPolicy(TENANT, roles, {
+            mergeBindingsAbove,
+          }).compileSubject(SUBJECT, bindings);
 
           for (const query of queries) {
             const now = new Date(query.now);

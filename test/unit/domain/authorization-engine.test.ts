@@ -104,6 +104,13 @@ describe('authorization engine: wildcards', () => {
     expect(s.decide('documents:write', undefined, NOW).matchedPermission).toBe('documents:*');
     expect(s.decide('folders:read', undefined, NOW).matchedPermission).toBe('*');
   });
+  it('matches odd stored permissions exactly as permissionCovers does', () => {
+    const s = subject([role('odd', ['a:b:*', 'plain', ':*'])], [bind('odd')]);
+    expect(s.decide('a:b:c', undefined, NOW).matchedPermission).toBe('a:b:*');
+    expect(s.decide('a:c', undefined, NOW).allowed).toBe(false);
+    expect(s.decide('plain', undefined, NOW).allowed).toBe(true);
+    expect(s.decide(':x', undefined, NOW).matchedPermission).toBe(':*');
+  });
 });
 
 describe('authorization engine: inheritance', () => {
@@ -281,6 +288,42 @@ describe('authorization engine: expiry', () => {
     );
     const ok = subject(roles, [bind('editor')]);
     expect(ok.decide('documents:write', undefined, new Date(Number.NaN)).allowed).toBe(false);
+  });
+});
+
+describe('authorization engine: many bindings in one scope (merged)', () => {
+  it('answers like a few bindings do, preferring the latest expiry', () => {
+    const roles = Array.from({ length: 8 }, (_, i) =>
+      role(`r${i}`, [`res${i}:read`, 'shared:read']),
+    );
+    const at = new Date(NOW.getTime() + 1_000);
+    const bindings = roles.map((r, i) =>
+      bind(r.name, { id: `b-${i}`, ...(i === 3 ? {} : { expiresAt: new Date(at.getTime() + i) }) }),
+    );
+    bindings.push(bind('r0', { id: 'b-odd', scope: 'docs/1' }));
+    for (let i = 0; i < 6; i++)
+      bindings.push(bind(`r${i}`, { id: `c-${i}`, scope: 'docs/2', expiresAt: at }));
+    const s = subject(
+      [...roles, role('stars', ['*', 'res7:*'])],
+      [...bindings, bind('stars', { id: 'b-star', expiresAt: NOW })],
+    );
+    expect(s.decide('shared:read', undefined, NOW).bindingId).toBe('b-3');
+    expect(s.decide('res7:read', undefined, NOW)).toMatchObject({
+      bindingId: 'b-7',
+      matchedPermission: 'res7:read',
+    });
+    expect(s.decide('res5:read', 'docs/2', NOW).bindingId).toBe('b-5');
+    expect(s.decide('res5:read', 'docs/2', new Date(at.getTime() + 10)).allowed).toBe(false);
+    expect(s.decide('res3:read', 'docs/2', new Date(at.getTime() + 10)).bindingId).toBe('b-3');
+    expect(s.permissions('docs/2', new Date(at.getTime() + 10))).toEqual([
+      'res3:read',
+      'shared:read',
+    ]);
+    expect(s.permissions(undefined, NOW)).toEqual([
+      ...roles.map((_, i) => `res${i}:read`),
+      'shared:read',
+    ]);
+    expect(s.decide('other:read', undefined, NOW).summary).toMatch(/^binding b-star expired at /);
   });
 });
 

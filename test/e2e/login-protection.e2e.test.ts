@@ -202,7 +202,19 @@ for (const variant of variants) {
         });
         expect(row.actor_subject_id).toEqual(expect.any(String));
       }
-      expect(rows[1]?.details).toMatchObject({ fields: 'displayName' });
+      expect(rows[1]?.details).toMatchObject({
+        fields: 'displayName',
+        'before.displayName': expect.any(String) as unknown,
+        'after.displayName': 'Lock Co 2',
+      });
+      expect(rows[2]?.details).toMatchObject({
+        'before.status': 'active',
+        'after.status': 'suspended',
+      });
+      expect(rows[3]?.details).toMatchObject({
+        'before.status': 'suspended',
+        'after.status': 'active',
+      });
     });
 
     it('does not let the app role UPDATE or DELETE audit rows, even its own tenant’s', async () => {

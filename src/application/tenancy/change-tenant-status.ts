@@ -35,12 +35,12 @@ export class TenantStatusChanger {
     transition: (tenant: Tenant, now: Date) => Tenant,
   ): Promise<Tenant> {
     const id = parseUuid('id', rawId);
-    const { updated, changed } = await this.uow.inTenant(actor.tenantId, async (scope) => {
+    const { before, updated, changed } = await this.uow.inTenant(actor.tenantId, async (scope) => {
       const tenant = await scope.tenants.findById(id);
       if (tenant === undefined) throw tenantNotFound();
       const next = transition(tenant, this.clock.now());
       if (next !== tenant) await scope.tenants.update(next);
-      return { updated: next, changed: next !== tenant };
+      return { before: tenant, updated: next, changed: next !== tenant };
     });
     // Only real transitions are recorded, in the changed tenant's own log.
     if (changed) {
@@ -53,7 +53,12 @@ export class TenantStatusChanger {
           action,
           target: { type: 'tenant', id },
           outcome: 'success',
-          details: { status: updated.status, ...actingFrom(actor, id) },
+          details: {
+            status: updated.status,
+            'before.status': before.status,
+            'after.status': updated.status,
+            ...actingFrom(actor, id),
+          },
         },
       ]);
     }

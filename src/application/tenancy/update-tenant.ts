@@ -48,14 +48,19 @@ export class TenantUpdater {
         ? {}
         : { selfSignUpEnabled: input.selfSignUpEnabled }),
     };
-    const updated = await this.uow.inTenant(actor.tenantId, async (scope) => {
+    const { before, updated } = await this.uow.inTenant(actor.tenantId, async (scope) => {
       const tenant = await scope.tenants.findById(id);
       if (tenant === undefined || !mayReach(actor, tenant.id)) throw tenantNotFound();
       const next: Tenant = { ...tenant, ...edits, updatedAt: this.clock.now() };
       await scope.tenants.update(next);
-      return next;
+      return { before: tenant, updated: next };
     });
-    // In the changed tenant's own log, naming the fields changed (not their values).
+    // In the changed tenant's own log: the fields changed, each with its value before and after.
+    const changes: Record<string, string | boolean> = {};
+    for (const field of Object.keys(edits) as (keyof typeof edits)[]) {
+      changes[`before.${field}`] = before[field];
+      changes[`after.${field}`] = updated[field];
+    }
     await this.audit.append([
       {
         tenantId: id,
@@ -65,7 +70,11 @@ export class TenantUpdater {
         action: 'tenant.updated',
         target: { type: 'tenant', id },
         outcome: 'success',
-        details: { fields: Object.keys(edits).sort().join(','), ...actingFrom(actor, id) },
+        details: {
+          fields: Object.keys(edits).sort().join(','),
+          ...changes,
+          ...actingFrom(actor, id),
+        },
       },
     ]);
     this.changes.changed(id);

@@ -123,6 +123,43 @@ describe.each(MODES)('idempotency end to end, $name', ({ env }) => {
     expect(await tenantsWithSlug('race-co')).toBe(1);
   });
 
+  it('gives RegisterUser one effect per key: replay, mismatch refused, a kept client error', async () => {
+    const usersWithEmail = async (email: string): Promise<number> => {
+      const rows = await t.database
+        .ownerKnex('core.users')
+        .where({ email_normalized: email })
+        .count('* as count');
+      return Number(rows[0]?.count);
+    };
+    const register = (email: string, key: string) =>
+      callWithHeaders(
+        t.identity,
+        'registerUser',
+        { tenantSlug: '', email, password: 'a registered password', displayName: 'Reg' },
+        bearer(admin, { 'idempotency-key': key }),
+      );
+    const email = `reg-${randomUUID()}@idem.test`;
+    const key = randomUUID();
+    const first = await register(email, key);
+    const again = await register(email, key);
+    expect(again.response).toEqual(first.response);
+    expect(again.headers.get('idempotent-replayed')).toEqual(['true']);
+
+    const other = `reg-${randomUUID()}@idem.test`;
+    const reused = await failureOf(register(other, key));
+    expect(reused.reason).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await usersWithEmail(email)).toBe(1);
+    expect(await usersWithEmail(other)).toBe(0);
+
+    // The email is taken now: a new key's ALREADY_EXISTS is kept and replayed as is.
+    const takenKey = randomUUID();
+    const taken = await failureOf(register(email, takenKey));
+    expect(taken.code).toBe(status.ALREADY_EXISTS);
+    const takenAgain = await failureOf(register(email, takenKey));
+    expect(takenAgain).toMatchObject({ code: taken.code, reason: taken.reason });
+    expect(takenAgain.metadata.get('idempotent-replayed')).toEqual(['true']);
+  });
+
   describe('IdempotencyService for other microservices', () => {
     const begin = (key: string, fingerprint = 'fp-1') =>
       call(idempotency, 'begin', { key, scope: 'charge', fingerprint, leaseMs: 0 }, bearer(admin));

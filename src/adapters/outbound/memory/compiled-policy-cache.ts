@@ -40,8 +40,11 @@ export class CompiledPolicyCache implements PolicyCache {
   private readonly tenants = new Map<string, TenantEntry>();
   private readonly tenantLoads = new Map<string, Promise<TenantEntry | undefined>>();
   private readonly subjectLoads = new Map<string, Promise<CompiledSubject>>();
-  /** The highest version announced per tenant: an entry older than that is never stored. */
-  private readonly floors = new Map<string, number>();
+  /**
+   * Announcements heard per tenant: a read that began before one may predate the change it
+   * announced, so its result answers the waiting checks but is not kept.
+   */
+  private readonly epochs = new Map<string, number>();
   private subjectCount = 0;
   /** Bumped on every reset: reads begun before it do not fill the cache. */
   private generation = 0;
@@ -83,7 +86,7 @@ export class CompiledPolicyCache implements PolicyCache {
   /** Forgets the tenant's entries older than `version`. */
   invalidate(tenantId: string, version: number): void {
     const tenant = tenantId.toLowerCase();
-    if (version > (this.floors.get(tenant) ?? 0)) this.floors.set(tenant, version);
+    this.epochs.set(tenant, this.epochOf(tenant) + 1);
     const entry = this.tenants.get(tenant);
     if (entry !== undefined && entry.version < version) this.drop(tenant, entry);
   }
@@ -91,7 +94,7 @@ export class CompiledPolicyCache implements PolicyCache {
   clear(): void {
     this.generation += 1;
     this.tenants.clear();
-    this.floors.clear();
+    this.epochs.clear();
     this.tenantLoads.clear();
     this.subjectLoads.clear();
     this.subjectCount = 0;
@@ -100,6 +103,10 @@ export class CompiledPolicyCache implements PolicyCache {
   /** Number of compiled subjects held (for tests and metrics). */
   get size(): number {
     return this.subjectCount;
+  }
+
+  private epochOf(tenant: string): number {
+    return this.epochs.get(tenant) ?? 0;
   }
 
   private now(): number {
@@ -126,6 +133,7 @@ export class CompiledPolicyCache implements PolicyCache {
     let load = this.tenantLoads.get(tenant);
     if (load === undefined) {
       const generation = this.generation;
+      const epoch = this.epochOf(tenant);
       const startedAt = this.now();
       load = this.source.tenant(tenant).then(
         (snapshot) => {
@@ -140,7 +148,7 @@ export class CompiledPolicyCache implements PolicyCache {
           const current = this.tenants.get(tenant);
           const storable =
             generation === this.generation &&
-            snapshot.version >= (this.floors.get(tenant) ?? 0) &&
+            epoch === this.epochOf(tenant) &&
             (current === undefined || current.version < snapshot.version);
           if (storable) {
             if (current !== undefined) this.drop(tenant, current);
@@ -167,12 +175,14 @@ export class CompiledPolicyCache implements PolicyCache {
     let load = this.subjectLoads.get(key);
     if (load === undefined) {
       const generation = this.generation;
+      const epoch = this.epochOf(tenant);
       load = this.compileSubject(tenant, subject, entry, 0).then(
         (compiled) => {
           this.subjectLoads.delete(key);
           const current = this.tenants.get(tenant);
           if (
             generation === this.generation &&
+            epoch === this.epochOf(tenant) &&
             current?.version === compiled.version &&
             !current.subjects.has(subject)
           ) {

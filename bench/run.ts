@@ -13,6 +13,8 @@
 //   BENCH_CALL_TIMEOUT_MS=5000  deadline of each call
 //   BENCH_SCENARIOS=a,b         only scenarios whose name contains one of these (case-insensitive)
 //   BENCH_ONLY_ECHO=1           only the echo floor (no service needed)
+//   BENCH_ENGINE=0              skip the in-process authorization engine micro-benchmark
+//   BENCH_ONLY_ENGINE=1         only that micro-benchmark (bench/engine-micro.ts, a few seconds)
 //   BENCH_SERVICE_ADDRESS=h:p   use a running service instead of starting one; then
 //                               WEMASTER_ADMIN_EMAIL / WEMASTER_ADMIN_PASSWORD must log in
 //   DATABASE_URL, DATABASE_MIGRATION_URL, WEMASTER_MASTER_KEY, REDIS_URL are passed to the
@@ -43,6 +45,7 @@ import {
   type LoadReply,
   type LoadResult,
 } from './protocol.js';
+import { formatEngineRows, type EngineReport } from './engine-micro.js';
 import {
   echoScenario,
   scenarios,
@@ -80,6 +83,8 @@ const config = {
   warmupMs: positiveInt('BENCH_WARMUP_MS', 1_000),
   callTimeoutMs: positiveInt('BENCH_CALL_TIMEOUT_MS', 5_000),
   onlyEcho: process.env.BENCH_ONLY_ECHO === '1' || process.env.BENCH_ONLY_ECHO === 'true',
+  engine: process.env.BENCH_ENGINE !== '0' && process.env.BENCH_ENGINE !== 'false',
+  onlyEngine: process.env.BENCH_ONLY_ENGINE === '1' || process.env.BENCH_ONLY_ENGINE === 'true',
   scenarioFilter: (process.env.BENCH_SCENARIOS ?? '')
     .split(',')
     .map((s) => s.trim().toLowerCase())
@@ -177,10 +182,10 @@ const sleep = (ms: number): Promise<void> =>
   });
 
 /** Forks a TypeScript file from bench/ with the tsx loader and an IPC channel. */
-function forkTs(file: string, args: string[] = []): ChildProcess {
+function forkTs(file: string, args: string[] = [], node: string[] = []): ChildProcess {
   const child = fork(join(benchDir, file), args, {
     cwd: root,
-    execArgv: ['--import', 'tsx'],
+    execArgv: [...node, '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   children.add(child);
@@ -394,6 +399,22 @@ async function setUp(service: Service): Promise<BenchContext> {
 // ---------------------------------------------------------------------------------------------
 // Load runs
 
+/** The authorization engine micro-benchmark, in its own process (with a GC it can force). */
+async function runEngineMicro(): Promise<EngineReport> {
+  console.log('authorization engine micro-benchmark (bench/engine-micro.ts) ...');
+  const child = forkTs('engine-micro.ts', [], ['--expose-gc']);
+  try {
+    return await nextMessage<EngineReport>(child, 120_000, 'engine micro-benchmark');
+  } finally {
+    await stopChild(child, 5_000);
+  }
+}
+
+function printEngineTable(report: EngineReport): void {
+  const note = report.gcExposed ? '' : ' (no forced GC: memory is rough)';
+  console.log(`\nauthorization engine, in process${note}\n${formatEngineRows(report.rows)}`);
+}
+
 async function runLoad(job: Omit<LoadJob, 'type'>): Promise<LoadResult> {
   const child = forkTs('load-generator.ts');
   const bound = job.warmupMs + job.durationMs + job.callTimeoutMs + 30_000;
@@ -483,6 +504,11 @@ async function main(): Promise<void> {
     `bench: in-flight ${config.concurrency.join(', ')}; ${config.warmupMs} ms warmup + ` +
       `${config.durationMs} ms per run; ${selected.length} scenario(s) + echo floor`,
   );
+  const engine = config.engine || config.onlyEngine ? await runEngineMicro() : undefined;
+  if (config.onlyEngine && engine !== undefined) {
+    printEngineTable(engine);
+    return;
+  }
   const echoAddress = await startEcho();
   console.log(`echo server on ${echoAddress}`);
 
@@ -560,6 +586,7 @@ async function main(): Promise<void> {
   }
 
   printTable(rows);
+  if (engine !== undefined) printEngineTable(engine);
 
   const resultsDir = join(benchDir, 'results');
   mkdirSync(resultsDir, { recursive: true });
@@ -582,6 +609,7 @@ async function main(): Promise<void> {
           redis: process.env.REDIS_URL === undefined ? 'none' : 'REDIS_URL',
         },
         rows,
+        engine: engine?.rows,
       },
       null,
       2,

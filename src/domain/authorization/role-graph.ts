@@ -6,11 +6,13 @@ import type { Role } from './role.js';
  * graph is a DAG. Inherited ids that name no role are ignored. Iterative (a 1 000-deep chain is
  * fine) and deterministic: roles are visited in the given order, inherited ids in theirs.
  *
- * To refuse a write, call it on the tenant's roles with the changed role in place.
+ * To refuse a write, call it on the tenant's roles with the changed role in place, and its id as
+ * `from`: the walk starts there, so a cycle through it reads from it
+ * (`['viewer', 'project-lead', 'editor', 'viewer']`).
  */
-export function findInheritanceCycle(roles: readonly Role[]): string[] | undefined {
+export function findInheritanceCycle(roles: readonly Role[], from?: string): string[] | undefined {
   const byId = indexRoles(roles);
-  const cycle = walkRoleGraph(byId).firstCycle;
+  const cycle = walkRoleGraph(byId, from).firstCycle;
   return cycle?.map((roleId) => byId.get(roleId)?.name ?? roleId);
 }
 
@@ -47,7 +49,7 @@ const BLACK = 2;
  * One iterative depth-first walk over the inheritance graph (O(roles + edges), explicit stack):
  * finds the first cycle and the acyclic child lists the engine compiles closures over.
  */
-export function walkRoleGraph(byId: ReadonlyMap<string, Role>): RoleGraphWalk {
+export function walkRoleGraph(byId: ReadonlyMap<string, Role>, from?: string): RoleGraphWalk {
   const children = new Map<string, string[]>();
   for (const [id, role] of byId) {
     const known = new Set<string>();
@@ -59,7 +61,8 @@ export function walkRoleGraph(byId: ReadonlyMap<string, Role>): RoleGraphWalk {
 
   let firstCycle: string[] | undefined;
   const state = new Map<string, number>();
-  for (const start of byId.keys()) {
+  const starts = from !== undefined && byId.has(from) ? [from, ...byId.keys()] : byId.keys();
+  for (const start of starts) {
     if (state.has(start)) continue;
     // The current path, and per entry the index of the next child to look at.
     const path: string[] = [start];

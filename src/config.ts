@@ -46,6 +46,11 @@ const schema = z.object({
   /** argon2id memory in KiB; the OWASP minimum is the default. */
   PASSWORD_HASH_MEMORY_KIB: positiveInt.min(8).default(19_456),
   PASSWORD_HASH_ITERATIONS: positiveInt.default(2),
+  /**
+   * Password hashes running at once; more wait. Unset: one less than the cores (at least one),
+   * so a login storm never takes every core from token checks and other calls.
+   */
+  PASSWORD_HASH_CONCURRENCY: positiveInt.optional(),
   IDEMPOTENCY_LEASE_MS: positiveInt.max(600_000).default(30_000),
   IDEMPOTENCY_RETENTION_MS: positiveInt.default(86_400_000),
   IDEMPOTENCY_MAX_RESPONSE_BYTES: positiveInt.default(64 * 1024),

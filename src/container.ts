@@ -3,6 +3,7 @@
  * file. Domain and application classes stay plain (no decorators); each binding names its
  * dependencies with `toResolvedValue(factory, [ids])`.
  */
+import { availableParallelism } from 'node:os';
 import { Container, ContainerModule, type ServiceIdentifier } from 'inversify';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
@@ -55,6 +56,7 @@ import { ActingTenantResolver } from './application/tenancy/resolve-acting-tenan
 import { TenantUpdater } from './application/tenancy/update-tenant.js';
 import { AesGcmSecretBox } from './adapters/outbound/crypto/aes-gcm-secret-box.js';
 import { Argon2PasswordHasher } from './adapters/outbound/crypto/argon2-password-hasher.js';
+import { ConcurrencyLimitedPasswordHasher } from './adapters/outbound/crypto/concurrency-limited-password-hasher.js';
 import { JoseTokenService } from './adapters/outbound/crypto/jose-token-service.js';
 import { RandomIdGenerator } from './adapters/outbound/crypto/random-id-generator.js';
 import { SystemClock } from './adapters/outbound/crypto/system-clock.js';
@@ -344,11 +346,14 @@ const tenancyModule = new ContainerModule(({ bind }) => {
 const identityModule = new ContainerModule(({ bind }) => {
   bind(TYPES.PasswordHasher).toResolvedValue(
     (config) =>
-      new Argon2PasswordHasher({
-        memoryCost: config.PASSWORD_HASH_MEMORY_KIB,
-        timeCost: config.PASSWORD_HASH_ITERATIONS,
-        parallelism: 1,
-      }),
+      new ConcurrencyLimitedPasswordHasher(
+        new Argon2PasswordHasher({
+          memoryCost: config.PASSWORD_HASH_MEMORY_KIB,
+          timeCost: config.PASSWORD_HASH_ITERATIONS,
+          parallelism: 1,
+        }),
+        config.PASSWORD_HASH_CONCURRENCY ?? Math.max(1, availableParallelism() - 1),
+      ),
     [TYPES.Config],
   );
   bind(TYPES.SigningKeyRepository).toResolvedValue(

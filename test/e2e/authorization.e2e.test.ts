@@ -255,9 +255,7 @@ describe('authorization end to end: custom roles, scoped and expiring grants, tw
       code: status.FAILED_PRECONDITION,
       reason: 'ROLE_INHERITANCE_CYCLE',
     });
-    expect(cycle.message).toMatch(
-      /doc-(reader|editor) -> doc-(editor|reader) -> doc-(reader|editor)/,
-    );
+    expect(cycle.message).toContain('doc-reader -> doc-editor -> doc-reader');
     const checkOthers = await failureOf(
       call(
         b.authorization,
@@ -306,7 +304,7 @@ describe('authorization end to end: custom roles, scoped and expiring grants, tw
       ),
     );
     expect(cycle.reason).toBe('ROLE_INHERITANCE_CYCLE');
-    expect(cycle.message).toContain('level-0 -> ');
+    expect(cycle.message).toContain('level-0 -> level-999 -> level-998');
   }, 60_000);
 
   it('keeps system roles and the last owner', async () => {

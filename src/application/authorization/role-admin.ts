@@ -276,7 +276,7 @@ export class RoleAdmin {
         updatedAt: now,
       };
       const all = [...(await roles.listRoles()), role];
-      const cycle = findInheritanceCycle(all);
+      const cycle = findInheritanceCycle(all, role.id);
       if (cycle !== undefined) throw inheritanceCycle(cycle);
       assertHolds(caller, closureOf(tenantId, all, role, now), now, `role "${name}"`);
       await roles.insertRoles([role]);
@@ -323,7 +323,7 @@ export class RoleAdmin {
         updatedAt: now,
       };
       const all = (await roles.listRoles()).map((other) => (other.id === role.id ? role : other));
-      const cycle = findInheritanceCycle(all);
+      const cycle = findInheritanceCycle(all, role.id);
       if (cycle !== undefined) throw inheritanceCycle(cycle);
       assertHolds(caller, closureOf(tenantId, all, role, now), now, `role "${role.name}"`);
       const previous = summaryOf(current, await inheritsNames(roles, current));

@@ -100,7 +100,7 @@ describe('authorization use cases (memory adapters)', () => {
         code: 'ROLE_INHERITANCE_CYCLE',
         category: 'failed_precondition',
       });
-      expect(cycle.message).toMatch(/(a -> b -> a|b -> a -> b)/);
+      expect(cycle.message).toContain('a -> b -> a');
       const self = await errorOf(
         world.roles.update(admin, { role: 'a', description: '', permissions: [], inherits: ['a'] }),
       );

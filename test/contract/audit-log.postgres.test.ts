@@ -16,6 +16,7 @@ import {
   GENESIS_LINK,
 } from '../../src/domain/audit/audit-chain.js';
 
+import { createKnex } from '../../src/adapters/outbound/postgres/knex.factory.js';
 import { PgAuditLog } from '../../src/adapters/outbound/postgres/pg-audit-log.js';
 import {
   ambientTransaction,
@@ -176,6 +177,37 @@ describe('PgAuditLog hash chain against the database owner', () => {
     const [stored] = await log.search(TENANT_A_ID, { limit: 1 });
     expect(stored?.actor.ip).toBe('2001:db8::1');
     expect(await verify(log)).toMatchObject({ ok: true, checked: 7 });
+  });
+});
+
+describe('PgAuditLog on two replicas at once', () => {
+  it('keeps one gapless chain per tenant when two pools append mixed-tenant batches concurrently', async () => {
+    await withTenants();
+    const replicas = [database.appKnex, createKnex(database.appUrl, { poolMax: 4 })];
+    try {
+      const [one, two] = replicas.map((knex) => new PgAuditLog(knex)) as [PgAuditLog, PgAuditLog];
+      // Batches name the tenants in both orders: heads are locked in one global order.
+      await Promise.all(
+        Array.from({ length: 40 }, (_, n) => {
+          const first = n % 2 === 0 ? TENANT_A_ID : TENANT_B_ID;
+          const second = first === TENANT_A_ID ? TENANT_B_ID : TENANT_A_ID;
+          return (n % 2 === 0 ? one : two).append([
+            anAuditEvent({ id: eventNo(2 * n + 1), tenantId: first }),
+            anAuditEvent({ id: eventNo(2 * n + 2), tenantId: second }),
+          ]);
+        }),
+      );
+      for (const tenantId of [TENANT_A_ID, TENANT_B_ID]) {
+        const chain = await one.chainSlice(tenantId, 0, 1000, 1000);
+        expect(chain.map((event) => event.sequence)).toEqual(
+          Array.from({ length: 40 }, (_, n) => n + 1),
+        );
+        const report = await new AuditChainVerifier(two, sha256Hex, 9).run(actorIn(tenantId));
+        expect(report).toMatchObject({ ok: true, checked: 40 });
+      }
+    } finally {
+      await replicas[1]?.destroy();
+    }
   });
 });
 

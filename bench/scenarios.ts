@@ -18,6 +18,11 @@ import {
   LoginRequest,
   ValidateTokenRequest,
 } from '../src/adapters/inbound/grpc/generated/wemaster/core/v1/identity.js';
+import {
+  AuthorizationServiceService,
+  CheckManyRequest,
+  CheckRequest,
+} from '../src/adapters/inbound/grpc/generated/wemaster/core/v1/authorization.js';
 import { ECHO_PATH, HEALTH_CHECK_PATH } from './protocol.js';
 
 export interface BenchContext {
@@ -232,6 +237,35 @@ export const scenarios: readonly Scenario[] = [
         'idempotency-key': `bench-update-${randomBytes(6).toString('hex')}`,
       },
       freshMetadata: ['idempotency-key'],
+    }),
+  },
+  {
+    // The authorization engine on the hot path: the caller's compiled policy is cached, so the
+    // answer comes from memory (no database, no audit write: users:read is granted and not
+    // sensitive).
+    name: 'Authorization Check (cached)',
+    path: AuthorizationServiceService.check.path,
+    prepare: ({ adminToken }) => ({
+      request: CheckRequest.encode({
+        subjectId: '',
+        permission: 'users:read',
+        resource: 'documents/bench-1',
+      }).finish(),
+      metadata: bearer(adminToken),
+    }),
+  },
+  {
+    name: 'Authorization CheckMany(10) (cached)',
+    path: AuthorizationServiceService.checkMany.path,
+    prepare: ({ adminToken }) => ({
+      request: CheckManyRequest.encode({
+        items: Array.from({ length: 10 }, (_, i) => ({
+          subjectId: '',
+          permission: `${['users', 'tenant', 'documents', 'sessions'][i % 4] ?? 'users'}:read`,
+          resource: i % 2 === 0 ? '' : `documents/bench-${String(i)}`,
+        })),
+      }).finish(),
+      metadata: bearer(adminToken),
     }),
   },
 ];

@@ -1,4 +1,8 @@
-import { AuditChainWalk, type Sha256 } from '../../domain/audit/audit-chain.js';
+import {
+  type AuditChainState,
+  AuditChainWalk,
+  type Sha256,
+} from '../../domain/audit/audit-chain.js';
 import type { AuditLog } from '../../domain/audit/audit-log.port.js';
 import type { Actor } from '../shared/actor.js';
 
@@ -31,7 +35,23 @@ export class AuditChainVerifier {
 
   async run(actor: Actor): Promise<AuditChainReport> {
     const tenantId = actor.tenantId;
-    const { anchor, head } = await this.log.chainState(tenantId);
+    let state = await this.log.chainState(tenantId);
+    let report = await this.walk(tenantId, state);
+    // An owner's prune may have moved the anchor (and deleted what was below it) while we
+    // walked: that is no gap. Walk again from the new anchor.
+    for (let retry = 0; !report.ok && retry < 2; retry += 1) {
+      const now = await this.log.chainState(tenantId);
+      if (now.anchor.sequence === state.anchor.sequence) break;
+      state = now;
+      report = await this.walk(tenantId, state);
+    }
+    return report;
+  }
+
+  private async walk(
+    tenantId: string,
+    { anchor, head }: AuditChainState,
+  ): Promise<AuditChainReport> {
     const walk = new AuditChainWalk(this.sha256, anchor);
     for (;;) {
       const from = walk.position.sequence;

@@ -6,7 +6,7 @@ import {
 import { PLATFORM_ADMIN_PERMISSION } from '../../domain/authorization/system-roles.js';
 import { PLATFORM_TENANT_ID } from '../../domain/shared/platform-tenant.js';
 import type { Actor } from '../shared/actor.js';
-import type { AccessContext, PolicyDecisionPoint } from './policy-decision-point.js';
+import type { LazyAccessContext, PolicyDecisionPoint } from './policy-decision-point.js';
 
 /**
  * Enforces an operation's declared access rule for the actor (undefined = anonymous). The
@@ -20,7 +20,7 @@ export class AccessChecker {
   check(
     actor: Actor | undefined,
     rule: AccessRule,
-    context: AccessContext = {},
+    context: LazyAccessContext = {},
   ): void | Promise<void> {
     if (rule.kind === 'public') return undefined;
     if (rule.kind === 'permission_or_self_service' && actor === undefined) return undefined;

@@ -50,6 +50,12 @@ export interface AccessContext extends AuditContext {
   readonly operation?: string | undefined;
 }
 
+/** The context, or how to make it: only an audited decision needs it (off the fast path). */
+export type LazyAccessContext = AccessContext | (() => AccessContext);
+
+const contextOf = (context: LazyAccessContext): AccessContext =>
+  typeof context === 'function' ? context() : context;
+
 interface ParsedCheck {
   readonly subjectId: string;
   readonly permission: string;
@@ -83,7 +89,7 @@ export class PolicyDecisionPoint {
   authorize(
     principal: Principal,
     permission: string,
-    context: AccessContext,
+    context: LazyAccessContext,
   ): void | Promise<void> {
     const compiled = this.cache.subject(principal.tenantId, principal.subjectId);
     if (isPromise(compiled)) {
@@ -227,13 +233,14 @@ export class PolicyDecisionPoint {
     principal: Principal,
     subject: CompiledSubject,
     permission: string,
-    context: AccessContext,
+    context: LazyAccessContext,
   ): void {
     const now = this.clock.now();
     const decision = subject.decide(permission, undefined, now);
     if (decision.allowed && !this.isSensitive(permission)) return;
     const check = { subjectId: principal.subjectId, permission, resource: undefined };
-    this.audit(principal.tenantId, principal, check, decision, this.ids.newId(), now, context);
+    const id = this.ids.newId();
+    this.audit(principal.tenantId, principal, check, decision, id, now, contextOf(context));
     if (!decision.allowed) throw permissionDenied(permission);
   }
 

@@ -8,10 +8,11 @@ import { auditContextOf } from '../mappers/audit-context.mapper.js';
  */
 export function authorizationInterceptor(checker: AccessChecker): Interceptor {
   return (ctx, next) => {
-    const checked = checker.check(ctx.actor, ctx.method.access, {
+    // Made only when a decision is audited (denied, or a sensitive permission granted).
+    const checked = checker.check(ctx.actor, ctx.method.access, () => ({
       ...auditContextOf(ctx),
       operation: ctx.method.path,
-    });
+    }));
     return checked === undefined ? next() : checked.then(next);
   };
 }

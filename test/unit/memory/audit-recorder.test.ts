@@ -92,6 +92,17 @@ describe('BufferedAuditRecorder', () => {
     expect(dropped).toEqual([{ count: 4, reason: 'write_failed' }]);
   });
 
+  it('drops only the events the database refuses, never the rest of their batch', async () => {
+    const log = new ScriptedLog();
+    const { recorder, dropped } = recorderOver(log, { batchSize: 10 });
+    const batch = events(10);
+    batch[6] = anAuditEvent({ id: id(3) }); // an id recorded twice: refused (23505)
+    for (const event of batch) recorder.record(event);
+    await recorder.flush();
+    expect(await log.list(TENANT_A_ID, 100)).toHaveLength(9);
+    expect(dropped).toEqual([{ count: 1, reason: 'rejected' }]);
+  });
+
   it('never blocks nor grows past maxQueue: overflow is dropped and counted', async () => {
     const log = new ScriptedLog();
     const { recorder, dropped } = recorderOver(log, { maxQueue: 10, batchSize: 1000 });

@@ -18,7 +18,7 @@ export function prometheusAuditRecorderHooks(registry: Registry, logger: Logger)
   });
   const dropped = new Counter({
     name: 'audit_events_dropped_total',
-    help: 'Audit events lost by the buffered recorder: overflow (queue full) or write_failed',
+    help: 'Audit events lost by the buffered recorder: overflow (queue full), write_failed (retries exhausted) or rejected (refused by the database)',
     labelNames: ['reason'],
     registers: [registry],
   });

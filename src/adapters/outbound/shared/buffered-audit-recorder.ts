@@ -16,8 +16,15 @@ export interface BufferedAuditRecorderOptions {
   /** First retry delay; doubles per try, capped at `maxRetryDelayMs`. */
   readonly retryDelayMs: number;
   readonly maxRetryDelayMs: number;
-  /** `reason`: `overflow` (queue full) or `write_failed` (a batch failed every try). */
-  readonly onDropped: (count: number, reason: 'overflow' | 'write_failed', error?: unknown) => void;
+  /**
+   * `reason`: `overflow` (queue full), `write_failed` (a batch failed every try) or `rejected`
+   * (an event the database refuses, e.g. an id recorded twice).
+   */
+  readonly onDropped: (
+    count: number,
+    reason: 'overflow' | 'write_failed' | 'rejected',
+    error?: unknown,
+  ) => void;
   readonly onWritten?: (count: number) => void;
   /** A failed try that will be retried. */
   readonly onRetry?: (error: unknown, attempt: number) => void;
@@ -136,6 +143,10 @@ export class BufferedAuditRecorder implements AuditRecorder {
         this.options.onWritten?.(batch.length);
         return;
       } catch (error) {
+        if (isRejection(error)) {
+          await this.isolateRejected(batch, error);
+          return;
+        }
         if (attempt >= this.options.maxAttempts) {
           this.options.onDropped(batch.length, 'write_failed', error);
           return;
@@ -147,4 +158,28 @@ export class BufferedAuditRecorder implements AuditRecorder {
       }
     }
   }
+
+  /**
+   * The database refused the batch's content (retrying cannot help): halve it until only the
+   * refused events are left, so one bad event never costs the others their place in the log.
+   */
+  private async isolateRejected(batch: readonly AuditEvent[], error: unknown): Promise<void> {
+    if (batch.length === 1) {
+      this.options.onDropped(1, 'rejected', error);
+      return;
+    }
+    const half = Math.ceil(batch.length / 2);
+    await this.write(batch.slice(0, half));
+    await this.write(batch.slice(half));
+  }
+}
+
+/**
+ * A refusal of the data itself, not of the moment: SQLSTATE classes 22 (data exception: a NUL
+ * byte, an invalid ip) and 23 (integrity: an event id recorded twice), as Postgres and the
+ * memory twin report them.
+ */
+function isRejection(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
 }

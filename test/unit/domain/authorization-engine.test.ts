@@ -422,6 +422,26 @@ describe('authorization engine: reasons', () => {
   });
 });
 
+describe('authorization engine: odd stored data never throws', () => {
+  it('tolerates missing lists, duplicate ids, null expiry and null scope', () => {
+    const odd = [
+      { ...role('a', []), permissions: null, inherits: 'id-b' },
+      role('b', ['b:do']),
+      { ...role('b', ['shadowed:do']) },
+      { ...role('c', ['c:do']), inherits: [42, null, 'id-b'] },
+    ] as unknown as Role[];
+    const bindings = [
+      { ...bind('c'), expiresAt: null },
+      { ...bind('b'), scope: null },
+      bind('a'),
+    ] as unknown as RoleBinding[];
+    const s = subject(odd, bindings);
+    expect(s.permissions(undefined, NOW)).toEqual(['b:do', 'c:do']);
+    expect(s.decide('b:do', undefined, NOW).rolePath).toEqual(['c', 'b']);
+    expect(s.decide('shadowed:do', undefined, NOW).allowed).toBe(false);
+  });
+});
+
 describe('authorization engine: the README example', () => {
   it('custom hierarchy, an expiring resource binding, reasons, and the cycle refused', () => {
     const roles = [

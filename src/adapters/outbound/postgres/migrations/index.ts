@@ -6,6 +6,7 @@ import * as auditEvents from './004-audit-events.migration.js';
 import * as sessions from './005-sessions.migration.js';
 import * as recovery from './006-recovery.migration.js';
 import * as serviceAccounts from './007-service-accounts.migration.js';
+import * as authorization from './008-authorization.migration.js';
 import * as auditChain from './009-audit-chain.migration.js';
 import * as outboxMaintenance from './010-outbox-maintenance.migration.js';
 
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   sessions,
   recovery,
   serviceAccounts,
+  authorization,
   auditChain,
   outboxMaintenance,
 ];

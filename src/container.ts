@@ -57,6 +57,7 @@ import { TenantUpdater } from './application/tenancy/update-tenant.js';
 import { AesGcmSecretBox } from './adapters/outbound/crypto/aes-gcm-secret-box.js';
 import { Argon2PasswordHasher } from './adapters/outbound/crypto/argon2-password-hasher.js';
 import { ConcurrencyLimitedPasswordHasher } from './adapters/outbound/crypto/concurrency-limited-password-hasher.js';
+import { Argon2WorkerPool } from './adapters/outbound/crypto/argon2-worker-pool.js';
 import { JoseTokenService } from './adapters/outbound/crypto/jose-token-service.js';
 import { RandomIdGenerator } from './adapters/outbound/crypto/random-id-generator.js';
 import { SystemClock } from './adapters/outbound/crypto/system-clock.js';
@@ -141,6 +142,13 @@ import type { MailSender, OutboxQueue } from './domain/notification/notifier.por
 
 const id = <T>(name: string): ServiceIdentifier<T> => Symbol.for(`wemaster.${name}`);
 
+/** Password hashes at once: PASSWORD_HASH_CONCURRENCY, or one less than the cores. */
+const hashConcurrency = (config: Config): number =>
+  config.PASSWORD_HASH_CONCURRENCY ?? Math.max(1, availableParallelism() - 1);
+
+/** Nice value of the hashing threads: under load they get a fraction of a core, idle all of it. */
+const HASH_THREAD_NICE = 10;
+
 /** Send attempts per outbox message before it is given up (and reported). */
 const MAIL_MAX_ATTEMPTS = 10;
 
@@ -166,6 +174,8 @@ export const TYPES = {
   TenantViewCache: id<TenantViewCache>('TenantViewCache'),
   TenantChanges: id<PgTenantChanges>('TenantChanges'),
   PasswordHasher: id<PasswordHasher>('PasswordHasher'),
+  /** The low-priority threads password hashing runs on (start.ts closes them). */
+  Argon2Pool: id<Argon2WorkerPool>('Argon2Pool'),
   SigningKeyBox: id<SecretBox>('SigningKeyBox'),
   SigningKeyRepository: id<SigningKeyRepository>('SigningKeyRepository'),
   TokenService: id<JoseTokenService>('TokenService'),
@@ -344,17 +354,26 @@ const tenancyModule = new ContainerModule(({ bind }) => {
 });
 
 const identityModule = new ContainerModule(({ bind }) => {
-  bind(TYPES.PasswordHasher).toResolvedValue(
-    (config) =>
-      new ConcurrencyLimitedPasswordHasher(
-        new Argon2PasswordHasher({
-          memoryCost: config.PASSWORD_HASH_MEMORY_KIB,
-          timeCost: config.PASSWORD_HASH_ITERATIONS,
-          parallelism: 1,
-        }),
-        config.PASSWORD_HASH_CONCURRENCY ?? Math.max(1, availableParallelism() - 1),
-      ),
+  // Hashing yields to everything else: a few threads below the event loop's priority, and no
+  // more hashes at once than there are threads.
+  bind(TYPES.Argon2Pool).toResolvedValue(
+    (config) => new Argon2WorkerPool(hashConcurrency(config), HASH_THREAD_NICE),
     [TYPES.Config],
+  );
+  bind(TYPES.PasswordHasher).toResolvedValue(
+    (config, pool) =>
+      new ConcurrencyLimitedPasswordHasher(
+        new Argon2PasswordHasher(
+          {
+            memoryCost: config.PASSWORD_HASH_MEMORY_KIB,
+            timeCost: config.PASSWORD_HASH_ITERATIONS,
+            parallelism: 1,
+          },
+          pool,
+        ),
+        hashConcurrency(config),
+      ),
+    [TYPES.Config, TYPES.Argon2Pool],
   );
   bind(TYPES.SigningKeyRepository).toResolvedValue(
     (knex) => new PgSigningKeyRepository(knex),

@@ -154,6 +154,8 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
     const subjectChanges = container.get(TYPES.SubjectChangeFeed);
     await subjectChanges.start();
     cleanups.push(() => subjectChanges.close());
+    const hashingThreads = container.get(TYPES.Argon2Pool);
+    cleanups.push(() => hashingThreads.close());
     const policyChanges = container.get(TYPES.PolicyChangeFeed);
     await policyChanges.start();
     cleanups.push(() => policyChanges.close());

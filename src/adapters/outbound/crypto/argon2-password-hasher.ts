@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import type { PasswordHasher } from '../../../domain/identity/password-hasher.port.js';
+import type { Argon2Backend } from './argon2-worker-pool.js';
 
 export interface Argon2Parameters {
   /** Memory cost in KiB (`m=` in the PHC string). */
@@ -66,15 +67,24 @@ function assertParameters(p: Argon2Parameters): void {
   if (!ok) throw new Error('invalid argon2 parameters');
 }
 
+/** `@node-rs/argon2`'s async functions: libuv worker threads, at the process's priority. */
+const IN_PROCESS: Argon2Backend = {
+  hash: (password, options) => argon2Hash(password, { ...options }),
+  verify: (hash, password) => argon2Verify(hash, password),
+};
+
 /**
- * argon2id through `@node-rs/argon2`, whose async functions run on libuv worker threads, so a
- * hash never blocks the event loop (size UV_THREADPOOL_SIZE for the expected login rate).
+ * argon2id through `@node-rs/argon2`, always off the event loop: on libuv worker threads by
+ * default, or on the given backend (e.g. `Argon2WorkerPool`'s low-priority threads).
  */
 export class Argon2PasswordHasher implements PasswordHasher {
   private readonly parameters: Argon2Parameters;
   private dummyHash: Promise<string> | undefined;
 
-  constructor(parameters: Argon2Parameters = OWASP_ARGON2ID_PARAMETERS) {
+  constructor(
+    parameters: Argon2Parameters = OWASP_ARGON2ID_PARAMETERS,
+    private readonly backend: Argon2Backend = IN_PROCESS,
+  ) {
     assertParameters(parameters);
     this.parameters = Object.freeze({ ...parameters });
   }
@@ -82,7 +92,7 @@ export class Argon2PasswordHasher implements PasswordHasher {
   hash(password: string): Promise<string> {
     // The library's default algorithm is argon2id (its `Algorithm` is an ambient const enum,
     // which isolatedModules cannot reference); the unit test pins the `$argon2id$` prefix.
-    return argon2Hash(password, {
+    return this.backend.hash(password, {
       memoryCost: this.parameters.memoryCost,
       timeCost: this.parameters.timeCost,
       parallelism: this.parameters.parallelism,
@@ -93,7 +103,7 @@ export class Argon2PasswordHasher implements PasswordHasher {
   async verify(hash: string, password: string): Promise<boolean> {
     if (parsePhc(hash) === undefined) return false;
     try {
-      return await argon2Verify(hash, password);
+      return await this.backend.verify(hash, password);
     } catch {
       return false;
     }

@@ -181,8 +181,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       case 'mismatch':
         return { state: 'mismatch' };
       case 'completed': {
-        const [, code, message, hasBody, body, hasDetails, details, truncated, expiresAt] =
-          values;
+        const [, code, message, hasBody, body, hasDetails, details, truncated, expiresAt] = values;
         return {
           state: 'completed',
           expiresAt: new Date(Number(expiresAt)),

@@ -17,6 +17,7 @@ import {
 import { RoleAdmin } from './application/authorization/role-admin.js';
 import { StoredPolicies } from './application/authorization/stored-policies.js';
 import { CompiledPolicyCache } from './adapters/outbound/memory/compiled-policy-cache.js';
+import { DetachedUnitOfWork } from './adapters/outbound/postgres/detached-unit-of-work.js';
 import { PolicyChangesFeed } from './adapters/outbound/shared/policy-changes-feed.js';
 import type { PolicyChanges } from './domain/authorization/policy-changes.port.js';
 import { ExternalIdempotency } from './application/idempotency/external-idempotency.js';
@@ -722,13 +723,18 @@ const authorizationModule = new ContainerModule(({ bind }) => {
     (feed) => new PolicyChangesFeed(feed),
     [TYPES.PolicyChangeFeed],
   );
+  // Reads committed state only (never a request's transaction): the cache serves every request.
   bind(TYPES.PolicyCache).toResolvedValue(
-    (uow, clock, changes, config) =>
-      new CompiledPolicyCache(new StoredPolicies(uow), clock, {
-        maxStalenessMs: config.AUTHZ_POLICY_MAX_STALENESS_MS,
-        maxSubjects: config.AUTHZ_SUBJECT_CACHE_MAX,
-      }).listenTo(changes),
-    [TYPES.UnitOfWork, TYPES.Clock, TYPES.PolicyChanges, TYPES.Config],
+    (knex, clock, changes, config) =>
+      new CompiledPolicyCache(
+        new StoredPolicies(new DetachedUnitOfWork(new PgUnitOfWork(knex))),
+        clock,
+        {
+          maxStalenessMs: config.AUTHZ_POLICY_MAX_STALENESS_MS,
+          maxSubjects: config.AUTHZ_SUBJECT_CACHE_MAX,
+        },
+      ).listenTo(changes),
+    [TYPES.Knex, TYPES.Clock, TYPES.PolicyChanges, TYPES.Config],
   );
   bind(TYPES.PolicyDecisionPoint).toResolvedValue(
     (cache, uow, recorder, ids, clock, config) =>

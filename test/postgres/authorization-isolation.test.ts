@@ -2,7 +2,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { assertIsolationHolds } from '../../src/adapters/outbound/postgres/isolation-self-check.js';
+import { DetachedUnitOfWork } from '../../src/adapters/outbound/postgres/detached-unit-of-work.js';
+import { PgRequestTransactions } from '../../src/adapters/outbound/postgres/pg-request-transactions.js';
 import { PgUnitOfWork } from '../../src/adapters/outbound/postgres/pg-unit-of-work.js';
+import { StoredPolicies } from '../../src/application/authorization/stored-policies.js';
 import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
 import { aRole, aRoleBinding } from '../mothers/role.mother.js';
 import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../mothers/tenant.mother.js';
@@ -181,5 +184,31 @@ describe('authorization tables as the app role', () => {
       expect(Number(row.policies)).toBeGreaterThan(0);
     }
     await expect(assertIsolationHolds(database.appKnex)).resolves.toBeUndefined();
+  });
+
+  it('compiled-policy reads never join a request transaction: they see committed state only', async () => {
+    const uow = new PgUnitOfWork(database.appKnex);
+    const detached = new StoredPolicies(new DetachedUnitOfWork(uow));
+    const joined = new StoredPolicies(uow);
+    let names: { joined: string[]; detached: string[] } | undefined;
+    await new PgRequestTransactions(database.appKnex)
+      .run(
+        TENANT_A_ID,
+        async () => {
+          await uow.inTenant(TENANT_A_ID, ({ roles }) =>
+            roles.insertRoles([
+              aRole({ id: '0d000000-0000-4000-8000-0000000000ca', name: 'pending', system: false }),
+            ]),
+          );
+          names = {
+            joined: (await joined.tenant(TENANT_A_ID)).roles.map((role) => role.name),
+            detached: (await detached.tenant(TENANT_A_ID)).roles.map((role) => role.name),
+          };
+        },
+        () => Promise.reject(new Error('roll back')),
+      )
+      .catch(() => undefined);
+    expect(names?.joined).toContain('pending');
+    expect(names?.detached).not.toContain('pending');
   });
 });

@@ -295,6 +295,8 @@ describe('the tenant directory (SECURITY DEFINER)', () => {
     expect(fns.rows.map((fn) => fn.name).sort()).toEqual([
       'claim_outbox_messages',
       'idempotency_prune',
+      'outbox_backlog',
+      'prune_outbox_messages',
       'tenant_ref_by_id',
       'tenant_ref_by_slug',
     ]);

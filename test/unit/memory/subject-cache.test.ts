@@ -104,6 +104,17 @@ describe('SubjectCache', () => {
     expect((await t.cache.byId(TENANT, USER_ID))?.displayName).toBe('Renamed');
   });
 
+  it('a change to another subject does not spoil a read in flight (a login storm elsewhere)', async () => {
+    const t = setup();
+    const release = t.hold();
+    const read = t.cache.byId(TENANT, USER_ID);
+    t.changes.changed([{ tenantId: TENANT, subjectId: ACCOUNT }]);
+    release();
+    await read;
+    await t.cache.byId(TENANT, USER_ID);
+    expect(t.reads()).toBe(1);
+  });
+
   it('stays within its bound, oldest out first', async () => {
     const t = setup({ maxEntries: 2 });
     const ids = ['1', '2', '3'].map((n) => `0c000000-0000-4000-8000-00000000000${n}`);

@@ -24,6 +24,12 @@ interface Entry<V> {
   readonly until: number;
 }
 
+interface Flight {
+  readonly read: Promise<unknown>;
+  /** `stale`: a change to this subject landed while the read was out; its answer is not kept. */
+  readonly state: { stale: boolean };
+}
+
 /**
  * Users and service accounts as last read, per (tenant, id), dropped on every replica when
  * `SubjectChanges` announces a change (and all at once when the feed resets). It answers both
@@ -31,13 +37,13 @@ interface Entry<V> {
  * disabled user or deleted account stops working everywhere as soon as the announcement
  * lands, with or without a session) and GetCurrentUser's read. Only a subject not seen within
  * the TTL costs a database read, shared by concurrent callers; a read in flight when a change
- * arrives is not kept (generation counter), so it cannot outlive the announcement.
+ * to that subject arrives is not kept, so it cannot outlive the announcement (changes to other
+ * subjects, such as a storm of logins, do not spoil it).
  */
 export class SubjectCache implements SubjectLiveness, UserReader {
   private readonly users = new Map<string, Entry<User | undefined>>();
   private readonly accounts = new Map<string, Entry<boolean>>();
-  private readonly inflight = new Map<string, Promise<unknown>>();
-  private generation = 0;
+  private readonly inflight = new Map<string, Flight>();
   private readonly maxEntries: number;
 
   constructor(
@@ -83,13 +89,15 @@ export class SubjectCache implements SubjectLiveness, UserReader {
 
   forget(tenantId: string, subjectId: string): void {
     const key = keyOf(tenantId, subjectId);
-    this.generation++;
     this.users.delete(key);
     this.accounts.delete(key);
+    for (const flight of [this.inflight.get(`u:${key}`), this.inflight.get(`s:${key}`)]) {
+      if (flight !== undefined) flight.state.stale = true;
+    }
   }
 
   clear(): void {
-    this.generation++;
+    for (const flight of this.inflight.values()) flight.state.stale = true;
     this.users.clear();
     this.accounts.clear();
   }
@@ -112,12 +120,12 @@ export class SubjectCache implements SubjectLiveness, UserReader {
     key: string,
     read: () => Promise<V>,
   ): Promise<V> {
-    const pending = this.inflight.get(flightKey) as Promise<V> | undefined;
-    if (pending !== undefined) return pending;
-    const generation = this.generation;
+    const pending = this.inflight.get(flightKey);
+    if (pending !== undefined) return pending.read as Promise<V>;
+    const state = { stale: false };
     const loaded = read()
       .then((value) => {
-        if (generation === this.generation) {
+        if (!state.stale) {
           if (map.size >= this.maxEntries) {
             const oldest = map.keys().next();
             if (oldest.done !== true) map.delete(oldest.value);
@@ -129,7 +137,7 @@ export class SubjectCache implements SubjectLiveness, UserReader {
       .finally(() => {
         this.inflight.delete(flightKey);
       });
-    this.inflight.set(flightKey, loaded);
+    this.inflight.set(flightKey, { read: loaded, state });
     return loaded;
   }
 }

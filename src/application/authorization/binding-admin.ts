@@ -113,7 +113,6 @@ export class BindingAdmin {
     const caller = await this.pdp.subjectOf(actor.principal);
     const result = await this.uow.inTenant(tenantId, async (scope): Promise<AssignResult> => {
       const { roles } = scope;
-      await roles.bumpPolicyVersion();
       const role = await resolveRole(roles, 'role', input.role);
       const subjectKind = await subjectKindOf(scope, subjectId);
       assertHolds(
@@ -125,7 +124,9 @@ export class BindingAdmin {
       const existing = await roles.findBinding(subjectId, role.id, resource);
       if (existing !== undefined) {
         const sameExpiry = existing.expiresAt?.getTime() === input.expiresAt?.getTime();
+        // Nothing changes: no version bump, no audit, no announcement.
         if (sameExpiry) return { binding: existing, role, change: undefined, version: 0 };
+        await roles.bumpPolicyVersion();
         await roles.updateBindingExpiry(existing.id, input.expiresAt);
         return {
           binding: { ...existing, expiresAt: input.expiresAt },
@@ -134,6 +135,7 @@ export class BindingAdmin {
           version: await roles.policyVersion(),
         };
       }
+      await roles.bumpPolicyVersion();
       const binding = await roles.insertBinding({
         tenantId,
         id: this.ids.newId(),

@@ -218,8 +218,14 @@ describe('authorization use cases (memory adapters)', () => {
         expiresAt: undefined,
       };
       const first = await world.bindings.assign(owner, input);
+      const announced = world.announced.length;
       const again = await world.bindings.assign(owner, input);
       expect(again.binding.id).toBe(first.binding.id);
+      // Nothing changed: no announcement, no second audit event.
+      expect(world.announced.length).toBe(announced);
+      expect((await world.audit.list(TENANT_A_ID, 100)).map((event) => event.action)).toEqual([
+        'authz.binding.created',
+      ]);
       const unknownSubject = await errorOf(
         world.bindings.assign(owner, {
           ...input,

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { randomUUID } from 'node:crypto';
+import { PgAuditLog } from '../../src/adapters/outbound/postgres/pg-audit-log.js';
 import { PgRequestTransactions } from '../../src/adapters/outbound/postgres/pg-request-transactions.js';
 import { PgUnitOfWork } from '../../src/adapters/outbound/postgres/pg-unit-of-work.js';
 import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
+import { anAuditEvent } from '../mothers/audit-event.mother.js';
 import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../mothers/tenant.mother.js';
 import { aUser } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -100,5 +103,56 @@ describe('units of work joining a request transaction (no savepoints)', () => {
     );
     await expect(request).rejects.toThrow('refused after writing');
     expect(await userCount(uow, TENANT_A_ID)).toBe(0);
+  });
+});
+
+describe('audit events appended inside a request transaction', () => {
+  const eventIn = (tenantId: string) => anAuditEvent({ tenantId, id: randomUUID() });
+
+  it('lock no tenant chain while the request works, and commit with it', async () => {
+    await prepare();
+    const audit = new PgAuditLog(database.appKnex);
+    let finishWork: () => void = () => undefined;
+    const working = new Promise<void>((resolve) => {
+      finishWork = resolve;
+    });
+    let appended: () => void = () => undefined;
+    const appendedInRequest = new Promise<void>((resolve) => {
+      appended = resolve;
+    });
+    const request = new PgRequestTransactions(database.appKnex).run(
+      TENANT_A_ID,
+      async () => {
+        await audit.append([eventIn(TENANT_A_ID), eventIn(TENANT_B_ID)]);
+        appended();
+        await working;
+      },
+      () => Promise.resolve(),
+    );
+    await appendedInRequest;
+    // Another writer of both chains is not kept waiting by the request still at work.
+    await audit.append([eventIn(TENANT_B_ID), eventIn(TENANT_A_ID)]);
+    finishWork();
+    await request;
+    for (const tenantId of [TENANT_A_ID, TENANT_B_ID]) {
+      expect((await audit.list(tenantId, 10)).length).toBe(2);
+      expect((await audit.chainState(tenantId)).head.sequence).toBe(2);
+    }
+  });
+
+  it('are dropped when the request fails', async () => {
+    await prepare();
+    const audit = new PgAuditLog(database.appKnex);
+    await expect(
+      new PgRequestTransactions(database.appKnex).run(
+        TENANT_A_ID,
+        async () => {
+          await audit.append([eventIn(TENANT_A_ID)]);
+          throw new Error('the request failed');
+        },
+        () => Promise.resolve(),
+      ),
+    ).rejects.toThrow('the request failed');
+    expect(await audit.list(TENANT_A_ID, 10)).toEqual([]);
   });
 });

@@ -19,6 +19,7 @@ import { isUuid } from '../../../domain/shared/uuid.js';
 import { sha256Hex } from '../shared/sha256.js';
 import {
   ambientTransaction,
+  type AmbientTransaction,
   joinRequestTransaction,
   setTenant,
 } from './pg-request-transactions.js';
@@ -131,6 +132,9 @@ const link = (sequence: string, hash: Buffer): ChainLink => ({
  * transaction commits, so hot paths append through the buffered recorder, not per request.
  */
 export class PgAuditLog implements AuditLog {
+  /** Events appended inside each open request transaction, written at its commit. */
+  private readonly pendingIn = new WeakMap<AmbientTransaction, AuditEvent[]>();
+
   constructor(
     private readonly db: Knex,
     private readonly sha256: Sha256 = sha256Hex,
@@ -138,15 +142,27 @@ export class PgAuditLog implements AuditLog {
 
   async append(events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const groups = byTenant(events);
     const ambient = ambientTransaction.getStore();
     if (ambient !== undefined) {
-      await joinRequestTransaction(ambient, ambient.tenantId, async (trx) => {
-        await this.insertAll(trx, groups);
-        await setTenant(trx, ambient.tenantId);
-      });
+      // Written with the request's other events right before its commit: the tenants' chain
+      // heads are then locked once, in one order, for the commit only (no lock held while the
+      // request still works, no two requests locking two tenants' heads in opposite orders).
+      let pending = this.pendingIn.get(ambient);
+      if (pending === undefined) {
+        const collected: AuditEvent[] = [];
+        pending = collected;
+        this.pendingIn.set(ambient, collected);
+        ambient.atCommit.push(async () => {
+          await joinRequestTransaction(ambient, ambient.tenantId, async (trx) => {
+            await this.insertAll(trx, byTenant(collected));
+            await setTenant(trx, ambient.tenantId);
+          });
+        });
+      }
+      pending.push(...events);
       return;
     }
+    const groups = byTenant(events);
     await this.db.transaction((trx) => this.insertAll(trx, groups));
   }
 

@@ -17,6 +17,11 @@ export interface AmbientTransaction {
    * the transaction aborted: the request must not commit, whatever its handler did next.
    */
   failure: { readonly error: unknown } | undefined;
+  /**
+   * Writes held back until the request's work is done, then run in order right before the
+   * commit (e.g. audit events, whose per-tenant chain lock is then held only for the commit).
+   */
+  readonly atCommit: (() => Promise<void>)[];
 }
 
 export const ambientTransaction = new AsyncLocalStorage<AmbientTransaction>();
@@ -66,10 +71,12 @@ export class PgRequestTransactions implements RequestTransactions {
         tenantId,
         exclusive: serialized(),
         failure: undefined,
+        atCommit: [],
       };
       return ambientTransaction.run(ambient, async () => {
         const result = await work();
         if (ambient.failure !== undefined) throw ambient.failure.error;
+        for (const write of ambient.atCommit) await write();
         await ambient.exclusive(() => beforeCommit(result));
         return result;
       });

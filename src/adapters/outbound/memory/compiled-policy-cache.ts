@@ -28,6 +28,7 @@ interface TenantEntry {
   validatedAt: number;
   readonly subjects: Map<string, CompiledSubject>;
   revalidating: boolean;
+  validating: Promise<boolean> | undefined;
 }
 
 /**
@@ -117,16 +118,26 @@ export class CompiledPolicyCache implements PolicyCache {
   private async fresh(tenant: string): Promise<TenantEntry> {
     const entry = this.tenants.get(tenant);
     if (entry !== undefined) {
-      const startedAt = this.now();
-      if (startedAt - entry.validatedAt < this.options.maxStalenessMs) return entry;
-      const version = await this.source.version(tenant);
-      if (version === entry.version) {
-        entry.validatedAt = Math.max(entry.validatedAt, startedAt);
-        return entry;
-      }
-      if (this.tenants.get(tenant) === entry) this.drop(tenant, entry);
+      if (this.now() - entry.validatedAt < this.options.maxStalenessMs) return entry;
+      // Concurrent checks past the bound share one version read.
+      entry.validating ??= this.validate(tenant, entry).finally(() => {
+        entry.validating = undefined;
+      });
+      if (await entry.validating) return entry;
     }
     return this.loadTenant(tenant);
+  }
+
+  /** Whether the entry's version is still current (then it counts as read now). */
+  private async validate(tenant: string, entry: TenantEntry): Promise<boolean> {
+    const startedAt = this.now();
+    const version = await this.source.version(tenant);
+    if (version === entry.version) {
+      entry.validatedAt = Math.max(entry.validatedAt, startedAt);
+      return true;
+    }
+    if (this.tenants.get(tenant) === entry) this.drop(tenant, entry);
+    return false;
   }
 
   private loadTenant(tenant: string): Promise<TenantEntry> {
@@ -144,6 +155,7 @@ export class CompiledPolicyCache implements PolicyCache {
             validatedAt: startedAt,
             subjects: new Map(),
             revalidating: false,
+            validating: undefined,
           };
           const current = this.tenants.get(tenant);
           const storable =

@@ -30,6 +30,14 @@ export interface OutboxQueue {
   markFailed(mail: ClaimedMail, error: string, retryInMs: number): Promise<void>;
 }
 
+/** Outbox mail not sent yet, across tenants (for metrics). */
+export interface OutboxBacklog {
+  /** Not sent yet, attempts left. */
+  readonly pending: number;
+  /** Not sent, attempts exhausted: given up. */
+  readonly failed: number;
+}
+
 /** Delivers one mail (SMTP, or a log and a dev mailbox). */
 export interface MailSender {
   send(mail: OutgoingMail): Promise<void>;

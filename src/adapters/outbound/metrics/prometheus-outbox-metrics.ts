@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { OutboxBacklog } from '../postgres/pg-outbox.js';
+import type { OutboxBacklog } from '../../../domain/notification/notifier.port.js';
 
 /**
  * Outbox metrics for `/metrics`: the backlog (`outbox_messages{state="pending"|"failed"}`,

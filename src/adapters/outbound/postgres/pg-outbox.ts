@@ -4,6 +4,7 @@ import type {
   ClaimedMail,
   Notifier,
   OutboxQueue,
+  OutboxBacklog,
   OutgoingMail,
 } from '../../../domain/notification/notifier.port.js';
 import { isUuid } from '../../../domain/shared/uuid.js';
@@ -99,13 +100,6 @@ export class PgOutboxQueue implements OutboxQueue {
       await work(trx);
     });
   }
-}
-
-export interface OutboxBacklog {
-  /** Not sent yet, attempts left. */
-  readonly pending: number;
-  /** Not sent, attempts exhausted: given up. */
-  readonly failed: number;
 }
 
 export interface PgOutboxMaintenanceOptions {

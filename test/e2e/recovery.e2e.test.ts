@@ -165,6 +165,22 @@ describe('IdentityService recovery flows end to end', () => {
       ),
     );
     expect(wrong.code).toBe(status.UNAUTHENTICATED);
+    // Under an idempotency key the call runs in a request transaction that rolls back: the
+    // failed attempt is audited all the same.
+    const keyedWrong = await failureOf(
+      call(
+        t.identity,
+        'changePassword',
+        { currentPassword: 'not my password 456', newPassword: 'changed passphrase 2026' },
+        bearer(token, freshKey()),
+      ),
+    );
+    expect(keyedWrong.code).toBe(status.UNAUTHENTICATED);
+    const failures = await t.database
+      .ownerKnex('core.audit_events')
+      .where({ tenant_id: tenantId, action: 'auth.password.changed', outcome: 'failure' })
+      .count('* as count');
+    expect(Number(failures[0]?.count)).toBe(2);
     const weak = await failureOf(
       call(
         t.identity,

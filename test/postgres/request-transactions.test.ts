@@ -140,6 +140,26 @@ describe('audit events appended inside a request transaction', () => {
     }
   });
 
+  it('keep a failed or denied attempt even when the request then fails', async () => {
+    await prepare();
+    const audit = new PgAuditLog(database.appKnex);
+    await expect(
+      new PgRequestTransactions(database.appKnex).run(
+        TENANT_A_ID,
+        async () => {
+          await audit.append([
+            anAuditEvent({ id: randomUUID(), action: 'auth.password.failed', outcome: 'failure' }),
+          ]);
+          throw new Error('wrong password');
+        },
+        () => Promise.resolve(),
+      ),
+    ).rejects.toThrow('wrong password');
+    expect((await audit.list(TENANT_A_ID, 10)).map((event) => event.action)).toEqual([
+      'auth.password.failed',
+    ]);
+  });
+
   it('are dropped when the request fails', async () => {
     await prepare();
     const audit = new PgAuditLog(database.appKnex);

@@ -23,8 +23,9 @@ export interface AuditEventQuery extends AuditEventFilter {
  * The append-only, hash-chained audit log. Events are never updated nor deleted (only the
  * database owner prunes old ones, moving the chain's anchor). `append` gives each event the
  * tenant's next sequence and chains its hash; concurrent appends in a tenant never fork the
- * chain. It joins the caller's request transaction when one is open (the events commit with
- * the effects they describe), otherwise it commits them on its own.
+ * chain. Successful events join the caller's request transaction when one is open (they
+ * commit with the effects they describe, or not at all); failed and denied attempts, and
+ * everything outside a request transaction, are committed on their own at once.
  */
 export interface AuditLog {
   append(events: readonly AuditEvent[]): Promise<void>;

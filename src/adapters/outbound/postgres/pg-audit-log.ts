@@ -143,7 +143,11 @@ export class PgAuditLog implements AuditLog {
   async append(events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
     const ambient = ambientTransaction.getStore();
-    if (ambient !== undefined) {
+    // A failed or denied attempt is a fact whatever becomes of the request (a wrong password
+    // under an idempotency key must not roll its own trace back): written at once, on its own.
+    const effects = ambient === undefined ? [] : events.filter((e) => e.outcome === 'success');
+    const attempts = ambient === undefined ? events : events.filter((e) => e.outcome !== 'success');
+    if (ambient !== undefined && effects.length > 0) {
       // Written with the request's other events right before its commit: the tenants' chain
       // heads are then locked once, in one order, for the commit only (no lock held while the
       // request still works, no two requests locking two tenants' heads in opposite orders).
@@ -159,10 +163,10 @@ export class PgAuditLog implements AuditLog {
           });
         });
       }
-      pending.push(...events);
-      return;
+      pending.push(...effects);
     }
-    const groups = byTenant(events);
+    if (attempts.length === 0) return;
+    const groups = byTenant(attempts);
     await this.db.transaction((trx) => this.insertAll(trx, groups));
   }
 

@@ -349,8 +349,8 @@ const tenancyModule = new ContainerModule(({ bind }) => {
     [TYPES.UnitOfWork, TYPES.Clock, TYPES.TenantChanges, TYPES.AuditLog, TYPES.IdGenerator],
   );
   bind(TYPES.ActingTenantResolver).toResolvedValue(
-    (directory) => new ActingTenantResolver(directory),
-    [TYPES.TenantDirectory],
+    (directory, decisions) => new ActingTenantResolver(directory, decisions),
+    [TYPES.TenantDirectory, TYPES.PolicyDecisionPoint],
   );
 });
 

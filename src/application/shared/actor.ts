@@ -7,4 +7,10 @@ import type { Principal } from '../../domain/identity/principal.js';
 export interface Actor {
   readonly principal: Principal;
   readonly tenantId: string;
+  /**
+   * Holds `platform:admin` in the platform tenant right now, as the authorization engine
+   * decided when the call was authenticated (never from the token's `roles` claim, which may
+   * be minutes old). Absent means no.
+   */
+  readonly platformOperator?: boolean;
 }

@@ -31,7 +31,7 @@ export class TenantUpdater {
 
   async run(actor: Actor, input: UpdateTenantInput, context: AuditContext = {}): Promise<Tenant> {
     const id = parseUuid('id', input.id);
-    if (input.plan !== undefined && !isPlatformOperator(actor.principal)) {
+    if (input.plan !== undefined && !isPlatformOperator(actor)) {
       throw new DomainError(
         'permission_denied',
         'PLAN_CHANGE_FORBIDDEN',

@@ -102,7 +102,13 @@ export class ServiceAccountCreator {
     if (roles.length === 0)
       throw new InvalidArgumentError('roles', 'at least one role is required');
     const tenantId = actor.tenantId;
-    const callerRank = Math.max(0, ...actor.principal.roles.map((r) => ROLE_RANK[r] ?? 0));
+    // The caller's roles as bound now, in its own tenant (not the token's claim, which may be
+    // minutes old: a demoted owner must not mint owner accounts until the token expires).
+    const { principal } = actor;
+    const held = await this.uow.inTenant(principal.tenantId, (scope) =>
+      scope.roles.roleNamesOf(principal.subjectId),
+    );
+    const callerRank = Math.max(0, ...held.map((r) => ROLE_RANK[r] ?? 0));
     for (const role of roles) {
       const rank = ROLE_RANK[role];
       if (rank === undefined || systemRolePermissions(tenantId, role) === undefined) {

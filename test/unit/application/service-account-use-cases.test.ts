@@ -16,6 +16,7 @@ import {
 } from '../../../src/application/identity/service-accounts.js';
 import { SigningKeyRotationSchedule } from '../../../src/application/identity/signing-key-rotation-schedule.js';
 import type { Actor } from '../../../src/application/shared/actor.js';
+import { TENANT_SCOPE } from '../../../src/domain/authorization/role.js';
 import { systemRolesFor } from '../../../src/domain/authorization/system-roles.js';
 import type { AccessTokenClaims } from '../../../src/domain/identity/access-token.port.js';
 import { formatClientId, tenantOfClientId } from '../../../src/domain/identity/service-account.js';
@@ -38,10 +39,16 @@ let issue: ServiceTokenIssuer;
 let rotate: ServiceAccountSecretRotator;
 let remove: ServiceAccountDeleter;
 
+/** One caller per system role; `beforeEach` binds it to that role in every tenant. */
+const SUBJECT_OF: Readonly<Record<string, string>> = {
+  owner: '0a100000-0000-4000-8000-000000000001',
+  admin: '0a100000-0000-4000-8000-000000000002',
+  member: '0a100000-0000-4000-8000-000000000003',
+};
 const actorWith = (roles: string[], tenantId = TENANT_A_ID, home = tenantId): Actor => ({
   tenantId,
   principal: {
-    subjectId: '0a100000-0000-4000-8000-000000000001',
+    subjectId: SUBJECT_OF[roles[0] ?? 'member'] ?? '0a100000-0000-4000-8000-000000000009',
     tenantId: home,
     kind: 'user',
     roles,
@@ -62,9 +69,24 @@ beforeEach(async () => {
     await tenants.insert(anotherTenant());
   });
   for (const tenantId of [TENANT_A_ID, TENANT_B_ID, PLATFORM_TENANT_ID]) {
-    await uow.inTenant(tenantId, ({ roles }) =>
-      roles.insertRoles(systemRolesFor(tenantId, ids.newId, clock.now())),
-    );
+    await uow.inTenant(tenantId, async ({ roles }) => {
+      const systemRoles = systemRolesFor(tenantId, ids.newId, clock.now());
+      await roles.insertRoles(systemRoles);
+      for (const role of systemRoles) {
+        const subjectId = SUBJECT_OF[role.name];
+        if (subjectId === undefined) continue;
+        await roles.insertBinding({
+          tenantId,
+          id: ids.newId(),
+          subjectId,
+          subjectKind: 'user',
+          roleId: role.id,
+          scope: TENANT_SCOPE,
+          expiresAt: undefined,
+          createdAt: clock.now(),
+        });
+      }
+    });
   }
   audit = new InMemoryAuditLog();
   issued = [];
@@ -146,6 +168,15 @@ describe('ServiceAccountCreator', () => {
         description: '',
         roles: ['owner'],
       }),
+    ).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+  });
+
+  it('ranks the caller by its roles as bound now, not by the token claim', async () => {
+    // A token minted while this user was owner; the user is only an admin now.
+    const demoted = actorWith(['admin']);
+    const stale: Actor = { ...demoted, principal: { ...demoted.principal, roles: ['owner'] } };
+    await expect(
+      create.run(stale, { name: 'root', description: '', roles: ['owner'] }),
     ).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
   });
 

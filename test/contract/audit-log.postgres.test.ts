@@ -8,7 +8,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 
 import { AuditChainVerifier } from '../../src/application/audit/verify-audit-chain.js';
 import * as auditChainMigration from '../../src/adapters/outbound/postgres/migrations/009-audit-chain.migration.js';
+import * as auditChainGuardMigration from '../../src/adapters/outbound/postgres/migrations/011-audit-chain-guard.migration.js';
 import { sha256Hex } from '../../src/adapters/outbound/shared/sha256.js';
+import {
+  AUDIT_CHAIN_CONFLICT,
+  BufferedAuditRecorder,
+  DEFAULT_RECORDER_OPTIONS,
+} from '../../src/adapters/outbound/shared/buffered-audit-recorder.js';
+import { AuditEventLister } from '../../src/application/audit/list-audit-events.js';
 import { pruneAuditLog } from '../../src/adapters/outbound/postgres/pg-audit-pruner.js';
 import {
   AuditChainWalk,
@@ -180,6 +187,94 @@ describe('PgAuditLog hash chain against the database owner', () => {
   });
 });
 
+describe('PgAuditLog chain guard (the database keeps the head)', () => {
+  let log: PgAuditLog;
+  beforeEach(async () => {
+    await withTenants();
+    log = new PgAuditLog(database.appKnex);
+    for (let n = 1; n <= 6; n += 1) {
+      await log.append([anAuditEvent({ id: eventNo(n), details: { n } })]);
+    }
+  });
+
+  /** Runs SQL as the app role in tenant A, committed. */
+  const asAppInA = (sql: string, bindings: readonly Knex.Value[]): Promise<unknown> =>
+    database.appKnex.transaction(async (trx) => {
+      await trx.raw("select set_config('app.tenant_id', ?, true)", [TENANT_A_ID]);
+      await trx.raw(sql, bindings);
+    });
+  const forged = (sequence: number, prevHash: Buffer): Promise<unknown> =>
+    asAppInA(
+      `insert into core.audit_events (tenant_id, id, occurred_at, actor_kind, action, outcome, details, sequence, prev_hash, hash)
+       values (?, gen_random_uuid(), now(), 'user', 'authz.role.deleted', 'success', '{"forged": true}', ?, ?, ?)`,
+      [TENANT_A_ID, sequence, prevHash, Buffer.alloc(32, 0x11)],
+    );
+
+  it('refuses the app role a row past the head: appends, listing and verification are unharmed', async () => {
+    const head = (await log.chainState(TENANT_A_ID)).head;
+    await expect(forged(head.sequence + 1, Buffer.alloc(32))).rejects.toMatchObject({
+      code: AUDIT_CHAIN_CONFLICT,
+    });
+    await expect(
+      asAppInA('update core.audit_chain_heads set last_sequence = 1', []),
+    ).rejects.toMatchObject({ code: '42501' });
+    await log.append([anAuditEvent({ id: eventNo(7) })]);
+    expect(await verify(log)).toMatchObject({ ok: true, checked: 7 });
+  });
+
+  it('stores a continuing row with a forged hash, but verification reports it and appends go on', async () => {
+    const head = (await log.chainState(TENANT_A_ID)).head;
+    await forged(head.sequence + 1, Buffer.from(head.hash, 'hex'));
+    await log.append([anAuditEvent({ id: eventNo(8) })]);
+    expect((await log.chainState(TENANT_A_ID)).head.sequence).toBe(8);
+    expect(await verify(log)).toMatchObject({
+      ok: false,
+      checked: 6,
+      firstBadSequence: 7,
+      problem: expect.stringMatching(/hash mismatch/) as unknown,
+    });
+  });
+
+  it('lists only anchor < sequence <= head, and the recorder retries a sequence clash (alarm), never drops it as rejected', async () => {
+    // The owner, with the guard paused, puts a row past the head.
+    await database.ownerKnex.transaction(async (trx) => {
+      await trx.raw('alter table core.audit_events disable trigger audit_events_chain_guard');
+      await trx.raw(
+        `insert into core.audit_events (tenant_id, id, occurred_at, actor_kind, action, outcome, details, sequence, prev_hash, hash)
+         values (?, gen_random_uuid(), now(), 'user', 'authz.role.deleted', 'success', '{}', 7, ?, ?)`,
+        [TENANT_A_ID, Buffer.alloc(32), Buffer.alloc(32)],
+      );
+      await trx.raw('alter table core.audit_events enable trigger audit_events_chain_guard');
+    });
+    const page = await new AuditEventLister(log).run(actorIn(TENANT_A_ID), {
+      filter: {},
+      pageSize: 50,
+      after: undefined,
+    });
+    expect(page.items.map((event) => event.sequence)).toEqual([6, 5, 4, 3, 2, 1]);
+    expect(await verify(log)).toMatchObject({ ok: true, checked: 6 });
+
+    const dropped: string[] = [];
+    const conflicts: unknown[] = [];
+    const recorder = new BufferedAuditRecorder(log, {
+      ...DEFAULT_RECORDER_OPTIONS,
+      maxAttempts: 3,
+      retryDelayMs: 1,
+      onDropped: (count, reason) => dropped.push(`${String(count)} ${reason}`),
+      onChainConflict: (error) => conflicts.push(error),
+    });
+    recorder.record(anAuditEvent({ id: eventNo(20) }));
+    recorder.record(anAuditEvent({ id: eventNo(21) }));
+    await recorder.flush();
+    expect(conflicts).toHaveLength(3);
+    expect(conflicts[0]).toMatchObject({
+      code: '23505',
+      constraint: 'audit_events_tenant_sequence_key',
+    });
+    expect(dropped).toEqual(['2 write_failed']);
+  });
+});
+
 describe('PgAuditLog on two replicas at once', () => {
   it('keeps one gapless chain per tenant when two pools append mixed-tenant batches concurrently', async () => {
     await withTenants();
@@ -215,6 +310,7 @@ describe('migration 009 on a log written before the chain', () => {
   it('chains the existing rows per tenant so that they verify', async () => {
     await withTenants();
     const owner = database.ownerKnex;
+    await auditChainGuardMigration.down(owner);
     await auditChainMigration.down(owner);
     await owner.raw(
       `insert into core.audit_events (tenant_id, id, occurred_at, actor_kind, actor_ip, action, outcome, details)
@@ -229,7 +325,10 @@ describe('migration 009 on a log written before the chain', () => {
        values (?, gen_random_uuid(), now(), 'anonymous', 'auth.login.failed', 'failure')`,
       [TENANT_B_ID],
     );
-    await owner.transaction((trx) => auditChainMigration.up(trx));
+    await owner.transaction(async (trx) => {
+      await auditChainMigration.up(trx);
+      await auditChainGuardMigration.up(trx);
+    });
     const log = new PgAuditLog(database.appKnex);
     expect(await verify(log)).toMatchObject({ ok: true, checked: 2500 });
     expect(await new AuditChainVerifier(log, sha256Hex).run(actorIn(TENANT_B_ID))).toMatchObject({

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PgAuditLog } from '../../src/adapters/outbound/postgres/pg-audit-log.js';
 import { PgUnitOfWork } from '../../src/adapters/outbound/postgres/pg-unit-of-work.js';
+import { APP_GROUP_ROLE } from '../../src/adapters/outbound/postgres/pg-schema.js';
+import { AUDIT_CHAIN_CONFLICT } from '../../src/adapters/outbound/shared/buffered-audit-recorder.js';
 import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
 import { anAuditEvent } from '../mothers/audit-event.mother.js';
 import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../mothers/tenant.mother.js';
@@ -148,11 +150,13 @@ describe('core.audit_chain_heads as the app role', () => {
 
   it("does not let tenant A create, move or delete B's head", async () => {
     await asTenant(TENANT_A_ID, async () => {
-      const moved = await app.query(
-        'update core.audit_chain_heads set last_sequence = last_sequence + 1 where tenant_id = $1',
-        [TENANT_B_ID],
+      const error = await errorOf(
+        app.query(
+          'update core.audit_chain_heads set last_sequence = last_sequence + 1 where tenant_id = $1',
+          [TENANT_B_ID],
+        ),
       );
-      expect(moved.rowCount).toBe(0);
+      expect(error.code).toBe('42501');
     });
     await asTenant(TENANT_A_ID, async () => {
       const error = await errorOf(
@@ -185,6 +189,103 @@ describe('core.audit_chain_heads as the app role', () => {
         ),
       );
       expect(error.code).toBe('42501');
+    });
+  });
+
+  it('does not let a tenant move its own head, nor create one (the chain guard does)', async () => {
+    await asTenant(TENANT_A_ID, async () => {
+      const error = await errorOf(
+        app.query(
+          `update core.audit_chain_heads set last_sequence = 0, last_hash = $1 where tenant_id = $2`,
+          [Buffer.alloc(32), TENANT_A_ID],
+        ),
+      );
+      expect(error.code).toBe('42501');
+    });
+    await asTenant(TENANT_A_ID, async () => {
+      const error = await errorOf(
+        app.query(
+          'insert into core.audit_chain_heads (tenant_id) values ($1) on conflict do nothing',
+          [TENANT_A_ID],
+        ),
+      );
+      expect(error.code).toBe('42501');
+    });
+    const grants = await database.ownerKnex.raw<{ rows: { privilege_type: string }[] }>(
+      `select privilege_type from information_schema.table_privileges
+        where table_schema = 'core' and table_name = 'audit_chain_heads' and grantee = ?
+       union all
+       select privilege_type from information_schema.column_privileges
+        where table_schema = 'core' and table_name = 'audit_chain_heads' and grantee = ?
+          and privilege_type <> 'SELECT'`,
+      [APP_GROUP_ROLE, APP_GROUP_ROLE],
+    );
+    expect(grants.rows.map((row) => row.privilege_type)).toEqual(['SELECT']);
+  });
+
+  it("locks only the current tenant's head through lock_audit_chain_head", async () => {
+    await asTenant(TENANT_A_ID, async () => {
+      const error = await errorOf(
+        app.query('select * from core.lock_audit_chain_head($1)', [TENANT_B_ID]),
+      );
+      expect(error.code).toBe('42501');
+    });
+    await asTenant(TENANT_A_ID, async () => {
+      const own = await app.query<{ last_sequence: string }>(
+        'select * from core.lock_audit_chain_head($1)',
+        [TENANT_A_ID],
+      );
+      expect(own.rows.map((row) => Number(row.last_sequence))).toEqual([1]);
+    });
+  });
+
+  describe('refuses an event row that does not continue the chain (the chain guard)', () => {
+    const insertEvent = (sequence: number, prevHash: Buffer, hash = Buffer.alloc(32, 0x11)) =>
+      app.query(
+        `insert into core.audit_events (tenant_id, id, occurred_at, actor_kind, action, outcome, details, sequence, prev_hash, hash)
+         values ($1, gen_random_uuid(), now(), 'user', 'authz.role.deleted', 'success', '{"forged": true}', $2, $3, $4)`,
+        [TENANT_A_ID, sequence, prevHash, hash],
+      );
+    const headOfA = async (): Promise<{ sequence: number; hash: Buffer }> => {
+      const row = (
+        await app.query<{ last_sequence: string; last_hash: Buffer }>(
+          'select last_sequence, last_hash from core.audit_chain_heads',
+        )
+      ).rows[0];
+      return { sequence: Number(row?.last_sequence), hash: row?.last_hash ?? Buffer.alloc(0) };
+    };
+
+    it('past the head (a row no verification would walk)', async () => {
+      await asTenant(TENANT_A_ID, async () => {
+        const head = await headOfA();
+        const error = await errorOf(insertEvent(head.sequence + 2, head.hash));
+        expect(error.code).toBe(AUDIT_CHAIN_CONFLICT);
+      });
+    });
+
+    it('at the next sequence with a garbage previous hash', async () => {
+      await asTenant(TENANT_A_ID, async () => {
+        const head = await headOfA();
+        const error = await errorOf(insertEvent(head.sequence + 1, Buffer.alloc(32, 0x22)));
+        expect(error.code).toBe(AUDIT_CHAIN_CONFLICT);
+      });
+    });
+
+    it('at or below the head (a fork)', async () => {
+      await asTenant(TENANT_A_ID, async () => {
+        const head = await headOfA();
+        const error = await errorOf(insertEvent(head.sequence, head.hash));
+        expect(error.code).toBe(AUDIT_CHAIN_CONFLICT);
+      });
+    });
+
+    it('lets a continuing row through and moves the head to it (the app cannot)', async () => {
+      await asTenant(TENANT_A_ID, async () => {
+        const head = await headOfA();
+        const hash = Buffer.alloc(32, 0x33);
+        await insertEvent(head.sequence + 1, head.hash, hash);
+        expect(await headOfA()).toEqual({ sequence: head.sequence + 1, hash });
+      });
     });
   });
 

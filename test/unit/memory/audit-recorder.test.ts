@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { InMemoryAuditLog } from '../../../src/adapters/outbound/memory/in-memory-audit-log.js';
 import {
+  AUDIT_CHAIN_CONFLICT,
   BufferedAuditRecorder,
   type BufferedAuditRecorderOptions,
   DEFAULT_RECORDER_OPTIONS,
@@ -35,6 +36,7 @@ class ScriptedLog extends InMemoryAuditLog {
   constructor(
     private failures = 0,
     private readonly seen?: AsyncLocalStorage<string>,
+    private readonly failure: Error = new Error('database unavailable'),
   ) {
     super();
   }
@@ -42,7 +44,7 @@ class ScriptedLog extends InMemoryAuditLog {
     this.contexts.push(this.seen?.getStore());
     if (this.failures > 0) {
       this.failures -= 1;
-      return Promise.reject(new Error('database unavailable'));
+      return Promise.reject(this.failure);
     }
     this.batches.push(batch.length);
     return super.append(batch);
@@ -101,6 +103,31 @@ describe('BufferedAuditRecorder', () => {
     await recorder.flush();
     expect(await log.list(TENANT_A_ID, 100)).toHaveLength(9);
     expect(dropped).toEqual([{ count: 1, reason: 'rejected' }]);
+  });
+
+  it('retries a chain conflict (guard or sequence clash) as a whole batch, with an alarm, never as rejected', async () => {
+    for (const conflict of [
+      Object.assign(new Error('audit chain: the event does not continue'), {
+        code: AUDIT_CHAIN_CONFLICT,
+      }),
+      Object.assign(new Error('duplicate key'), {
+        code: '23505',
+        constraint: 'audit_events_tenant_sequence_key',
+      }),
+    ]) {
+      const log = new ScriptedLog(2, undefined, conflict);
+      const alarms: number[] = [];
+      const { recorder, dropped } = recorderOver(log, {
+        batchSize: 10,
+        onChainConflict: (_error, attempt) => alarms.push(attempt),
+      });
+      for (const event of events(10)) recorder.record(event);
+      await recorder.flush();
+      expect(alarms).toEqual([1, 2]);
+      expect(log.batches).toEqual([10]);
+      expect(await log.list(TENANT_A_ID, 100)).toHaveLength(10);
+      expect(dropped).toEqual([]);
+    }
   });
 
   it('never blocks nor grows past maxQueue: overflow is dropped and counted', async () => {

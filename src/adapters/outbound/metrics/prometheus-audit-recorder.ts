@@ -3,7 +3,10 @@ import { Counter, type Registry } from 'prom-client';
 
 import type { BufferedAuditRecorderOptions } from '../shared/buffered-audit-recorder.js';
 
-type RecorderHooks = Pick<BufferedAuditRecorderOptions, 'onDropped' | 'onWritten' | 'onRetry'>;
+type RecorderHooks = Pick<
+  BufferedAuditRecorderOptions,
+  'onDropped' | 'onWritten' | 'onRetry' | 'onChainConflict'
+>;
 
 /**
  * The buffered audit recorder's counters for `/metrics` (written, dropped by reason) and its
@@ -20,6 +23,11 @@ export function prometheusAuditRecorderHooks(registry: Registry, logger: Logger)
     name: 'audit_events_dropped_total',
     help: 'Audit events lost by the buffered recorder: overflow (queue full), write_failed (retries exhausted) or rejected (refused by the database)',
     labelNames: ['reason'],
+    registers: [registry],
+  });
+  const conflicts = new Counter({
+    name: 'audit_chain_conflicts_total',
+    help: 'Audit batches refused because they did not continue their tenant chain (the chain head or rows were moved outside the service: investigate)',
     registers: [registry],
   });
   const lastLog = new Map<string, number>();
@@ -39,6 +47,14 @@ export function prometheusAuditRecorderHooks(registry: Registry, logger: Logger)
       logger.error(
         { err: error, count, reason, droppedTotal: 'see audit_events_dropped_total' },
         'audit events dropped',
+      );
+    },
+    onChainConflict: (error, attempt) => {
+      conflicts.inc();
+      if (throttled('chain')) return;
+      logger.error(
+        { err: error, attempt, alarm: 'audit_chain_conflict' },
+        'audit chain conflict: an append did not continue its tenant chain; retrying',
       );
     },
     onRetry: (error, attempt) => {

@@ -125,8 +125,10 @@ const link = (sequence: string, hash: Buffer): ChainLink => ({
  * them all.
  *
  * The chain: each tenant has one row in `core.audit_chain_heads` (its last sequence and hash).
- * An append locks it (an upsert, so the first append creates it), links its events after it,
- * inserts them and moves the head, all in the appending transaction: concurrent appends in a
+ * An append locks it (`lock_audit_chain_head`, which creates it on the first append), links its
+ * events after it and inserts them; the database's chain guard trigger checks every row
+ * continues the head and moves it (the app role cannot write heads), all in the appending
+ * transaction: concurrent appends in a
  * tenant, from any replica, queue on that one row lock and can never fork the chain (a unique
  * `(tenant_id, sequence)` backs it up). Other tenants never wait. The lock is held until the
  * transaction commits, so hot paths append through the buffered recorder, not per request.
@@ -189,6 +191,14 @@ export class PgAuditLog implements AuditLog {
         .select('*')
         .orderBy('sequence', 'desc')
         .limit(query.limit);
+      // Only the verifiable chain: after the anchor, up to the head (no head: no events).
+      select.whereExists(function (this: Knex.QueryBuilder) {
+        void this.select(trx.raw('1'))
+          .from(HEADS)
+          .where('tenant_id', tenantId.toLowerCase())
+          .andWhereRaw(`${TABLE}.sequence > ${HEADS}.anchor_sequence`)
+          .andWhereRaw(`${TABLE}.sequence <= ${HEADS}.last_sequence`);
+      });
       if (query.beforeSequence !== undefined) select.where('sequence', '<', query.beforeSequence);
       if (query.actorSubjectId !== undefined) {
         select.where('actor_subject_id', query.actorSubjectId);
@@ -249,17 +259,15 @@ export class PgAuditLog implements AuditLog {
       await setTenant(trx, tenantId);
       const head = await this.lockHead(trx, tenantId, events);
       const linked = linkEvents(this.sha256, head.link, head.events);
+      // The `audit_events_chain_guard` trigger checks each row continues the head and moves
+      // the head itself (migration 011): the app role cannot write a head.
       await trx(TABLE).insert(linked.map(toRow));
-      const last = linked.at(-1);
-      if (last === undefined) continue;
-      await trx(HEADS)
-        .where('tenant_id', tenantId)
-        .update({ last_sequence: last.sequence, last_hash: Buffer.from(last.hash, 'hex') });
     }
   }
 
   /**
-   * Locks the tenant's chain head (creating it on the first append) and returns it, with the
+   * Locks the tenant's chain head (creating it on the first append; through the SECURITY
+   * DEFINER `lock_audit_chain_head`, the app role has no write on heads) and returns it, with the
    * events' ips as Postgres will read them back (`inet` prints its own canonical form, and the
    * hash must cover what is stored; JSON, because `inet::text` would add a `/32`), in one
    * round trip.
@@ -273,12 +281,11 @@ export class PgAuditLog implements AuditLog {
     const result = await trx.raw<{
       rows: { last_sequence: string; last_hash: Buffer; ips: (string | null)[] }[];
     }>(
-      `insert into ${HEADS} as h (tenant_id) values (?)
-       on conflict (tenant_id) do update set last_sequence = h.last_sequence
-       returning h.last_sequence, h.last_hash,
+      `select h.last_sequence, h.last_hash,
          array_to_json(array(select ip::inet from jsonb_array_elements_text(?::jsonb)
-                 with ordinality as given(ip, position) order by position)) as ips`,
-      [tenantId, JSON.stringify(ips)],
+                 with ordinality as given(ip, position) order by position)) as ips
+       from ${SCHEMA}.lock_audit_chain_head(?) as h`,
+      [JSON.stringify(ips), tenantId],
     );
     const row = result.rows[0];
     if (row === undefined) throw new Error('audit log: the chain head did not lock');

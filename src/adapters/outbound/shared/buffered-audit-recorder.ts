@@ -28,6 +28,12 @@ export interface BufferedAuditRecorderOptions {
   readonly onWritten?: (count: number) => void;
   /** A failed try that will be retried. */
   readonly onRetry?: (error: unknown, attempt: number) => void;
+  /**
+   * An append refused because it does not continue its tenant's chain (the chain guard's
+   * SQLSTATE, or a sequence already taken): never the events' fault, so the batch is retried
+   * (re-reading the head), but someone moved the chain under the service: raise an alarm.
+   */
+  readonly onChainConflict?: (error: unknown, attempt: number) => void;
 }
 
 export const DEFAULT_RECORDER_OPTIONS: Omit<BufferedAuditRecorderOptions, 'onDropped'> = {
@@ -143,7 +149,9 @@ export class BufferedAuditRecorder implements AuditRecorder {
         this.options.onWritten?.(batch.length);
         return;
       } catch (error) {
-        if (isRejection(error)) {
+        const chainConflict = isChainConflict(error);
+        if (chainConflict) this.options.onChainConflict?.(error, attempt);
+        if (!chainConflict && isRejection(error)) {
           await this.isolateRejected(batch, error);
           return;
         }
@@ -172,6 +180,19 @@ export class BufferedAuditRecorder implements AuditRecorder {
     await this.write(batch.slice(0, half));
     await this.write(batch.slice(half));
   }
+}
+
+/** SQLSTATE of the database's chain guard (migration 011): the row does not continue the head. */
+export const AUDIT_CHAIN_CONFLICT = 'WMA01';
+const SEQUENCE_KEY = 'audit_events_tenant_sequence_key';
+
+/**
+ * The batch was refused for its place in the chain, not for its content: the guard's
+ * continuity error, or a unique violation on the (tenant, sequence) key.
+ */
+export function isChainConflict(error: unknown): boolean {
+  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  return code === AUDIT_CHAIN_CONFLICT || (code === '23505' && constraint === SEQUENCE_KEY);
 }
 
 /**

@@ -9,6 +9,7 @@ import * as serviceAccounts from './007-service-accounts.migration.js';
 import * as authorization from './008-authorization.migration.js';
 import * as auditChain from './009-audit-chain.migration.js';
 import * as outboxMaintenance from './010-outbox-maintenance.migration.js';
+import * as auditChainGuard from './011-audit-chain-guard.migration.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   authorization,
   auditChain,
   outboxMaintenance,
+  auditChainGuard,
 ];
 
 export class ListMigrationSource implements Knex.MigrationSource<NamedMigration> {

@@ -445,7 +445,7 @@ const identityModule = new ContainerModule(({ bind }) => {
     [TYPES.MasterKey],
   );
   bind(TYPES.SessionManager).toResolvedValue(
-    (store, codec, uow, tokens, directory, clock, ids, audit, revocations, config, knex) =>
+    (store, codec, uow, tokens, directory, clock, ids, audit, revocations, config, knex, pdp) =>
       new SessionManager(
         store,
         codec,
@@ -461,6 +461,7 @@ const identityModule = new ContainerModule(({ bind }) => {
           absoluteLifetimeSeconds: config.SESSION_ABSOLUTE_LIFETIME_SECONDS,
           reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
         },
+        pdp,
         // A mass revocation and its audit event commit together.
         new PgJoinedTransactions(new PgRequestTransactions(knex)),
       ),
@@ -476,6 +477,7 @@ const identityModule = new ContainerModule(({ bind }) => {
       TYPES.SessionRevocations,
       TYPES.Config,
       TYPES.Knex,
+      TYPES.PolicyDecisionPoint,
     ],
   );
   bind(TYPES.SessionLiveness).toResolvedValue(

@@ -1,4 +1,6 @@
+import { permissionCovers } from '../../src/domain/authorization/permission.js';
 import { type Role, type RoleBinding, TENANT_SCOPE } from '../../src/domain/authorization/role.js';
+import { systemRolePermissions } from '../../src/domain/authorization/system-roles.js';
 import { CREATED_AT, TENANT_A_ID } from './tenant.mother.js';
 import { USER_ID } from './user.mother.js';
 
@@ -34,4 +36,20 @@ export function aRoleBinding(overrides: Partial<RoleBinding> = {}): RoleBinding 
     createdAt: CREATED_AT,
     ...overrides,
   };
+}
+
+/**
+ * What system roles named in a token grant, the way the engine would for a subject bound to
+ * them tenant-wide: a stand-in for the engine in unit tests of other use cases.
+ */
+export function systemRolesGrant(
+  tenantId: string,
+  roles: readonly string[],
+  permission: string,
+): boolean {
+  return roles.some((name) =>
+    (systemRolePermissions(tenantId, name) ?? []).some((granted) =>
+      permissionCovers(granted, permission),
+    ),
+  );
 }

@@ -1,6 +1,5 @@
 import type { AuditEvent } from '../../domain/audit/audit-event.js';
 import type { AuditLog } from '../../domain/audit/audit-log.port.js';
-import { rolesGrant } from '../../domain/authorization/access-policy.js';
 import { permissionDenied } from '../../domain/authorization/authorization.errors.js';
 import type {
   AccessTokenIssuer,
@@ -32,6 +31,7 @@ import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { isUuid, parseUuid } from '../../domain/shared/uuid.js';
 import { isTenantUsable } from '../../domain/tenancy/tenant.js';
 import type { TenantDirectory } from '../../domain/tenancy/tenant-directory.port.js';
+import type { PermissionHolder } from '../shared/permission-holder.js';
 import type { Actor } from '../shared/actor.js';
 import { actingFrom, auditActorOf, type AuditContext } from '../shared/audit-context.js';
 
@@ -98,6 +98,8 @@ export class SessionManager implements SessionRevoker {
     private readonly audit: AuditLog,
     private readonly revocations: SessionRevocations,
     private readonly policy: SessionPolicy,
+    /** Decides who may read or end other users' sessions. */
+    private readonly permissions: PermissionHolder,
     /** Makes a mass revocation and its audit event one transaction (absent: one after the other). */
     private readonly transactions?: RequestTransactions,
   ) {}
@@ -261,7 +263,7 @@ export class SessionManager implements SessionRevoker {
     const self = ownTenant ? actor.principal.subjectId.toLowerCase() : undefined;
     const target = userId ?? self;
     if (target === undefined) return { items: [], nextAfter: undefined };
-    if (target !== self && !this.may(actor, 'sessions:read')) {
+    if (target !== self && !(await this.may(actor, 'sessions:read'))) {
       throw permissionDenied('sessions:read');
     }
     const after = input.after === undefined ? undefined : parseUuid('page.page_token', input.after);
@@ -282,7 +284,7 @@ export class SessionManager implements SessionRevoker {
       actor.principal.tenantId === actor.tenantId
         ? actor.principal.subjectId.toLowerCase()
         : undefined;
-    const mayOthers = this.may(actor, 'sessions:write');
+    const mayOthers = await this.may(actor, 'sessions:write');
     const ended = await this.store.inTenant(actor.tenantId, async (sessions) => {
       const session = await sessions.lockSession(sessionId);
       if (session === undefined || (session.userId !== self && !mayOthers)) {
@@ -386,8 +388,8 @@ export class SessionManager implements SessionRevoker {
     ]);
   }
 
-  private may(actor: Actor, permission: string): boolean {
-    return rolesGrant(actor.principal.tenantId, actor.principal.roles, permission);
+  private may(actor: Actor, permission: string): boolean | Promise<boolean> {
+    return this.permissions.holds(actor.principal, permission);
   }
 
   private recordReuse(session: Session, tokenId: string, origin: AuditContext): Promise<void> {

@@ -6,11 +6,7 @@ import { parseUuid } from '../../domain/shared/uuid.js';
 import { tenantNotFound } from '../../domain/tenancy/tenancy.errors.js';
 import type { TenantDirectory } from '../../domain/tenancy/tenant-directory.port.js';
 import type { Actor } from '../shared/actor.js';
-
-/** Whether a principal holds a permission in its own tenant now (the authorization engine). */
-export interface PermissionHolder {
-  holds(principal: Principal, permission: string): boolean | Promise<boolean>;
-}
+import type { PermissionHolder } from '../shared/permission-holder.js';
 
 /**
  * Decides the tenant a call acts in: the principal's own, or, for platform operators only,

@@ -1,3 +1,4 @@
+import { systemRolesGrant as rolesGrant } from '../../mothers/role.mother.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import { generateMasterKey } from '../../../src/adapters/outbound/crypto/aes-gcm-secret-box.js';
@@ -59,6 +60,10 @@ beforeEach(async () => {
     audit,
     revocations,
     POLICY,
+    // The engine's answer, standing in: what the principal's system roles grant.
+    {
+      holds: (principal, permission) => rolesGrant(principal.tenantId, principal.roles, permission),
+    },
   );
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rolesGrant } from '../../../src/domain/authorization/access-policy.js';
+import { systemRolesGrant as rolesGrant } from '../../mothers/role.mother.js';
 import { PLATFORM_TENANT_ID } from '../../../src/domain/shared/platform-tenant.js';
 
 const TENANT = '0190a5e2-0000-7000-8000-000000000001';

@@ -107,6 +107,11 @@ describe('AuditService end to end', () => {
       ],
       [{ filter: { outcome: AuditOutcome.UNRECOGNIZED } }, 'filter.outcome'],
       [{ filter: { actionPrefix: 'x'.repeat(300) } }, 'filter.action_prefix'],
+      [{ filter: { actionPrefix: 'a\u0000' } }, 'filter.action_prefix'],
+      [{ filter: { actorSubjectId: '\u0000' } }, 'filter.actor_subject_id'],
+      [{ filter: { sinceTime: new Date(Date.UTC(-5000, 0, 1)) } }, 'filter.since_time'],
+      [{ filter: { sinceTime: new Date('0000-12-31T23:59:59Z') } }, 'filter.since_time'],
+      [{ filter: { untilTime: new Date(Date.UTC(10000, 0, 1)) } }, 'filter.until_time'],
       [
         { filter: { sinceTime: new Date('2030-01-01'), untilTime: new Date('2020-01-01') } },
         'filter.until_time',

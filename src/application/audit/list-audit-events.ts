@@ -22,8 +22,22 @@ function parseSequenceCursor(field: string, raw: string): number {
 }
 
 function checkText(field: string, text: string | undefined): void {
-  if (text !== undefined && text.length > MAX_FILTER_TEXT) {
+  if (text === undefined) return;
+  if (text.length > MAX_FILTER_TEXT) {
     throw new InvalidArgumentError(field, `must be at most ${String(MAX_FILTER_TEXT)} characters`);
+  }
+  // Postgres text cannot hold NUL: refused here rather than failing the query.
+  if (text.includes('\u0000')) {
+    throw new InvalidArgumentError(field, 'must not contain NUL characters');
+  }
+}
+
+/** A real instant in years 0001-9999 (what a Timestamp may hold, and Postgres can compare). */
+function checkTime(field: string, time: Date | undefined): void {
+  if (time === undefined) return;
+  const year = time.getUTCFullYear();
+  if (Number.isNaN(time.getTime()) || year < 1 || year > 9999) {
+    throw new InvalidArgumentError(field, 'must be a time between years 0001 and 9999');
   }
 }
 
@@ -39,6 +53,8 @@ export class AuditEventLister {
     const { filter } = input;
     checkText('filter.actor_subject_id', filter.actorSubjectId);
     checkText('filter.action_prefix', filter.actionPrefix);
+    checkTime('filter.since_time', filter.since);
+    checkTime('filter.until_time', filter.until);
     if (filter.since !== undefined && filter.until !== undefined && filter.since > filter.until) {
       throw new InvalidArgumentError('filter.until_time', 'must not be before filter.since_time');
     }

@@ -83,6 +83,12 @@ describe('AuditEventLister', () => {
     [{ filter: { actionPrefix: 'a'.repeat(257) } }, 'filter.action_prefix'],
     [{ filter: { actorSubjectId: 's'.repeat(257) } }, 'filter.actor_subject_id'],
     [{ filter: { since: new Date(2), until: new Date(1) } }, 'filter.until_time'],
+    [{ filter: { actionPrefix: 'a\u0000' } }, 'filter.action_prefix'],
+    [{ filter: { actorSubjectId: '\u0000' } }, 'filter.actor_subject_id'],
+    [{ filter: { since: new Date(Number.NaN) } }, 'filter.since_time'],
+    [{ filter: { since: new Date(Date.UTC(-5000, 0, 1)) } }, 'filter.since_time'],
+    [{ filter: { until: new Date(Number.NaN) } }, 'filter.until_time'],
+    [{ filter: { until: new Date(Date.UTC(10000, 0, 1)) } }, 'filter.until_time'],
   ])('refuses %j naming %s', async (input, field) => {
     const lister = new AuditEventLister(await logWith(1));
     await expect(

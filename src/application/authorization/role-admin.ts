@@ -2,16 +2,18 @@ import type { AuditEvent } from '../../domain/audit/audit-event.js';
 import type { AuditLog } from '../../domain/audit/audit-log.port.js';
 import {
   inheritanceCycle,
+  roleClosureTooLarge,
   roleInUse,
   roleNameTaken,
   roleNotFound,
   systemRoleImmutable,
+  tooManyRoles,
 } from '../../domain/authorization/authorization.errors.js';
 import { compileTenantPolicy } from '../../domain/authorization/compile-tenant-policy.js';
 import { parsePermission, PLATFORM_NAMESPACE } from '../../domain/authorization/permission.js';
 import type { PolicyChanges } from '../../domain/authorization/policy-changes.port.js';
 import type { CompiledSubject } from '../../domain/authorization/policy-engine.js';
-import { TENANT_SCOPE, type Role } from '../../domain/authorization/role.js';
+import type { Role } from '../../domain/authorization/role.js';
 import { findInheritanceCycle } from '../../domain/authorization/role-graph.js';
 import { SYSTEM_ROLES } from '../../domain/authorization/system-roles.js';
 import type { RoleRepository } from '../../domain/authorization/role.repository.port.js';
@@ -28,6 +30,16 @@ import type { PolicyDecisionPoint } from './policy-decision-point.js';
 
 export const MAX_ROLE_PERMISSIONS = 1_000;
 export const MAX_ROLE_INHERITS = 100;
+/** Custom roles per tenant (system roles not counted). */
+export const MAX_TENANT_ROLES = 1_000;
+/** Distinct permissions in one role's closure (own and inherited). */
+export const MAX_ROLE_CLOSURE_PERMISSIONS = 10_000;
+
+/** What the role write path refuses beyond (README, Authorization); tests pass smaller ones. */
+export interface RoleLimits {
+  readonly maxTenantRoles: number;
+  readonly maxClosurePermissions: number;
+}
 const MAX_DESCRIPTION = 1_000;
 const ROLE_NAME = /^[a-z0-9_-]{1,63}$/;
 
@@ -112,29 +124,41 @@ export function assertHolds(
   }
 }
 
-/** Every permission a role holds with what it inherits, given the tenant's roles. */
+/**
+ * Every permission a role holds with what it inherits, given the tenant's roles (sorted,
+ * deduplicated): one walk of the roles it reaches (closures do not depend on the time).
+ */
 export function closureOf(
   tenantId: string,
   roles: readonly Role[],
   role: Role,
-  now: Date,
+  _now?: Date,
 ): string[] {
-  const probe = compileTenantPolicy(tenantId, roles).compileSubject(
-    '00000000-0000-0000-0000-000000000000',
-    [
-      {
-        tenantId,
-        id: '00000000-0000-0000-0000-000000000000',
-        subjectId: '00000000-0000-0000-0000-000000000000',
-        subjectKind: 'user',
-        roleId: role.id,
-        scope: TENANT_SCOPE,
-        expiresAt: undefined,
-        createdAt: now,
-      },
-    ],
-  );
-  return [...probe.permissions(undefined, now)];
+  return compileTenantPolicy(tenantId, roles).closurePermissions(role.id) ?? [];
+}
+
+/**
+ * The changed role's closure, once every closure it grows (its own and those of the roles
+ * inheriting it) is within `limit`: ROLE_CLOSURE_TOO_LARGE naming the first one over it. Each
+ * walk stops past the limit, so an oversized graph costs no more than the limit to refuse.
+ */
+export function checkedClosureOf(
+  tenantId: string,
+  roles: readonly Role[],
+  role: Role,
+  limit: number,
+): string[] {
+  const policy = compileTenantPolicy(tenantId, roles);
+  const names = new Map(roles.map((other) => [other.id, other.name]));
+  const own = policy.closurePermissions(role.id, limit) ?? [];
+  if (own.length > limit) throw roleClosureTooLarge(role.name, limit);
+  for (const id of policy.topmostInheritors(role.id)) {
+    if (id === role.id) continue;
+    if ((policy.closurePermissions(id, limit)?.length ?? 0) > limit) {
+      throw roleClosureTooLarge(names.get(id) ?? id, limit);
+    }
+  }
+  return own;
 }
 
 export interface RoleInput {
@@ -242,11 +266,21 @@ export class RoleAdmin {
     private readonly audit: AuditLog,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
-  ) {}
+    limits: Partial<RoleLimits> = {},
+  ) {
+    this.limits = {
+      maxTenantRoles: limits.maxTenantRoles ?? MAX_TENANT_ROLES,
+      maxClosurePermissions: limits.maxClosurePermissions ?? MAX_ROLE_CLOSURE_PERMISSIONS,
+    };
+  }
+
+  private readonly limits: RoleLimits;
 
   /**
    * Failures: INVALID_ARGUMENT (name, description, permissions naming the bad one, inherits),
-   * ROLE_NOT_FOUND (an inherited role), ROLE_NAME_TAKEN, PERMISSION_ESCALATION.
+   * ROLE_NOT_FOUND (an inherited role), ROLE_NAME_TAKEN, PERMISSION_ESCALATION,
+   * ROLE_LIMIT_EXCEEDED (the tenant has `MAX_TENANT_ROLES` custom roles),
+   * ROLE_CLOSURE_TOO_LARGE (over `MAX_ROLE_CLOSURE_PERMISSIONS` distinct permissions).
    */
   async create(
     actor: Actor,
@@ -275,10 +309,14 @@ export class RoleAdmin {
         createdAt: now,
         updatedAt: now,
       };
-      const all = [...(await roles.listRoles()), role];
+      const existing = await roles.listRoles();
+      const custom = existing.filter((other) => !other.system).length;
+      if (custom >= this.limits.maxTenantRoles) throw tooManyRoles(this.limits.maxTenantRoles);
+      const all = [...existing, role];
       const cycle = findInheritanceCycle(all, role.id);
       if (cycle !== undefined) throw inheritanceCycle(cycle);
-      assertHolds(caller, closureOf(tenantId, all, role, now), now, `role "${name}"`);
+      const closure = checkedClosureOf(tenantId, all, role, this.limits.maxClosurePermissions);
+      assertHolds(caller, closure, now, `role "${name}"`);
       await roles.insertRoles([role]);
       return {
         view: { role, inherits: inherited.map((other) => other.name) },
@@ -296,8 +334,10 @@ export class RoleAdmin {
   }
 
   /**
-   * Replaces description, permissions and inherits. Failures: as `create`, plus
-   * SYSTEM_ROLE_IMMUTABLE and ROLE_INHERITANCE_CYCLE (naming the cycle, `a -> b -> a`).
+   * Replaces description, permissions and inherits. Failures: as `create` (but the role
+   * count), plus SYSTEM_ROLE_IMMUTABLE and ROLE_INHERITANCE_CYCLE (naming the cycle,
+   * `a -> b -> a`); ROLE_CLOSURE_TOO_LARGE also names a role inheriting this one that the
+   * change would take over the limit.
    */
   async update(
     actor: Actor,
@@ -325,7 +365,8 @@ export class RoleAdmin {
       const all = (await roles.listRoles()).map((other) => (other.id === role.id ? role : other));
       const cycle = findInheritanceCycle(all, role.id);
       if (cycle !== undefined) throw inheritanceCycle(cycle);
-      assertHolds(caller, closureOf(tenantId, all, role, now), now, `role "${role.name}"`);
+      const closure = checkedClosureOf(tenantId, all, role, this.limits.maxClosurePermissions);
+      assertHolds(caller, closure, now, `role "${role.name}"`);
       const previous = summaryOf(current, await inheritsNames(roles, current));
       if (!(await roles.updateRole(role))) throw roleNotFound(input.role);
       return {

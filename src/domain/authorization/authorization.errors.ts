@@ -82,3 +82,24 @@ export const lastOwner = (): DomainError =>
     'LAST_OWNER',
     'this is the last unexpired tenant-wide owner binding: assign another owner first',
   );
+
+/** A tenant has at most `limit` custom roles (system roles not counted). */
+export const tooManyRoles = (limit: number): DomainError =>
+  new DomainError(
+    'failed_precondition',
+    'ROLE_LIMIT_EXCEEDED',
+    `this tenant already has ${String(limit)} custom roles, the most it may have: delete one first`,
+    { limit: String(limit) },
+  );
+
+/**
+ * A role holds at most `limit` distinct permissions, own and inherited; `role` is the one the
+ * change would take over it (the changed role, or one inheriting it).
+ */
+export const roleClosureTooLarge = (role: string, limit: number): DomainError =>
+  new DomainError(
+    'failed_precondition',
+    'ROLE_CLOSURE_TOO_LARGE',
+    `the change would give role "${role}" more than ${String(limit)} distinct permissions (own and inherited)`,
+    { role, limit: String(limit) },
+  );

@@ -1,15 +1,18 @@
 import { PLATFORM_NAMESPACE } from './permission.js';
 import type { CompiledSubject, CompiledTenantPolicy, Decision } from './policy-engine.js';
 import type { Role, RoleBinding } from './role.js';
-import { indexRoles, walkRoleGraph } from './role-graph.js';
+import { indexRoles, topmostInheritors, walkRoleGraph } from './role-graph.js';
 
 /*
  * The authorization engine: pure, synchronous, compiled twice.
  *
  * 1. Per tenant (once per policy version): roles indexed by id, the inheritance graph walked once
- *    (iteratively) into acyclic child lists. Each role's closure is compiled on first use and
+ *    (iteratively) into acyclic child lists. A bound role's closure is compiled on first use and
  *    kept: a matcher holding every permission the role has, own or inherited, each with the path
  *    down to the role that holds it (shortest path; ties go to the earlier `inherits` entry).
+ *    One breadth-first walk from the bound role compiles it, in O(roles reached + their
+ *    permissions): no closure is built for the roles in between (a 1 000-role chain bound at
+ *    its top costs one walk of 1 000 roles, not 1 000 nested closures).
  * 2. Per subject (cached by the caller per (tenant, subject) and policy version): the subject's
  *    bindings grouped by scope (tenant-wide, or one resource) into the same matching structure:
  *    exact permissions, `resource:*` by resource, and `*`. A scope with a single binding shares
@@ -30,29 +33,26 @@ import { indexRoles, walkRoleGraph } from './role-graph.js';
  * cycles (the edge closing a cycle is ignored) all grant nothing more than they safely can.
  */
 
-/** One permission reached from a role: held by it (`via` undefined), or through an inherited role. */
-class Holder {
+/**
+ * One role reached by a closure's breadth-first walk, with the step above it: the role path
+ * from the bound role down to it, shared by every permission it contributes to that closure.
+ */
+class Step {
   private pathMemo: readonly string[] | undefined;
   private pathTextMemo: string | undefined;
 
   constructor(
-    /** As granted: possibly `resource:*` or `*`. */
-    readonly permission: string,
     readonly roleName: string,
-    /** The same permission's holder in the inherited role one step down. */
-    readonly via: Holder | undefined,
-    /** Steps down to the role holding it. */
-    readonly depth: number,
+    /** The role one step up (the one that inherits this one), undefined for the bound role. */
+    readonly up: Step | undefined,
   ) {}
 
-  /** Role names from this role down to the one holding the permission. */
+  /** Role names from the bound role down to this one. */
   get path(): readonly string[] {
     if (this.pathMemo === undefined) {
       const names: string[] = [this.roleName];
-      for (let step = this.via; step !== undefined; step = step.via) {
-        names.push(step.roleName);
-      }
-      this.pathMemo = Object.freeze(names);
+      for (let step = this.up; step !== undefined; step = step.up) names.push(step.roleName);
+      this.pathMemo = Object.freeze(names.reverse());
     }
     return this.pathMemo;
   }
@@ -60,6 +60,23 @@ class Holder {
   get pathText(): string {
     this.pathTextMemo ??= this.path.join(' > ');
     return this.pathTextMemo;
+  }
+}
+
+/** One permission of a role's closure and the role (step) that holds it. */
+class Holder {
+  constructor(
+    /** As granted: possibly `resource:*` or `*`. */
+    readonly permission: string,
+    readonly step: Step,
+  ) {}
+
+  get path(): readonly string[] {
+    return this.step.path;
+  }
+
+  get pathText(): string {
+    return this.step.pathText;
   }
 }
 
@@ -360,10 +377,27 @@ export interface TenantPolicy extends CompiledTenantPolicy {
   readonly roleCount: number;
   /** Compiles every role's closure now instead of on first use. */
   compileAllRoles(): void;
+  /**
+   * The distinct permissions of a role's closure (own and inherited, wildcards kept), sorted;
+   * undefined for an unknown role. With `limit`, the walk stops as soon as more than `limit`
+   * are found: the answer then has `limit + 1` of them (enough to refuse, never more work).
+   * Uncached: for write-time checks, in O(roles reached + their permissions).
+   */
+  closurePermissions(roleId: string, limit?: number): string[] | undefined;
+  /**
+   * The roles whose closures contain `roleId`'s and are contained in no other role's: the role
+   * and the roles inheriting it (transitively) that no role inherits. A change to `roleId`
+   * grows every closure containing it; checking these is checking them all.
+   */
+  topmostInheritors(roleId: string): string[];
+  /** Closure entries (permissions with their holder) built so far: for tests and benchmarks. */
+  readonly closureEntries: number;
 }
 
 class CompiledTenant implements TenantPolicy {
   private readonly nodes = new Map<string, RoleNode>();
+  private readonly children: ReadonlyMap<string, readonly string[]>;
+  private entries = 0;
 
   constructor(
     readonly tenantId: string,
@@ -372,6 +406,7 @@ class CompiledTenant implements TenantPolicy {
   ) {
     const byId = indexRoles(roles.filter((role) => role.tenantId === tenantId));
     const { children } = walkRoleGraph(byId);
+    this.children = children;
     for (const [id, role] of byId) {
       this.nodes.set(id, { role, children: children.get(id) ?? [], matcher: undefined });
     }
@@ -381,8 +416,31 @@ class CompiledTenant implements TenantPolicy {
     return this.nodes.size;
   }
 
+  get closureEntries(): number {
+    return this.entries;
+  }
+
   compileAllRoles(): void {
     for (const id of this.nodes.keys()) this.matcherOf(id);
+  }
+
+  closurePermissions(roleId: string, limit = Number.POSITIVE_INFINITY): string[] | undefined {
+    const root = this.nodes.get(roleId);
+    if (root === undefined) return undefined;
+    const found = new Set<string>();
+    this.walk(root, (node) => {
+      for (const permission of ownPermissions(node.role)) {
+        if (typeof permission !== 'string') continue;
+        found.add(permission);
+        if (found.size > limit) return false;
+      }
+      return true;
+    });
+    return [...found].sort();
+  }
+
+  topmostInheritors(roleId: string): string[] {
+    return this.nodes.has(roleId) ? topmostInheritors(this.children, roleId) : [];
   }
 
   compileSubject(subjectId: string, bindings: readonly RoleBinding[]): CompiledSubject {
@@ -422,64 +480,65 @@ class CompiledTenant implements TenantPolicy {
     return new Subject(this.tenantId, subjectId, tenant, resources);
   }
 
-  /**
-   * The role's closure, compiled on first use with its not yet compiled descendants, children
-   * first, by an explicit stack (a 1 000-deep chain is fine). Undefined for an unknown role.
-   */
+  /** The role's closure, compiled on first use and kept. Undefined for an unknown role. */
   private matcherOf(roleId: string): RoleMatcher | undefined {
-    const root = this.nodes.get(roleId);
-    if (root === undefined) return undefined;
-    if (root.matcher !== undefined) return root.matcher;
-    const expanded = new Set<RoleNode>();
-    const stack: RoleNode[] = [root];
-    for (let node = stack.at(-1); node !== undefined; node = stack.at(-1)) {
-      if (node.matcher !== undefined) {
-        stack.pop();
-        continue;
-      }
-      if (!expanded.has(node)) {
-        expanded.add(node);
-        // Pushed in reverse so that children compile in `inherits` order.
-        for (let i = node.children.length - 1; i >= 0; i--) {
-          const child = this.nodes.get(node.children[i] ?? '');
-          if (child !== undefined && child.matcher === undefined) stack.push(child);
-        }
-        continue;
-      }
-      stack.pop();
-      node.matcher = this.buildMatcher(node);
-    }
-    return root.matcher;
+    const node = this.nodes.get(roleId);
+    if (node === undefined) return undefined;
+    node.matcher ??= this.buildMatcher(node);
+    return node.matcher;
   }
 
-  /** Own permissions first, then each child's closure one step further down (shortest wins). */
-  private buildMatcher(node: RoleNode): RoleMatcher {
+  /**
+   * One breadth-first walk from the bound role: each permission is kept from the first role
+   * holding it, i.e. at the fewest steps down, ties going to the earlier `inherits` entry (the
+   * queue holds each level in that order, and a role is reached first through its earliest
+   * shortest path).
+   */
+  private buildMatcher(root: RoleNode): RoleMatcher {
     const matcher = new RoleMatcher();
-    const name = node.role.name;
-    const own: unknown = node.role.permissions;
-    if (Array.isArray(own)) {
-      for (const permission of own as unknown[]) {
+    let entries = 0;
+    this.walk(root, (node, step) => {
+      for (const permission of ownPermissions(node.role)) {
         if (typeof permission === 'string' && matcher.get(permission) === undefined) {
-          matcher.set(permission, new Holder(permission, name, undefined, 0));
+          matcher.set(permission, new Holder(permission, step));
+          entries++;
         }
       }
-    }
-    for (const childId of node.children) {
-      // Always compiled before its parents (acyclic child lists); empty if somehow not.
-      const inherited = this.nodes.get(childId)?.matcher;
-      if (inherited === undefined) continue;
-      for (const holder of inherited.values()) {
-        const current = matcher.get(holder.permission);
-        if (current === undefined || current.depth > holder.depth + 1) {
-          matcher.set(
-            holder.permission,
-            new Holder(holder.permission, name, holder, holder.depth + 1),
-          );
-        }
-      }
-    }
+      return true;
+    });
+    this.entries += entries;
     return matcher;
   }
+
+  /**
+   * Visits every role reachable from `root` (itself first) once, breadth first, children in
+   * `inherits` order, each with its step (the path it was first reached by). Iterative; stops
+   * when `visit` returns false.
+   */
+  private walk(root: RoleNode, visit: (node: RoleNode, step: Step) => boolean): void {
+    const seen = new Set<RoleNode>([root]);
+    const nodes: RoleNode[] = [root];
+    const steps: Step[] = [new Step(root.role.name, undefined)];
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i];
+      const step = steps[i];
+      if (node === undefined || step === undefined) break;
+      if (!visit(node, step)) return;
+      for (const childId of node.children) {
+        const child = this.nodes.get(childId);
+        if (child === undefined || seen.has(child)) continue;
+        seen.add(child);
+        nodes.push(child);
+        steps.push(new Step(child.role.name, step));
+      }
+    }
+  }
+}
+
+/** A role's own permissions as stored: callers skip what is not a string (odd data never throws). */
+function ownPermissions(role: Role): readonly unknown[] {
+  const own: unknown = role.permissions;
+  return Array.isArray(own) ? own : [];
 }
 
 /** `undefined` = tenant-wide, the resource for a resource binding, `null` = unusable scope. */

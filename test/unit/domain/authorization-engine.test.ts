@@ -177,6 +177,77 @@ describe('authorization engine: inheritance', () => {
   });
 });
 
+describe('authorization engine: compile cost', () => {
+  const chain = (depth: number, perRole: number): Role[] =>
+    Array.from({ length: depth }, (_, i) =>
+      role(
+        `r${i}`,
+        Array.from({ length: perRole }, (_, j) => `res${i}:act${j}`),
+        i + 1 < depth ? [`r${i + 1}`] : [],
+      ),
+    );
+
+  it('compiles a 1 000-role chain of 100 permissions each in one closure, not one per role', () => {
+    const policy = compileTenantPolicy(TENANT, chain(1_000, 100));
+    const s = policy.compileSubject(USER, [bind('r0', { id: 'b-top' })]);
+    // Only the bound role's closure: 100 000 entries (one per permission reached), where
+    // building every intermediate role's closure would have taken ~50 million.
+    expect(policy.closureEntries).toBe(100_000);
+    const decision = s.decide('res999:act99', undefined, NOW);
+    expect(decision).toMatchObject({ allowed: true, bindingId: 'b-top' });
+    expect(decision.rolePath).toHaveLength(1_000);
+    expect(decision.rolePath[999]).toBe('r999');
+    expect(s.decide('res999:act100', undefined, NOW).allowed).toBe(false);
+    expect(s.permissions(undefined, NOW)).toHaveLength(100_000);
+    // Another subject bound lower down: that role's closure only, then both are shared.
+    policy.compileSubject('user-2', [bind('r500', { subjectId: 'user-2' })]);
+    expect(policy.closureEntries).toBe(150_000);
+    policy.compileSubject('user-3', [bind('r0', { subjectId: 'user-3' })]);
+    expect(policy.closureEntries).toBe(150_000);
+  });
+
+  it('breaks ties between shortest paths by the earlier inherits entry, at every level', () => {
+    const roles = [
+      role('top', [], ['a', 'b']),
+      role('a', [], ['a1', 'a2']),
+      role('b', ['b:own'], ['b1']),
+      role('a1', []),
+      role('a2', ['deep:do', 'shared:do'], ['leaf']),
+      role('b1', ['deep:do', 'b1:do', 'shared:do']),
+      role('leaf', ['leaf:do', 'b1:do']),
+    ];
+    const s = subject(roles, [bind('top')]);
+    // Same depth through a and through b: a is the earlier entry.
+    expect(s.decide('deep:do', undefined, NOW).rolePath).toEqual(['top', 'a', 'a2']);
+    expect(s.decide('shared:do', undefined, NOW).rolePath).toEqual(['top', 'a', 'a2']);
+    // Shorter through b wins over the earlier but deeper a > a2 > leaf.
+    expect(s.decide('b1:do', undefined, NOW).rolePath).toEqual(['top', 'b', 'b1']);
+    expect(s.decide('leaf:do', undefined, NOW).rolePath).toEqual(['top', 'a', 'a2', 'leaf']);
+  });
+
+  it('lists a closure with a limit and the roles whose closures contain a role', () => {
+    const roles = [
+      role('top', ['t:1'], ['mid', 'side']),
+      role('mid', ['m:1', 'shared:1'], ['base']),
+      role('side', ['s:1'], ['base']),
+      role('base', ['b:1', 'shared:1']),
+      role('other', ['o:1', 'o:2'], ['side']),
+      role('alone', []),
+    ];
+    const policy = compileTenantPolicy(TENANT, roles);
+    expect(policy.closurePermissions('id-top')).toEqual(['b:1', 'm:1', 's:1', 'shared:1', 't:1']);
+    expect(policy.closurePermissions('id-top', 3)).toHaveLength(4);
+    expect(policy.closurePermissions('id-top', 5)).toHaveLength(5);
+    expect(policy.closurePermissions('id-ghost')).toBeUndefined();
+    expect(policy.topmostInheritors('id-base')).toEqual(['id-top', 'id-other']);
+    expect(policy.topmostInheritors('id-mid')).toEqual(['id-top']);
+    expect(policy.topmostInheritors('id-alone')).toEqual(['id-alone']);
+    expect(policy.topmostInheritors('id-ghost')).toEqual([]);
+    // Nothing was cached for the subjects.
+    expect(policy.closureEntries).toBe(0);
+  });
+});
+
 describe('authorization engine: scopes', () => {
   const roles = [role('editor', ['documents:read', 'documents:write'])];
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -453,18 +453,80 @@ describe('export-then-prune (as the owner)', () => {
     ).rejects.toMatchObject({ code: '42501' });
   });
 
-  it('refuses to prune a tampered chain, and deletes nothing of it', async () => {
+  it('skips a tampered chain (deletes nothing of it, cuts its lines out of the export) and prunes the other tenants', async () => {
+    await tamper(
+      `update core.audit_events set details = '{"n": 99}' where tenant_id = ? and sequence = 3`,
+      [TENANT_A_ID],
+    );
+    const exportPath = join(dir, 'export.jsonl');
+    // batchSize 1: A's events 1 and 2 are written before 3 fails, and must be cut back out.
+    const pruned = await pruneAuditLog(database.ownerKnex, {
+      cutoff: new Date(Date.now() - 86_400_000),
+      exportPath,
+      batchSize: 1,
+    });
+    expect(pruned).toEqual([
+      expect.objectContaining({
+        tenantId: TENANT_A_ID,
+        exported: 0,
+        deleted: 0,
+        problem: { sequence: 3, problem: expect.stringMatching(/hash mismatch/) as unknown },
+      }),
+      expect.objectContaining({ tenantId: TENANT_B_ID, exported: 1, deleted: 1 }),
+    ]);
+    expect(await log.chainSlice(TENANT_A_ID, 0, 100, 100)).toHaveLength(7);
+    expect((await log.chainState(TENANT_A_ID)).anchor.sequence).toBe(0);
+    expect((await log.chainState(TENANT_B_ID)).anchor.sequence).toBe(1);
+    const lines = (await readFile(exportPath, 'utf8')).split('\n').filter((line) => line !== '');
+    expect(lines.map((line) => (JSON.parse(line) as ChainedAuditEvent).tenantId)).toEqual([
+      TENANT_B_ID,
+    ]);
+    expect(await readdir(dir)).toEqual(['export.jsonl']);
+  });
+
+  it('writes the export under a temporary name and never replaces an existing file: nothing is pruned then', async () => {
+    const exportPath = join(dir, 'export.jsonl');
+    await writeFile(exportPath, 'an earlier export\n');
+    await expect(
+      pruneAuditLog(database.ownerKnex, {
+        cutoff: new Date(Date.now() - 86_400_000),
+        exportPath,
+      }),
+    ).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(await readFile(exportPath, 'utf8')).toBe('an earlier export\n');
+    expect(await readdir(dir)).toEqual(['export.jsonl']);
+    expect((await log.chainState(TENANT_A_ID)).anchor.sequence).toBe(0);
+    expect(await log.chainSlice(TENANT_A_ID, 0, 100, 100)).toHaveLength(7);
+  });
+
+  it('`npm run audit:prune` exits 1 after pruning the other tenants when one chain does not verify', async () => {
     await tamper(
       `update core.audit_events set details = '{"n": 99}' where tenant_id = ? and sequence = 2`,
       [TENANT_A_ID],
     );
-    await expect(
-      pruneAuditLog(database.ownerKnex, {
-        cutoff: new Date(Date.now() - 86_400_000),
-        exportPath: join(dir, 'export.jsonl'),
-      }),
-    ).rejects.toThrow(/does not verify at sequence 2/);
-    expect(await log.chainSlice(TENANT_A_ID, 0, 100, 100)).toHaveLength(7);
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/adapters/outbound/postgres/audit-prune-cli.ts'],
+      {
+        cwd: new URL('../..', import.meta.url).pathname,
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATABASE_MIGRATION_URL: database.ownerUrl,
+          AUDIT_RETENTION_DAYS: '30',
+          AUDIT_EXPORT_DIR: dir,
+        },
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, output).toBe(1);
+    expect(output).toContain('skipped a tenant');
+    expect((await log.chainState(TENANT_B_ID)).anchor.sequence).toBe(1);
     expect((await log.chainState(TENANT_A_ID)).anchor.sequence).toBe(0);
-  });
+    const files = await readdir(dir);
+    expect(files).toHaveLength(1);
+    expect((await readFile(join(dir, files[0] ?? ''), 'utf8')).trim().split('\n')).toHaveLength(1);
+  }, 30_000);
 });

@@ -11,7 +11,9 @@ import { pruneAuditLog } from './pg-audit-pruner.js';
  * file, then deletes them, as the database owner (DATABASE_MIGRATION_URL, else DATABASE_URL):
  * the service's own role can never delete audit events. AUDIT_EXPORT_DIR (default `.`) is where
  * `audit-export-<time>.jsonl` is written. Unset AUDIT_RETENTION_DAYS: nothing is pruned.
- * Schedule it (cron, a Kubernetes CronJob) and keep the export files as long as required.
+ * Schedule it (cron, a Kubernetes CronJob) and keep the export files as long as required. A
+ * tenant whose chain does not verify is skipped (logged) and the others pruned; the run then
+ * exits with 1.
  */
 const log = pino({ name: 'audit-prune' });
 
@@ -39,7 +41,16 @@ async function main(): Promise<void> {
     for (const tenant of pruned.filter((entry) => entry.exported > 0 || entry.deleted > 0)) {
       log.info(tenant, 'pruned audit events; the chain is now anchored at the last one');
     }
-    log.info({ cutoff, exportPath, tenants: pruned.length }, 'audit prune done');
+    const skipped = pruned.filter((entry) => entry.problem !== undefined);
+    for (const tenant of skipped) {
+      log.error(tenant, 'audit prune skipped a tenant: nothing of it was pruned (investigate)');
+    }
+    log.info(
+      { cutoff, exportPath, tenants: pruned.length, skipped: skipped.length },
+      'audit prune done',
+    );
+    // The other tenants were pruned; the run still fails so a scheduler reports it.
+    if (skipped.length > 0) process.exitCode = 1;
   } finally {
     await owner.destroy();
   }

@@ -264,14 +264,17 @@ describe('PgAuditLog chain guard (the database keeps the head)', () => {
       onChainConflict: (error) => conflicts.push(error),
     });
     recorder.record(anAuditEvent({ id: eventNo(20) }));
+    recorder.record(anAuditEvent({ id: eventNo(22), tenantId: TENANT_B_ID }));
     recorder.record(anAuditEvent({ id: eventNo(21) }));
     await recorder.flush();
-    expect(conflicts).toHaveLength(3);
+    // Three tries of the whole batch, then per tenant: B's event is written, A's given up.
+    expect(conflicts).toHaveLength(6);
     expect(conflicts[0]).toMatchObject({
       code: '23505',
       constraint: 'audit_events_tenant_sequence_key',
     });
     expect(dropped).toEqual(['2 write_failed']);
+    expect((await log.list(TENANT_B_ID, 10)).map((event) => event.id)).toEqual([eventNo(22)]);
   });
 });
 

@@ -156,6 +156,12 @@ export class BufferedAuditRecorder implements AuditRecorder {
           return;
         }
         if (attempt >= this.options.maxAttempts) {
+          const tenants = chainConflict ? byTenant(batch) : [];
+          if (tenants.length > 1) {
+            // One tenant's chain is stuck: the other tenants' events still get written.
+            for (const events of tenants) await this.write(events);
+            return;
+          }
           this.options.onDropped(batch.length, 'write_failed', error);
           return;
         }
@@ -180,6 +186,18 @@ export class BufferedAuditRecorder implements AuditRecorder {
     await this.write(batch.slice(0, half));
     await this.write(batch.slice(half));
   }
+}
+
+/** The batch's events grouped by tenant, in first-seen order. */
+function byTenant(batch: readonly AuditEvent[]): AuditEvent[][] {
+  const groups = new Map<string, AuditEvent[]>();
+  for (const event of batch) {
+    const key = event.tenantId.toLowerCase();
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [event]);
+    else group.push(event);
+  }
+  return [...groups.values()];
 }
 
 /** SQLSTATE of the database's chain guard (migration 011): the row does not continue the head. */

@@ -68,8 +68,8 @@ const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
 /**
  * The policy decision point: answers whether a subject holds a permission in a tenant,
  * tenant-wide or on a resource, from compiled policies (cached per replica, see PolicyCache).
- * Denied decisions, and granted ones for sensitive permissions, go to the audit log through the
- * buffered recorder, off the request path.
+ * Denied decisions, and Check/CheckMany grants of sensitive permissions, go to the audit log
+ * through the buffered recorder, off the request path.
  */
 export class PolicyDecisionPoint {
   constructor(
@@ -237,7 +237,10 @@ export class PolicyDecisionPoint {
   ): void {
     const now = this.clock.now();
     const decision = subject.decide(permission, undefined, now);
-    if (decision.allowed && !this.isSensitive(permission)) return;
+    // A granted call is recorded by the call's own audit event (tenant.updated, authz.role.*...):
+    // recording the interceptor's grant as well would write one more event for every call of
+    // every operator, on the hot path's CPU. Sensitive grants are audited for Check/CheckMany.
+    if (decision.allowed) return;
     const check = { subjectId: principal.subjectId, permission, resource: undefined };
     const id = this.ids.newId();
     this.audit(principal.tenantId, principal, check, decision, id, now, contextOf(context));

@@ -70,6 +70,13 @@ describe('AccessChecker (rules decided by the authorization engine)', () => {
     expect(await codeOf(await actorIn(TENANT_A_ID, ['member']), rule)).toBe('PERMISSION_DENIED');
   });
 
+  it('audits no grant of its own, even of a sensitive permission (the call audits itself)', async () => {
+    const admin = await actorIn(TENANT_A_ID, ['admin']);
+    const before = world.recorder.events.length;
+    expect(await codeOf(admin, { kind: 'permission', permission: 'roles:write' })).toBeUndefined();
+    expect(world.recorder.events.length).toBe(before);
+  });
+
   it('answers synchronously once the caller is cached, and audits denials', async () => {
     const admin = await actorIn(TENANT_A_ID, ['admin']);
     const rule = { kind: 'permission', permission: 'users:read' } as const;

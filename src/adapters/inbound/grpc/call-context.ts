@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Metadata } from '@grpc/grpc-js';
 import type { Actor } from '../../../application/shared/actor.js';
 import { authenticationRequired } from '../../../domain/authorization/authorization.errors.js';
@@ -61,6 +60,3 @@ export class CallContext {
 export class SerializedResponse {
   constructor(readonly bytes: Buffer) {}
 }
-
-/** The current call, for code far from the handler (logging, audit). */
-export const currentCall = new AsyncLocalStorage<CallContext>();

@@ -7,7 +7,7 @@ import {
   type ServerUnaryCall,
   type ServiceDefinition,
 } from '@grpc/grpc-js';
-import { CallContext, currentCall, SerializedResponse, type MessageCodec } from './call-context.js';
+import { CallContext, SerializedResponse, type MessageCodec } from './call-context.js';
 import { CallLifetime } from './call-lifetime.js';
 import { toServiceError } from './error-mapping.js';
 import { composeInterceptors, type Interceptor } from './interceptor.js';
@@ -112,21 +112,18 @@ export class CallPipeline {
         for (const [name, value] of Object.entries(ctx.responseHeaders)) headers.set(name, value);
         call.sendMetadata(headers);
       };
-      currentCall
-        .run(ctx, async () => run(ctx, call.request))
-        .then(
-          (response) => {
-            sendHeaders();
-            callback(null, response);
-          },
-          (error: unknown) => {
-            sendHeaders();
-            callback(toServiceError(error, requestId));
-          },
-        )
-        .finally(() => {
+      (async () => run(ctx, call.request))().then(
+        (response) => {
           lifetime.dispose();
-        });
+          sendHeaders();
+          callback(null, response);
+        },
+        (error: unknown) => {
+          lifetime.dispose();
+          sendHeaders();
+          callback(toServiceError(error, requestId));
+        },
+      );
     };
   }
 }

@@ -23,17 +23,20 @@ export function observeInterceptor(logger: Logger, metrics: RpcMetrics): Interce
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const codeName = status[code];
       metrics.observe(ctx.method.name, codeName, seconds);
-      const line = {
-        requestId: ctx.requestId,
-        method: ctx.method.name,
-        code: codeName,
-        latencyMs: Math.round(seconds * 1e6) / 1e3,
-        tenantId: ctx.actor?.tenantId,
-        principal: ctx.actor?.principal.subjectId,
-        peer: ctx.peer,
-      };
-      if (code === status.INTERNAL) logger.error({ ...line, err: failure }, 'rpc failed');
-      else logger.info(line, 'rpc');
+      // The line is only built when it will be written (bench and quiet deployments log warn).
+      if (code === status.INTERNAL || logger.isLevelEnabled('info')) {
+        const line = {
+          requestId: ctx.requestId,
+          method: ctx.method.name,
+          code: codeName,
+          latencyMs: Math.round(seconds * 1e6) / 1e3,
+          tenantId: ctx.actor?.tenantId,
+          principal: ctx.actor?.principal.subjectId,
+          peer: ctx.peer,
+        };
+        if (code === status.INTERNAL) logger.error({ ...line, err: failure }, 'rpc failed');
+        else logger.info(line, 'rpc');
+      }
     }
   };
 }

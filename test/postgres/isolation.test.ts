@@ -293,8 +293,10 @@ describe('the tenant directory (SECURITY DEFINER)', () => {
         where n.nspname = 'core' and p.prosecdef`,
     );
     expect(fns.rows.map((fn) => fn.name).sort()).toEqual([
+      'audit_events_chain_guard',
       'claim_outbox_messages',
       'idempotency_prune',
+      'lock_audit_chain_head',
       'outbox_backlog',
       'prune_outbox_messages',
       'tenant_ref_by_id',

@@ -244,7 +244,7 @@ export class PolicyDecisionPoint {
     const check = { subjectId: principal.subjectId, permission, resource: undefined };
     const id = this.ids.newId();
     this.audit(principal.tenantId, principal, check, decision, id, now, contextOf(context));
-    if (!decision.allowed) throw permissionDenied(permission);
+    throw permissionDenied(permission);
   }
 
   private isSensitive(permission: string): boolean {

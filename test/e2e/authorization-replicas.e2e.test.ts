@@ -3,21 +3,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestCore, type TestCore } from '../support/core.js';
 import { bearer, call, failureOf, freshKey } from '../support/grpc.js';
 import { seedUser } from '../support/seed.js';
+import { eventually } from '../support/eventually.js';
 
 const PASSWORD = 'authorization replica password';
-
-async function eventually(withinMs: number, probe: () => Promise<void>): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      await probe();
-      return Date.now() - started;
-    } catch (error) {
-      if (Date.now() - started > withinMs) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
 
 // A minute-long staleness bound: only the broadcast can bring the change within a second.
 const NO_REVALIDATION = { AUTHZ_POLICY_MAX_STALENESS_MS: '60000' };

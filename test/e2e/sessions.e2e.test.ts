@@ -6,23 +6,10 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestCore, type TestCore } from '../su
 import { bearer, call, failureOf, freshKey, metadataOf } from '../support/grpc.js';
 import '../support/provided-context.js';
 import { seedUser } from '../support/seed.js';
+import { eventually } from '../support/eventually.js';
 
 const PASSWORD = 'session member password';
 const GRACE_SECONDS = 1;
-
-/** Retries `probe` until it passes or `withinMs` runs out; returns how long it took. */
-async function eventually(withinMs: number, probe: () => Promise<void>): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      await probe();
-      return Date.now() - started;
-    } catch (error) {
-      if (Date.now() - started > withinMs) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -3,22 +3,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestCore, type TestCore } from '../support/core.js';
 import { bearer, call, failureOf, freshKey } from '../support/grpc.js';
 import { seedUser } from '../support/seed.js';
+import { eventually } from '../support/eventually.js';
 
 const PASSWORD = 'subject change password';
-
-/** Retries `probe` until it passes or `withinMs` runs out; returns how long it took. */
-async function eventually(withinMs: number, probe: () => Promise<void>): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      await probe();
-      return Date.now() - started;
-    } catch (error) {
-      if (Date.now() - started > withinMs) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
 
 describe.each([
   ['LISTEN/NOTIFY', (): Record<string, string> => ({})],

@@ -10,6 +10,7 @@ import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
 import { aRole, aRoleBinding } from '../mothers/role.mother.js';
 import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../mothers/tenant.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { countRows, errorOf, inTenantSession } from '../support/app-session.js';
 
 /** Roles with an inherits link, bindings and a policy version in two tenants, as the app role. */
 const BASE_ID = '0d000000-0000-4000-8000-0000000000b0';
@@ -20,29 +21,10 @@ const TABLES = ['core.role_inherits', 'core.tenant_policy_versions'] as const;
 let database: TestDatabase;
 let app: pg.Client;
 
-const errorOf = async (promise: Promise<unknown>): Promise<{ code?: string; message: string }> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code?: string; message: string };
-  }
-  throw new Error('expected the statement to fail');
-};
+const asTenant = (tenantId: string, body: () => Promise<void>): Promise<void> =>
+  inTenantSession(app, tenantId, body);
 
-async function asTenant(tenantId: string, body: () => Promise<void>): Promise<void> {
-  await app.query('begin');
-  try {
-    await app.query("select set_config('app.tenant_id', $1, true)", [tenantId]);
-    await body();
-  } finally {
-    await app.query('rollback');
-  }
-}
-
-const count = async (sql: string, values: unknown[] = []): Promise<number> =>
-  Number(
-    (await app.query<{ n: string }>(`select count(*) as n from (${sql}) s`, values)).rows[0]?.n,
-  );
+const count = (sql: string, values: unknown[] = []): Promise<number> => countRows(app, sql, values);
 
 const versionOf = async (tenantId: string): Promise<number> =>
   new PgUnitOfWork(database.appKnex).inTenant(tenantId, ({ roles }) => roles.policyVersion());

@@ -6,6 +6,7 @@ import { PgUnitOfWork } from '../../src/adapters/outbound/postgres/pg-unit-of-wo
 import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
 import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../mothers/tenant.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { countRows, errorOf, inTenantSession } from '../support/app-session.js';
 
 const KEY = 'shared-key-0001';
 const PRINCIPAL = 'user-0001';
@@ -15,30 +16,10 @@ let database: TestDatabase;
 /** A single app-role session, to run SQL exactly as written. */
 let app: pg.Client;
 
-const errorOf = async (promise: Promise<unknown>): Promise<{ code?: string; message: string }> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code?: string; message: string };
-  }
-  throw new Error('expected the statement to fail');
-};
+const asTenant = (tenantId: string, body: () => Promise<void>): Promise<void> =>
+  inTenantSession(app, tenantId, body);
 
-/** Runs `body` in a transaction of the app session with the tenant set locally, then rolls back. */
-async function asTenant(tenantId: string, body: () => Promise<void>): Promise<void> {
-  await app.query('begin');
-  try {
-    await app.query("select set_config('app.tenant_id', $1, true)", [tenantId]);
-    await body();
-  } finally {
-    await app.query('rollback');
-  }
-}
-
-const count = async (sql: string, values: unknown[] = []): Promise<number> =>
-  Number(
-    (await app.query<{ n: string }>(`select count(*) as n from (${sql}) s`, values)).rows[0]?.n,
-  );
+const count = (sql: string, values: unknown[] = []): Promise<number> => countRows(app, sql, values);
 
 beforeAll(async () => {
   database = await createTestDatabase();

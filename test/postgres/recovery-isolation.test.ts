@@ -9,6 +9,7 @@ import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
 import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../mothers/tenant.mother.js';
 import { aUser, USER_ID } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { countRows, errorOf, inTenantSession } from '../support/app-session.js';
 
 const USER_B_ID = '0c000000-0000-4000-8000-0000000000bb';
 const A_TOKEN = '0d000000-0000-4000-8000-00000000000a';
@@ -18,31 +19,10 @@ let database: TestDatabase;
 /** A single app-role session, to run SQL exactly as written. */
 let app: pg.Client;
 
-const errorOf = async (promise: Promise<unknown>): Promise<{ code?: string; message: string }> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code?: string; message: string };
-  }
-  throw new Error('expected the statement to fail');
-};
+const asTenant = (tenantId: string | undefined, body: () => Promise<void>): Promise<void> =>
+  inTenantSession(app, tenantId, body);
 
-async function asTenant(tenantId: string | undefined, body: () => Promise<void>): Promise<void> {
-  await app.query('begin');
-  try {
-    if (tenantId !== undefined) {
-      await app.query("select set_config('app.tenant_id', $1, true)", [tenantId]);
-    }
-    await body();
-  } finally {
-    await app.query('rollback');
-  }
-}
-
-const count = async (sql: string, values: unknown[] = []): Promise<number> =>
-  Number(
-    (await app.query<{ n: string }>(`select count(*) as n from (${sql}) s`, values)).rows[0]?.n,
-  );
+const count = (sql: string, values: unknown[] = []): Promise<number> => countRows(app, sql, values);
 
 beforeAll(async () => {
   database = await createTestDatabase();

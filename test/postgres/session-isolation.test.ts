@@ -8,6 +8,7 @@ import { aRefreshToken, aSession, hashOf } from '../mothers/session.mother.js';
 import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../mothers/tenant.mother.js';
 import { aUser } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { countRows, inTenantSession } from '../support/app-session.js';
 
 const USER_B = '0c000000-0000-4000-8000-0000000000bb';
 const SESSION_B = '05000000-0000-7000-8000-0000000000bb';
@@ -17,21 +18,10 @@ let database: TestDatabase;
 /** A single app-role session, to run SQL exactly as written. */
 let app: pg.Client;
 
-/** Runs `body` in a transaction of the app session with the tenant set locally, then rolls back. */
-async function asTenant(tenantId: string, body: () => Promise<void>): Promise<void> {
-  await app.query('begin');
-  try {
-    await app.query("select set_config('app.tenant_id', $1, true)", [tenantId]);
-    await body();
-  } finally {
-    await app.query('rollback');
-  }
-}
+const asTenant = (tenantId: string, body: () => Promise<void>): Promise<void> =>
+  inTenantSession(app, tenantId, body);
 
-const count = async (sql: string, values: unknown[] = []): Promise<number> =>
-  Number(
-    (await app.query<{ n: string }>(`select count(*) as n from (${sql}) s`, values)).rows[0]?.n,
-  );
+const count = (sql: string, values: unknown[] = []): Promise<number> => countRows(app, sql, values);
 
 beforeAll(async () => {
   database = await createTestDatabase();

@@ -143,6 +143,23 @@ import type { MailSender, OutboxQueue } from './domain/notification/notifier.por
 
 const id = <T>(name: string): ServiceIdentifier<T> => Symbol.for(`wemaster.${name}`);
 
+/**
+ * Ids broadcast to every replica (Redis pub/sub when configured, else LISTEN/NOTIFY), announced
+ * only once the writing transaction commits. Channels default to the session revocations'.
+ */
+function committedIdFeed(
+  runtime: Runtime,
+  knex: Knex,
+  logger: Logger,
+  channels?: { readonly postgres: string; readonly redis: string },
+): SessionRevocationFeed {
+  return new CommitDeferredFeed(
+    runtime.redis === undefined
+      ? new PgSessionRevocations(runtime.databaseUrl, knex, logger, channels?.postgres)
+      : new RedisSessionRevocations(runtime.redis, logger, channels?.redis),
+  );
+}
+
 /** Password hashes at once: PASSWORD_HASH_CONCURRENCY, or one less than the cores. */
 const hashConcurrency = (config: Config): number =>
   config.PASSWORD_HASH_CONCURRENCY ?? Math.max(1, availableParallelism() - 1);
@@ -415,21 +432,15 @@ const identityModule = new ContainerModule(({ bind }) => {
   bind(TYPES.SessionStore).toResolvedValue((knex) => new PgSessionStore(knex), [TYPES.Knex]);
   // Announced only once the change commits (a rolled-back revocation is never heard).
   bind(TYPES.SessionRevocations).toResolvedValue(
-    (runtime, knex, logger): SessionRevocationFeed =>
-      new CommitDeferredFeed(
-        runtime.redis === undefined
-          ? new PgSessionRevocations(runtime.databaseUrl, knex, logger)
-          : new RedisSessionRevocations(runtime.redis, logger),
-      ),
+    (runtime, knex, logger) => committedIdFeed(runtime, knex, logger),
     [TYPES.Runtime, TYPES.Knex, TYPES.Logger],
   );
   bind(TYPES.SubjectChangeFeed).toResolvedValue(
-    (runtime, knex, logger): SessionRevocationFeed =>
-      new CommitDeferredFeed(
-        runtime.redis === undefined
-          ? new PgSessionRevocations(runtime.databaseUrl, knex, logger, 'wemaster_subject_changes')
-          : new RedisSessionRevocations(runtime.redis, logger, 'wemaster:subject-changes'),
-      ),
+    (runtime, knex, logger) =>
+      committedIdFeed(runtime, knex, logger, {
+        postgres: 'wemaster_subject_changes',
+        redis: 'wemaster:subject-changes',
+      }),
     [TYPES.Runtime, TYPES.Knex, TYPES.Logger],
   );
   bind(TYPES.SubjectChanges).toResolvedValue(
@@ -717,12 +728,11 @@ const auditModule = new ContainerModule(({ bind }) => {
 const authorizationModule = new ContainerModule(({ bind }) => {
   // Policy changes reach every replica once committed (Redis pub/sub, else LISTEN/NOTIFY).
   bind(TYPES.PolicyChangeFeed).toResolvedValue(
-    (runtime, knex, logger): SessionRevocationFeed =>
-      new CommitDeferredFeed(
-        runtime.redis === undefined
-          ? new PgSessionRevocations(runtime.databaseUrl, knex, logger, 'wemaster_policy_changes')
-          : new RedisSessionRevocations(runtime.redis, logger, 'wemaster:policy-changes'),
-      ),
+    (runtime, knex, logger) =>
+      committedIdFeed(runtime, knex, logger, {
+        postgres: 'wemaster_policy_changes',
+        redis: 'wemaster:policy-changes',
+      }),
     [TYPES.Runtime, TYPES.Knex, TYPES.Logger],
   );
   bind(TYPES.PolicyChanges).toResolvedValue(

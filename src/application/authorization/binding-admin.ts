@@ -17,7 +17,7 @@ import type { RoleRepository } from '../../domain/authorization/role.repository.
 import type { Clock } from '../../domain/shared/clock.port.js';
 import { InvalidArgumentError } from '../../domain/shared/errors.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
-import { pageQuery, type Page } from '../../domain/shared/page.js';
+import { MAX_PAGE_SIZE, pageQuery, type Page } from '../../domain/shared/page.js';
 import type { TenantScope, UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { parseUuid } from '../../domain/shared/uuid.js';
 import type { Actor } from '../shared/actor.js';
@@ -70,12 +70,41 @@ async function subjectKindOf(scope: TenantScope, subjectId: string): Promise<Sub
   throw subjectNotFound(subjectId);
 }
 
-/** Whether this binding is one that keeps the tenant owned: owner, tenant-wide, unexpired. */
-const keepsOwnership = (binding: RoleBinding, role: Role, now: Date): boolean =>
+/**
+ * Whether this binding keeps the tenant owned: the system owner role, tenant-wide, without
+ * expiry. A binding that will expire does not count: an owner always remains, not only until
+ * then.
+ */
+const keepsOwnership = (binding: RoleBinding, role: Role): boolean =>
   role.system &&
   role.name === OWNER_ROLE &&
   binding.scope.kind === 'tenant' &&
-  (binding.expiresAt === undefined || binding.expiresAt.getTime() > now.getTime());
+  binding.expiresAt === undefined;
+
+/**
+ * An owner always remains: when `binding` keeps the tenant owned and `after` (undefined: the
+ * binding is removed) would not, another binding that keeps it owned must exist (LAST_OWNER).
+ */
+async function assertOwnerRemains(
+  roles: RoleRepository,
+  binding: RoleBinding,
+  role: Role,
+  after: RoleBinding | undefined,
+): Promise<void> {
+  if (!keepsOwnership(binding, role)) return;
+  if (after !== undefined && keepsOwnership(after, role)) return;
+  let page: Page<RoleBinding> | undefined;
+  do {
+    page = await roles.listBindings(
+      { roleId: role.id },
+      { limit: MAX_PAGE_SIZE, after: page?.nextAfter },
+    );
+    if (page.items.some((other) => other.id !== binding.id && keepsOwnership(other, role))) {
+      return;
+    }
+  } while (page.nextAfter !== undefined);
+  throw lastOwner();
+}
 
 /**
  * Role bindings of the acting tenant: assign, revoke, list. Every change bumps the policy
@@ -126,10 +155,12 @@ export class BindingAdmin {
         const sameExpiry = existing.expiresAt?.getTime() === input.expiresAt?.getTime();
         // Nothing changes: no version bump, no audit, no announcement.
         if (sameExpiry) return { binding: existing, role, change: undefined, version: 0 };
+        const updated = { ...existing, expiresAt: input.expiresAt };
         await roles.bumpPolicyVersion();
+        await assertOwnerRemains(roles, existing, role, updated);
         await roles.updateBindingExpiry(existing.id, input.expiresAt);
         return {
-          binding: { ...existing, expiresAt: input.expiresAt },
+          binding: updated,
           role,
           change: { action: 'authz.binding.updated', before: existing.expiresAt },
           version: await roles.policyVersion(),
@@ -174,7 +205,7 @@ export class BindingAdmin {
 
   /**
    * Removes a binding named by id, or by subject + role (+ resource). Removing the last
-   * unexpired tenant-wide owner binding is refused (LAST_OWNER). ROLE_BINDING_NOT_FOUND,
+   * tenant-wide owner binding without expiry is refused (LAST_OWNER). ROLE_BINDING_NOT_FOUND,
    * ROLE_NOT_FOUND.
    */
   async revoke(actor: Actor, input: RevokeRoleInput, context: AuditContext = {}): Promise<void> {
@@ -197,13 +228,7 @@ export class BindingAdmin {
       const found = await this.findBinding(roles, bindingId, subjectId, input.role, resource);
       const bound = await roles.findRoleById(found.roleId);
       if (bound === undefined) throw bindingNotFound();
-      if (keepsOwnership(found, bound, now)) {
-        const owners = await roles.countBindingsOfRole(bound.id, {
-          tenantWideOnly: true,
-          activeAt: now,
-        });
-        if (owners <= 1) throw lastOwner();
-      }
+      await assertOwnerRemains(roles, found, bound, undefined);
       if (!(await roles.deleteBinding(found.id))) throw bindingNotFound();
       return { binding: found, role: bound, version: await roles.policyVersion() };
     });

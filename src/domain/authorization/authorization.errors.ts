@@ -75,12 +75,12 @@ export const roleInUse = (
     { role: name, bindings: String(bindings), inheritedBy: inheritedBy.slice(0, 10).join(',') },
   );
 
-/** An owner always remains: the last unexpired tenant-wide owner binding stays. */
+/** An owner always remains: the last tenant-wide owner binding without expiry stays. */
 export const lastOwner = (): DomainError =>
   new DomainError(
     'failed_precondition',
     'LAST_OWNER',
-    'this is the last unexpired tenant-wide owner binding: assign another owner first',
+    'this is the last tenant-wide owner binding without expiry: assign another owner first',
   );
 
 /** A tenant has at most `limit` custom roles (system roles not counted). */

@@ -294,6 +294,51 @@ describe('authorization use cases (memory adapters)', () => {
       expect(actions).toEqual(['authz.binding.created', 'authz.binding.revoked']);
     });
 
+    it('never lets the sole owner binding without expiry be given an expiry', async () => {
+      const ownerId = owner.principal.subjectId;
+      const expiring = await errorOf(
+        world.bindings.assign(owner, {
+          subjectId: ownerId,
+          role: 'owner',
+          resource: '',
+          expiresAt: new Date(world.clock.now().getTime() + 2_000),
+        }),
+      );
+      expect(expiring).toMatchObject({ code: 'LAST_OWNER', category: 'failed_precondition' });
+      // With a second permanent owner, the first may become temporary.
+      await world.bindings.assign(owner, {
+        subjectId: admin.principal.subjectId,
+        role: 'owner',
+        resource: '',
+        expiresAt: undefined,
+      });
+      const temporary = await world.bindings.assign(owner, {
+        subjectId: ownerId,
+        role: 'owner',
+        resource: '',
+        expiresAt: new Date(world.clock.now().getTime() + 2_000),
+      });
+      expect(temporary.binding.expiresAt).toBeDefined();
+    });
+
+    it('does not count an owner binding that will expire as keeping the tenant owned', async () => {
+      await world.bindings.assign(owner, {
+        subjectId: member.principal.subjectId,
+        role: 'owner',
+        resource: '',
+        expiresAt: new Date(world.clock.now().getTime() + 60_000),
+      });
+      const revoke = await errorOf(
+        world.bindings.revoke(owner, {
+          bindingId: '',
+          subjectId: owner.principal.subjectId,
+          role: 'owner',
+          resource: '',
+        }),
+      );
+      expect(revoke.code).toBe('LAST_OWNER');
+    });
+
     it('lists bindings filtered by subject or role, page by page', async () => {
       const all = await world.bindings.list(owner, {
         subjectId: '',

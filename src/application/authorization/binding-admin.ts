@@ -223,11 +223,19 @@ export class BindingAdmin {
     const resource =
       byId || input.resource === '' ? undefined : parseResource('resource', input.resource);
     const now = this.clock.now();
+    const caller = await this.pdp.subjectOf(actor.principal);
     const { binding, role, version } = await this.uow.inTenant(tenantId, async ({ roles }) => {
       await roles.bumpPolicyVersion();
       const found = await this.findBinding(roles, bindingId, subjectId, input.role, resource);
       const bound = await roles.findRoleById(found.roleId);
       if (bound === undefined) throw bindingNotFound();
+      // Taking a role away needs what assigning it needs: an admin does not unseat an owner.
+      assertHolds(
+        caller,
+        closureOf(tenantId, await roles.listRoles(), bound),
+        now,
+        `role "${bound.name}"`,
+      );
       await assertOwnerRemains(roles, found, bound, undefined);
       if (!(await roles.deleteBinding(found.id))) throw bindingNotFound();
       return { binding: found, role: bound, version: await roles.policyVersion() };

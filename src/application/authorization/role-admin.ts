@@ -362,7 +362,10 @@ export class RoleAdmin {
         inherits: inherited.map((other) => other.id),
         updatedAt: now,
       };
-      const all = (await roles.listRoles()).map((other) => (other.id === role.id ? role : other));
+      const stored = await roles.listRoles();
+      // Rewriting a role needs what it grants now as well as what it will grant.
+      assertHolds(caller, closureOf(tenantId, stored, current), now, `role "${current.name}"`);
+      const all = stored.map((other) => (other.id === role.id ? role : other));
       const cycle = findInheritanceCycle(all, role.id);
       if (cycle !== undefined) throw inheritanceCycle(cycle);
       const closure = checkedClosureOf(tenantId, all, role, this.limits.maxClosurePermissions);
@@ -398,12 +401,20 @@ export class RoleAdmin {
   ): Promise<void> {
     const tenantId = actor.tenantId;
     const now = this.clock.now();
+    const caller = await this.pdp.subjectOf(actor.principal);
     const { role, bindings, inheritedBy, version } = await this.uow.inTenant(
       tenantId,
       async ({ roles }) => {
         await roles.bumpPolicyVersion();
         const found = await resolveRole(roles, 'role', input.role);
         if (found.system) throw systemRoleImmutable(found.name);
+        // Deleting a role takes what it grants away from its holders: only one who holds it.
+        assertHolds(
+          caller,
+          closureOf(tenantId, await roles.listRoles(), found),
+          now,
+          `role "${found.name}"`,
+        );
         const count = await roles.countBindingsOfRole(found.id);
         const inheriting = (await roles.rolesInheriting(found.id)).map((other) => other.name);
         if (!input.force && (count > 0 || inheriting.length > 0)) {

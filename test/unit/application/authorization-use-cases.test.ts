@@ -273,7 +273,7 @@ describe('authorization use cases (memory adapters)', () => {
         resource: '',
       });
       const nowLast = await errorOf(
-        world.bindings.revoke(owner, {
+        world.bindings.revoke(admin, {
           bindingId: second.binding.id,
           subjectId: '',
           role: '',
@@ -337,6 +337,35 @@ describe('authorization use cases (memory adapters)', () => {
         }),
       );
       expect(revoke.code).toBe('LAST_OWNER');
+    });
+
+    it('refuses to revoke, rewrite or delete what the caller does not hold (PERMISSION_ESCALATION)', async () => {
+      const secondOwner = await world.user(TENANT_A_ID, ['owner']);
+      const revoke = await errorOf(
+        world.bindings.revoke(admin, {
+          bindingId: '',
+          subjectId: secondOwner,
+          role: 'owner',
+          resource: '',
+        }),
+      );
+      expect(revoke.code).toBe('PERMISSION_ESCALATION');
+      await world.roles.create(owner, role('god', ['*']));
+      await world.bindings.assign(owner, {
+        subjectId: member.principal.subjectId,
+        role: 'god',
+        resource: '',
+        expiresAt: undefined,
+      });
+      const update = await errorOf(
+        world.roles.update(admin, { ...role('god', ['documents:read']), role: 'god' }),
+      );
+      expect(update.code).toBe('PERMISSION_ESCALATION');
+      const remove = await errorOf(world.roles.delete(admin, { role: 'god', force: true }));
+      expect(remove.code).toBe('PERMISSION_ESCALATION');
+      expect((await check(member, 'billing:write')).allowed).toBe(true);
+      // The owner holds it all.
+      await world.roles.delete(owner, { role: 'god', force: true });
     });
 
     it('lists bindings filtered by subject or role, page by page', async () => {

@@ -104,6 +104,64 @@ describe('SubjectCache', () => {
     expect((await t.cache.byId(TENANT, USER_ID))?.displayName).toBe('Renamed');
   });
 
+  it('a call after the change announcement does not join the read already in flight', async () => {
+    // A source whose reads settle only when the test says so, each with the state it saw.
+    const reads: { seen: User; settle: () => void }[] = [];
+    let current = aUser({ tenantId: TENANT, id: USER_ID });
+    const changes = new SubjectChangesFeed(new InProcessSessionRevocations());
+    const cache = new SubjectCache(
+      {
+        byId: (): Promise<User> =>
+          new Promise((resolve) => {
+            const seen = current;
+            reads.push({
+              seen,
+              settle: () => {
+                resolve(seen);
+              },
+            });
+          }),
+        serviceAccountExists: () => Promise.resolve(true),
+      },
+      { now: () => new Date(1_000_000) },
+      { ttlMs: 30_000 },
+    ).listenTo(changes);
+
+    const before = cache.isActive(TENANT, 'user', USER_ID);
+    expect(reads).toHaveLength(1);
+    current = aUser({ tenantId: TENANT, id: USER_ID, status: 'disabled' });
+    changes.changed([{ tenantId: TENANT, subjectId: USER_ID }]);
+    const after = cache.isActive(TENANT, 'user', USER_ID);
+    expect(reads).toHaveLength(2);
+    expect(reads[1]?.seen.status).toBe('disabled');
+
+    // The pre-change read settling first must not unregister the newer one: a third caller
+    // still joins the post-change read instead of starting another.
+    reads[0]?.settle();
+    expect(await before).toBe(true);
+    const third = cache.isActive(TENANT, 'user', USER_ID);
+    expect(reads).toHaveLength(2);
+    reads[1]?.settle();
+    expect(await after).toBe(false);
+    expect(await third).toBe(false);
+    expect(cache.isActive(TENANT, 'user', USER_ID)).toBe(false);
+    expect(reads).toHaveLength(2);
+  });
+
+  it('a call after a reset does not join a read that was in flight', async () => {
+    const t = setup();
+    const release = t.hold();
+    const before = t.cache.isActive(TENANT, 'user', USER_ID);
+    t.setUser(aUser({ tenantId: TENANT, id: USER_ID, status: 'disabled' }));
+    t.feed.reset();
+    const after = t.cache.isActive(TENANT, 'user', USER_ID);
+    release();
+    expect(await before).toBe(true);
+    expect(await after).toBe(false);
+    expect(t.reads()).toBe(2);
+    expect(t.cache.isActive(TENANT, 'user', USER_ID)).toBe(false);
+  });
+
   it('a change to another subject does not spoil a read in flight (a login storm elsewhere)', async () => {
     const t = setup();
     const release = t.hold();

@@ -37,7 +37,8 @@ interface Flight {
  * disabled user or deleted account stops working everywhere as soon as the announcement
  * lands, with or without a session) and GetCurrentUser's read. Only a subject not seen within
  * the TTL costs a database read, shared by concurrent callers; a read in flight when a change
- * to that subject arrives is not kept, so it cannot outlive the announcement (changes to other
+ * to that subject arrives is neither kept nor joined by later callers, so it cannot outlive
+ * the announcement (changes to other
  * subjects, such as a storm of logins, do not spoil it).
  */
 export class SubjectCache implements SubjectLiveness, UserReader {
@@ -91,13 +92,19 @@ export class SubjectCache implements SubjectLiveness, UserReader {
     const key = keyOf(tenantId, subjectId);
     this.users.delete(key);
     this.accounts.delete(key);
-    for (const flight of [this.inflight.get(`u:${key}`), this.inflight.get(`s:${key}`)]) {
-      if (flight !== undefined) flight.state.stale = true;
+    // A read already out may predate the change: it is not kept, and later callers do not
+    // join it (they start a read that sees the change).
+    for (const flightKey of [`u:${key}`, `s:${key}`]) {
+      const flight = this.inflight.get(flightKey);
+      if (flight === undefined) continue;
+      flight.state.stale = true;
+      this.inflight.delete(flightKey);
     }
   }
 
   clear(): void {
     for (const flight of this.inflight.values()) flight.state.stale = true;
+    this.inflight.clear();
     this.users.clear();
     this.accounts.clear();
   }
@@ -135,7 +142,8 @@ export class SubjectCache implements SubjectLiveness, UserReader {
         return value;
       })
       .finally(() => {
-        this.inflight.delete(flightKey);
+        // A forgotten flight may have been replaced by a newer read: leave that one registered.
+        if (this.inflight.get(flightKey)?.state === state) this.inflight.delete(flightKey);
       });
     this.inflight.set(flightKey, { read: loaded, state });
     return loaded;

@@ -772,7 +772,17 @@ const authorizationModule = new ContainerModule(({ bind }) => {
     ],
   );
   bind(TYPES.RoleAdmin).toResolvedValue(
-    (uow, pdp, changes, audit, ids, clock) => new RoleAdmin(uow, pdp, changes, audit, ids, clock),
+    (uow, pdp, changes, audit, ids, clock, knex) =>
+      new RoleAdmin(
+        uow,
+        pdp,
+        changes,
+        audit,
+        ids,
+        clock,
+        // A role change and its audit event commit together.
+        new PgJoinedTransactions(new PgRequestTransactions(knex)),
+      ),
     [
       TYPES.UnitOfWork,
       TYPES.PolicyDecisionPoint,
@@ -780,11 +790,21 @@ const authorizationModule = new ContainerModule(({ bind }) => {
       TYPES.AuditLog,
       TYPES.IdGenerator,
       TYPES.Clock,
+      TYPES.Knex,
     ],
   );
   bind(TYPES.BindingAdmin).toResolvedValue(
-    (uow, pdp, changes, audit, ids, clock) =>
-      new BindingAdmin(uow, pdp, changes, audit, ids, clock),
+    (uow, pdp, changes, audit, ids, clock, knex) =>
+      new BindingAdmin(
+        uow,
+        pdp,
+        changes,
+        audit,
+        ids,
+        clock,
+        // A binding change and its audit event commit together.
+        new PgJoinedTransactions(new PgRequestTransactions(knex)),
+      ),
     [
       TYPES.UnitOfWork,
       TYPES.PolicyDecisionPoint,
@@ -792,6 +812,7 @@ const authorizationModule = new ContainerModule(({ bind }) => {
       TYPES.AuditLog,
       TYPES.IdGenerator,
       TYPES.Clock,
+      TYPES.Knex,
     ],
   );
   bind(TYPES.AccessChecker).toResolvedValue(

@@ -18,6 +18,7 @@ import type { Clock } from '../../domain/shared/clock.port.js';
 import { InvalidArgumentError } from '../../domain/shared/errors.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import { MAX_PAGE_SIZE, pageQuery, type Page } from '../../domain/shared/page.js';
+import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
 import type { TenantScope, UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { parseUuid } from '../../domain/shared/uuid.js';
 import type { Actor } from '../shared/actor.js';
@@ -118,7 +119,14 @@ export class BindingAdmin {
     private readonly audit: AuditLog,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
+    /** One transaction around each change and its audit event (joining the request's). */
+    private readonly transactions: RequestTransactions,
   ) {}
+
+  /** The change, its audit event and (after commit) its announcement, all or nothing. */
+  private atomically<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
+    return this.transactions.run(tenantId, work, () => Promise.resolve());
+  }
 
   /**
    * Binds a role to a user or service account of the tenant, tenant-wide or on one resource,
@@ -140,67 +148,69 @@ export class BindingAdmin {
       throw new InvalidArgumentError('expire_time', 'must be in the future');
     }
     const caller = await this.pdp.subjectOf(actor.principal);
-    const result = await this.uow.inTenant(tenantId, async (scope): Promise<AssignResult> => {
-      const { roles } = scope;
-      const role = await resolveRole(roles, 'role', input.role);
-      const subjectKind = await subjectKindOf(scope, subjectId);
-      assertHolds(
-        caller,
-        closureOf(tenantId, await roles.listRoles(), role, now),
-        now,
-        `role "${role.name}"`,
-      );
-      const existing = await roles.findBinding(subjectId, role.id, resource);
-      if (existing !== undefined) {
-        const sameExpiry = existing.expiresAt?.getTime() === input.expiresAt?.getTime();
-        // Nothing changes: no version bump, no audit, no announcement.
-        if (sameExpiry) return { binding: existing, role, change: undefined, version: 0 };
-        const updated = { ...existing, expiresAt: input.expiresAt };
+    return this.atomically(tenantId, async () => {
+      const result = await this.uow.inTenant(tenantId, async (scope): Promise<AssignResult> => {
+        const { roles } = scope;
+        const role = await resolveRole(roles, 'role', input.role);
+        const subjectKind = await subjectKindOf(scope, subjectId);
+        assertHolds(
+          caller,
+          closureOf(tenantId, await roles.listRoles(), role, now),
+          now,
+          `role "${role.name}"`,
+        );
+        const existing = await roles.findBinding(subjectId, role.id, resource);
+        if (existing !== undefined) {
+          const sameExpiry = existing.expiresAt?.getTime() === input.expiresAt?.getTime();
+          // Nothing changes: no version bump, no audit, no announcement.
+          if (sameExpiry) return { binding: existing, role, change: undefined, version: 0 };
+          const updated = { ...existing, expiresAt: input.expiresAt };
+          await roles.bumpPolicyVersion();
+          await assertOwnerRemains(roles, existing, role, updated);
+          await roles.updateBindingExpiry(existing.id, input.expiresAt);
+          return {
+            binding: updated,
+            role,
+            change: { action: 'authz.binding.updated', before: existing.expiresAt },
+            version: await roles.policyVersion(),
+          };
+        }
         await roles.bumpPolicyVersion();
-        await assertOwnerRemains(roles, existing, role, updated);
-        await roles.updateBindingExpiry(existing.id, input.expiresAt);
+        const binding = await roles.insertBinding({
+          tenantId,
+          id: this.ids.newId(),
+          subjectId,
+          subjectKind,
+          roleId: role.id,
+          scope: scopeOf(resource),
+          expiresAt: input.expiresAt,
+          createdAt: now,
+        });
         return {
-          binding: updated,
+          binding,
           role,
-          change: { action: 'authz.binding.updated', before: existing.expiresAt },
+          change: { action: 'authz.binding.created', before: undefined },
           version: await roles.policyVersion(),
         };
-      }
-      await roles.bumpPolicyVersion();
-      const binding = await roles.insertBinding({
-        tenantId,
-        id: this.ids.newId(),
-        subjectId,
-        subjectKind,
-        roleId: role.id,
-        scope: scopeOf(resource),
-        expiresAt: input.expiresAt,
-        createdAt: now,
       });
-      return {
-        binding,
-        role,
-        change: { action: 'authz.binding.created', before: undefined },
-        version: await roles.policyVersion(),
-      };
+      const { binding, role, change } = result;
+      if (change !== undefined) {
+        await this.audit.append([
+          changeEvent(this.ids, actor, context, now, change.action, target(binding), {
+            subjectId: binding.subjectId,
+            subjectKind: binding.subjectKind,
+            role: role.name,
+            resource: resourceOf(binding),
+            expireTime: binding.expiresAt?.toISOString() ?? null,
+            ...(change.action === 'authz.binding.updated'
+              ? { beforeExpireTime: change.before?.toISOString() ?? null }
+              : {}),
+          }),
+        ]);
+        this.changes.changed({ tenantId, version: result.version });
+      }
+      return { binding, role: role.name };
     });
-    const { binding, role, change } = result;
-    if (change !== undefined) {
-      await this.audit.append([
-        changeEvent(this.ids, actor, context, now, change.action, target(binding), {
-          subjectId: binding.subjectId,
-          subjectKind: binding.subjectKind,
-          role: role.name,
-          resource: resourceOf(binding),
-          expireTime: binding.expiresAt?.toISOString() ?? null,
-          ...(change.action === 'authz.binding.updated'
-            ? { beforeExpireTime: change.before?.toISOString() ?? null }
-            : {}),
-        }),
-      ]);
-      this.changes.changed({ tenantId, version: result.version });
-    }
-    return { binding, role: role.name };
   }
 
   /**
@@ -224,32 +234,34 @@ export class BindingAdmin {
       byId || input.resource === '' ? undefined : parseResource('resource', input.resource);
     const now = this.clock.now();
     const caller = await this.pdp.subjectOf(actor.principal);
-    const { binding, role, version } = await this.uow.inTenant(tenantId, async ({ roles }) => {
-      await roles.bumpPolicyVersion();
-      const found = await this.findBinding(roles, bindingId, subjectId, input.role, resource);
-      const bound = await roles.findRoleById(found.roleId);
-      if (bound === undefined) throw bindingNotFound();
-      // Taking a role away needs what assigning it needs: an admin does not unseat an owner.
-      assertHolds(
-        caller,
-        closureOf(tenantId, await roles.listRoles(), bound),
-        now,
-        `role "${bound.name}"`,
-      );
-      await assertOwnerRemains(roles, found, bound, undefined);
-      if (!(await roles.deleteBinding(found.id))) throw bindingNotFound();
-      return { binding: found, role: bound, version: await roles.policyVersion() };
+    await this.atomically(tenantId, async () => {
+      const { binding, role, version } = await this.uow.inTenant(tenantId, async ({ roles }) => {
+        await roles.bumpPolicyVersion();
+        const found = await this.findBinding(roles, bindingId, subjectId, input.role, resource);
+        const bound = await roles.findRoleById(found.roleId);
+        if (bound === undefined) throw bindingNotFound();
+        // Taking a role away needs what assigning it needs: an admin does not unseat an owner.
+        assertHolds(
+          caller,
+          closureOf(tenantId, await roles.listRoles(), bound),
+          now,
+          `role "${bound.name}"`,
+        );
+        await assertOwnerRemains(roles, found, bound, undefined);
+        if (!(await roles.deleteBinding(found.id))) throw bindingNotFound();
+        return { binding: found, role: bound, version: await roles.policyVersion() };
+      });
+      await this.audit.append([
+        changeEvent(this.ids, actor, context, now, 'authz.binding.revoked', target(binding), {
+          subjectId: binding.subjectId,
+          subjectKind: binding.subjectKind,
+          role: role.name,
+          resource: resourceOf(binding),
+          expireTime: binding.expiresAt?.toISOString() ?? null,
+        }),
+      ]);
+      this.changes.changed({ tenantId, version });
     });
-    await this.audit.append([
-      changeEvent(this.ids, actor, context, now, 'authz.binding.revoked', target(binding), {
-        subjectId: binding.subjectId,
-        subjectKind: binding.subjectKind,
-        role: role.name,
-        resource: resourceOf(binding),
-        expireTime: binding.expiresAt?.toISOString() ?? null,
-      }),
-    ]);
-    this.changes.changed({ tenantId, version });
   }
 
   /** Bindings of the tenant by id, optionally of one subject and/or one role. */

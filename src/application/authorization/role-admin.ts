@@ -22,6 +22,7 @@ import { DomainError, InvalidArgumentError } from '../../domain/shared/errors.js
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import { pageQuery, type Page } from '../../domain/shared/page.js';
 import { PLATFORM_TENANT_ID } from '../../domain/shared/platform-tenant.js';
+import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { isUuid } from '../../domain/shared/uuid.js';
 import type { Actor } from '../shared/actor.js';
@@ -266,6 +267,8 @@ export class RoleAdmin {
     private readonly audit: AuditLog,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
+    /** One transaction around each change and its audit event (joining the request's). */
+    private readonly transactions: RequestTransactions,
     limits: Partial<RoleLimits> = {},
   ) {
     this.limits = {
@@ -275,6 +278,11 @@ export class RoleAdmin {
   }
 
   private readonly limits: RoleLimits;
+
+  /** The change, its audit event and (after commit) its announcement, all or nothing. */
+  private atomically<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
+    return this.transactions.run(tenantId, work, () => Promise.resolve());
+  }
 
   /**
    * Failures: INVALID_ARGUMENT (name, description, permissions naming the bad one, inherits),
@@ -294,43 +302,45 @@ export class RoleAdmin {
     checkInheritsCount(input.inherits);
     const caller = await this.pdp.subjectOf(actor.principal);
     const now = this.clock.now();
-    const { view, version } = await this.uow.inTenant(tenantId, async ({ roles }) => {
-      await roles.bumpPolicyVersion();
-      if ((await roles.findRoleByName(name)) !== undefined) throw roleNameTaken(name);
-      const inherited = await resolveInherits(roles, input.inherits);
-      const role: Role = {
-        tenantId,
-        id: this.ids.newId(),
-        name,
-        description,
-        permissions,
-        inherits: inherited.map((other) => other.id),
-        system: false,
-        createdAt: now,
-        updatedAt: now,
-      };
-      const existing = await roles.listRoles();
-      const custom = existing.filter((other) => !other.system).length;
-      if (custom >= this.limits.maxTenantRoles) throw tooManyRoles(this.limits.maxTenantRoles);
-      const all = [...existing, role];
-      const cycle = findInheritanceCycle(all, role.id);
-      if (cycle !== undefined) throw inheritanceCycle(cycle);
-      const closure = checkedClosureOf(tenantId, all, role, this.limits.maxClosurePermissions);
-      assertHolds(caller, closure, now, `role "${name}"`);
-      await roles.insertRoles([role]);
-      return {
-        view: { role, inherits: inherited.map((other) => other.name) },
-        version: await roles.policyVersion(),
-      };
+    return this.atomically(tenantId, async () => {
+      const { view, version } = await this.uow.inTenant(tenantId, async ({ roles }) => {
+        await roles.bumpPolicyVersion();
+        if ((await roles.findRoleByName(name)) !== undefined) throw roleNameTaken(name);
+        const inherited = await resolveInherits(roles, input.inherits);
+        const role: Role = {
+          tenantId,
+          id: this.ids.newId(),
+          name,
+          description,
+          permissions,
+          inherits: inherited.map((other) => other.id),
+          system: false,
+          createdAt: now,
+          updatedAt: now,
+        };
+        const existing = await roles.listRoles();
+        const custom = existing.filter((other) => !other.system).length;
+        if (custom >= this.limits.maxTenantRoles) throw tooManyRoles(this.limits.maxTenantRoles);
+        const all = [...existing, role];
+        const cycle = findInheritanceCycle(all, role.id);
+        if (cycle !== undefined) throw inheritanceCycle(cycle);
+        const closure = checkedClosureOf(tenantId, all, role, this.limits.maxClosurePermissions);
+        assertHolds(caller, closure, now, `role "${name}"`);
+        await roles.insertRoles([role]);
+        return {
+          view: { role, inherits: inherited.map((other) => other.name) },
+          version: await roles.policyVersion(),
+        };
+      });
+      await this.audit.append([
+        changeEvent(this.ids, actor, context, now, 'authz.role.created', target(view.role), {
+          name,
+          after: summaryOf(view.role, view.inherits),
+        }),
+      ]);
+      this.changes.changed({ tenantId, version });
+      return view;
     });
-    await this.audit.append([
-      changeEvent(this.ids, actor, context, now, 'authz.role.created', target(view.role), {
-        name,
-        after: summaryOf(view.role, view.inherits),
-      }),
-    ]);
-    this.changes.changed({ tenantId, version });
-    return view;
   }
 
   /**
@@ -350,43 +360,45 @@ export class RoleAdmin {
     checkInheritsCount(input.inherits);
     const caller = await this.pdp.subjectOf(actor.principal);
     const now = this.clock.now();
-    const { view, before, version } = await this.uow.inTenant(tenantId, async ({ roles }) => {
-      await roles.bumpPolicyVersion();
-      const current = await resolveRole(roles, 'role', input.role);
-      if (current.system) throw systemRoleImmutable(current.name);
-      const inherited = await resolveInherits(roles, input.inherits);
-      const role: Role = {
-        ...current,
-        description,
-        permissions,
-        inherits: inherited.map((other) => other.id),
-        updatedAt: now,
-      };
-      const stored = await roles.listRoles();
-      // Rewriting a role needs what it grants now as well as what it will grant.
-      assertHolds(caller, closureOf(tenantId, stored, current), now, `role "${current.name}"`);
-      const all = stored.map((other) => (other.id === role.id ? role : other));
-      const cycle = findInheritanceCycle(all, role.id);
-      if (cycle !== undefined) throw inheritanceCycle(cycle);
-      const closure = checkedClosureOf(tenantId, all, role, this.limits.maxClosurePermissions);
-      assertHolds(caller, closure, now, `role "${role.name}"`);
-      const previous = summaryOf(current, await inheritsNames(roles, current));
-      if (!(await roles.updateRole(role))) throw roleNotFound(input.role);
-      return {
-        view: { role, inherits: inherited.map((other) => other.name) },
-        before: previous,
-        version: await roles.policyVersion(),
-      };
+    return this.atomically(tenantId, async () => {
+      const { view, before, version } = await this.uow.inTenant(tenantId, async ({ roles }) => {
+        await roles.bumpPolicyVersion();
+        const current = await resolveRole(roles, 'role', input.role);
+        if (current.system) throw systemRoleImmutable(current.name);
+        const inherited = await resolveInherits(roles, input.inherits);
+        const role: Role = {
+          ...current,
+          description,
+          permissions,
+          inherits: inherited.map((other) => other.id),
+          updatedAt: now,
+        };
+        const stored = await roles.listRoles();
+        // Rewriting a role needs what it grants now as well as what it will grant.
+        assertHolds(caller, closureOf(tenantId, stored, current), now, `role "${current.name}"`);
+        const all = stored.map((other) => (other.id === role.id ? role : other));
+        const cycle = findInheritanceCycle(all, role.id);
+        if (cycle !== undefined) throw inheritanceCycle(cycle);
+        const closure = checkedClosureOf(tenantId, all, role, this.limits.maxClosurePermissions);
+        assertHolds(caller, closure, now, `role "${role.name}"`);
+        const previous = summaryOf(current, await inheritsNames(roles, current));
+        if (!(await roles.updateRole(role))) throw roleNotFound(input.role);
+        return {
+          view: { role, inherits: inherited.map((other) => other.name) },
+          before: previous,
+          version: await roles.policyVersion(),
+        };
+      });
+      await this.audit.append([
+        changeEvent(this.ids, actor, context, now, 'authz.role.updated', target(view.role), {
+          name: view.role.name,
+          before,
+          after: summaryOf(view.role, view.inherits),
+        }),
+      ]);
+      this.changes.changed({ tenantId, version });
+      return view;
     });
-    await this.audit.append([
-      changeEvent(this.ids, actor, context, now, 'authz.role.updated', target(view.role), {
-        name: view.role.name,
-        before,
-        after: summaryOf(view.role, view.inherits),
-      }),
-    ]);
-    this.changes.changed({ tenantId, version });
-    return view;
   }
 
   /**
@@ -402,43 +414,45 @@ export class RoleAdmin {
     const tenantId = actor.tenantId;
     const now = this.clock.now();
     const caller = await this.pdp.subjectOf(actor.principal);
-    const { role, bindings, inheritedBy, version } = await this.uow.inTenant(
-      tenantId,
-      async ({ roles }) => {
-        await roles.bumpPolicyVersion();
-        const found = await resolveRole(roles, 'role', input.role);
-        if (found.system) throw systemRoleImmutable(found.name);
-        // Deleting a role takes what it grants away from its holders: only one who holds it.
-        assertHolds(
-          caller,
-          closureOf(tenantId, await roles.listRoles(), found),
-          now,
-          `role "${found.name}"`,
-        );
-        const count = await roles.countBindingsOfRole(found.id);
-        const inheriting = (await roles.rolesInheriting(found.id)).map((other) => other.name);
-        if (!input.force && (count > 0 || inheriting.length > 0)) {
-          throw roleInUse(found.name, count, inheriting);
-        }
-        await roles.deleteRole(found.id);
-        return {
-          role: found,
-          bindings: count,
-          inheritedBy: inheriting,
-          version: await roles.policyVersion(),
-        };
-      },
-    );
-    await this.audit.append([
-      changeEvent(this.ids, actor, context, now, 'authz.role.deleted', target(role), {
-        name: role.name,
-        force: input.force,
-        removedBindings: bindings,
-        removedInheritedBy: inheritedBy.join(','),
-        before: summaryOf(role, []),
-      }),
-    ]);
-    this.changes.changed({ tenantId, version });
+    await this.atomically(tenantId, async () => {
+      const { role, bindings, inheritedBy, version } = await this.uow.inTenant(
+        tenantId,
+        async ({ roles }) => {
+          await roles.bumpPolicyVersion();
+          const found = await resolveRole(roles, 'role', input.role);
+          if (found.system) throw systemRoleImmutable(found.name);
+          // Deleting a role takes what it grants away from its holders: only one who holds it.
+          assertHolds(
+            caller,
+            closureOf(tenantId, await roles.listRoles(), found),
+            now,
+            `role "${found.name}"`,
+          );
+          const count = await roles.countBindingsOfRole(found.id);
+          const inheriting = (await roles.rolesInheriting(found.id)).map((other) => other.name);
+          if (!input.force && (count > 0 || inheriting.length > 0)) {
+            throw roleInUse(found.name, count, inheriting);
+          }
+          await roles.deleteRole(found.id);
+          return {
+            role: found,
+            bindings: count,
+            inheritedBy: inheriting,
+            version: await roles.policyVersion(),
+          };
+        },
+      );
+      await this.audit.append([
+        changeEvent(this.ids, actor, context, now, 'authz.role.deleted', target(role), {
+          name: role.name,
+          force: input.force,
+          removedBindings: bindings,
+          removedInheritedBy: inheritedBy.join(','),
+          before: summaryOf(role, []),
+        }),
+      ]);
+      this.changes.changed({ tenantId, version });
+    });
   }
 
   async get(actor: Actor, rawRole: string): Promise<RoleView> {

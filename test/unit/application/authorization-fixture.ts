@@ -1,5 +1,6 @@
 import { CompiledPolicyCache } from '../../../src/adapters/outbound/memory/compiled-policy-cache.js';
 import { InMemoryAuditLog } from '../../../src/adapters/outbound/memory/in-memory-audit-log.js';
+import { InMemoryRequestTransactions } from '../../../src/adapters/outbound/memory/in-memory-request-transactions.js';
 import { InMemoryUnitOfWork } from '../../../src/adapters/outbound/memory/in-memory-unit-of-work.js';
 import { InProcessPolicyChanges } from '../../../src/adapters/outbound/memory/in-process-policy-changes.js';
 import { MemoryDatabase } from '../../../src/adapters/outbound/memory/memory-database.js';
@@ -141,8 +142,16 @@ export async function authorizationWorld(
     announced,
     cache,
     pdp,
-    roles: new RoleAdmin(uow, pdp, changes, audit, ids, clock),
-    bindings: new BindingAdmin(uow, pdp, changes, audit, ids, clock),
+    roles: new RoleAdmin(uow, pdp, changes, audit, ids, clock, new InMemoryRequestTransactions()),
+    bindings: new BindingAdmin(
+      uow,
+      pdp,
+      changes,
+      audit,
+      ids,
+      clock,
+      new InMemoryRequestTransactions(),
+    ),
     checker: new AccessChecker(pdp),
     user,
     actor,

@@ -1,3 +1,4 @@
+import { InMemoryRequestTransactions } from '../../../src/adapters/outbound/memory/in-memory-request-transactions.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   MAX_ROLE_CLOSURE_PERMISSIONS,
@@ -36,7 +37,16 @@ describe('RoleAdmin write limits (memory adapters)', () => {
   const ids = { newId: () => `0e000000-0000-4000-8000-${String((next += 1)).padStart(12, '0')}` };
   /** The world's use case with smaller limits. */
   const limited = (limits: { maxTenantRoles?: number; maxClosurePermissions?: number }) =>
-    new RoleAdmin(world.uow, world.pdp, world.changes, world.audit, ids, world.clock, limits);
+    new RoleAdmin(
+      world.uow,
+      world.pdp,
+      world.changes,
+      world.audit,
+      ids,
+      world.clock,
+      new InMemoryRequestTransactions(),
+      limits,
+    );
 
   beforeEach(async () => {
     world = await authorizationWorld();

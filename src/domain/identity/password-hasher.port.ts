@@ -1,3 +1,5 @@
+import { DomainError } from '../shared/errors.js';
+
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
   verify(hash: string, password: string): Promise<boolean>;
@@ -9,3 +11,14 @@ export interface PasswordHasher {
    */
   verifyDummy(password: string): Promise<void>;
 }
+
+/**
+ * The hashing backend failed to give an answer (a worker died, stalled or was shut down): not
+ * a verdict on the password, so never a wrong password, never counted toward a lockout.
+ */
+export const passwordHasherUnavailable = (): DomainError =>
+  new DomainError(
+    'unavailable',
+    'PASSWORD_HASHER_UNAVAILABLE',
+    'password verification is temporarily unavailable; retry later',
+  );

@@ -6,7 +6,10 @@ import { InMemoryTenantDirectory } from '../../../src/adapters/outbound/memory/i
 import { InMemoryUnitOfWork } from '../../../src/adapters/outbound/memory/in-memory-unit-of-work.js';
 import { MemoryDatabase } from '../../../src/adapters/outbound/memory/memory-database.js';
 import { PasswordLogin } from '../../../src/application/identity/login.js';
-import type { PasswordHasher } from '../../../src/domain/identity/password-hasher.port.js';
+import {
+  passwordHasherUnavailable,
+  type PasswordHasher,
+} from '../../../src/domain/identity/password-hasher.port.js';
 import { PLATFORM_TENANT_ID } from '../../../src/domain/shared/platform-tenant.js';
 import { aTenant, TENANT_A_ID } from '../../mothers/tenant.mother.js';
 import { aUser, USER_ID } from '../../mothers/user.mother.js';
@@ -15,11 +18,13 @@ const PASSWORD = 'the right password 123';
 const CONTEXT = { ip: '203.0.113.7', requestId: 'req-1' };
 
 /** Hashes are the password itself: what matters here is which branch runs, not argon2. */
-const hasher: PasswordHasher & { verified: number } = {
+const hasher: PasswordHasher & { verified: number; down: boolean } = {
   verified: 0,
+  down: false,
   hash: (password) => Promise.resolve(`plain:${password}`),
   verify(hash, password) {
     this.verified += 1;
+    if (this.down) return Promise.reject(passwordHasherUnavailable());
     return Promise.resolve(hash === `plain:${password}`);
   },
   needsRehash: () => false,
@@ -60,6 +65,7 @@ beforeEach(async () => {
     { newId: () => `0e000000-0000-4000-8000-${String((next += 1)).padStart(12, '0')}` },
   );
   hasher.verified = 0;
+  hasher.down = false;
 });
 
 const attempt = (email: string, password: string, tenantSlug = 'acme'): Promise<unknown> =>
@@ -78,6 +84,22 @@ describe('PasswordLogin with brute-force protection and audit', () => {
         target: { type: 'user', id: USER_ID },
       }),
     ]);
+  });
+
+  it('a hasher that cannot answer is UNAVAILABLE: not a wrong password, not audited, not counted', async () => {
+    hasher.down = true;
+    for (let i = 0; i < 5; i += 1) {
+      await expect(attempt('ada.lovelace@example.com', PASSWORD)).rejects.toMatchObject({
+        category: 'unavailable',
+        code: 'PASSWORD_HASHER_UNAVAILABLE',
+      });
+    }
+    expect(await audit.list(TENANT_A_ID, 10)).toEqual([]);
+    hasher.down = false;
+    // Five attempts with maxFailures 3 would have locked the account had they counted.
+    await expect(attempt('ada.lovelace@example.com', PASSWORD)).resolves.toMatchObject({
+      token: `token-for-${USER_ID}`,
+    });
   });
 
   it('locks after maxFailures; then even the right password is refused, without hashing', async () => {

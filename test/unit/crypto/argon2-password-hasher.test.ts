@@ -4,6 +4,7 @@ import {
   OWASP_ARGON2ID_PARAMETERS,
   type Argon2Parameters,
 } from '../../../src/adapters/outbound/crypto/argon2-password-hasher.js';
+import { passwordHasherUnavailable } from '../../../src/domain/identity/password-hasher.port.js';
 
 const CHEAP: Argon2Parameters = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 
@@ -90,5 +91,22 @@ describe('Argon2PasswordHasher', () => {
     expect(
       () => new Argon2PasswordHasher({ memoryCost: 1024, timeCost: 0, parallelism: 1 }),
     ).toThrow();
+  });
+
+  it('false when argon2 refuses the hash; a backend that cannot answer throws unavailable', async () => {
+    const hash = await hasher.hash('s3cret pässword');
+    const refusing = new Argon2PasswordHasher(CHEAP, {
+      hash: () => Promise.reject(new Error('unused')),
+      verify: () => Promise.reject(new Error('invalid hash')),
+    });
+    await expect(refusing.verify(hash, 's3cret pässword')).resolves.toBe(false);
+    const down = new Argon2PasswordHasher(CHEAP, {
+      hash: () => Promise.reject(passwordHasherUnavailable()),
+      verify: () => Promise.reject(passwordHasherUnavailable()),
+    });
+    await expect(down.verify(hash, 's3cret pässword')).rejects.toMatchObject({
+      category: 'unavailable',
+      code: 'PASSWORD_HASHER_UNAVAILABLE',
+    });
   });
 });

@@ -42,6 +42,65 @@ describe('Argon2WorkerPool', () => {
     expect(await hasher.verify('$argon2id$v=19$m=1024,t=1,p=1$AAAA$AAAA', 'x')).toBe(false);
     const closed = new Argon2WorkerPool(1, 0);
     await closed.close();
-    await expect(closed.hash('x', CHEAP)).rejects.toThrow('closed');
+    await expect(closed.hash('x', CHEAP)).rejects.toMatchObject({
+      category: 'unavailable',
+      code: 'PASSWORD_HASHER_UNAVAILABLE',
+    });
+  });
+
+  it('a worker terminated mid-verify fails the job as unavailable, never as a wrong password', async () => {
+    const single = new Argon2WorkerPool(1, 0);
+    const own = new Argon2PasswordHasher(CHEAP, single);
+    try {
+      const stored = await own.hash('right password');
+      expect(await own.verify(stored, 'right password')).toBe(true);
+      const verdict = own.verify(stored, 'right password');
+      // The worker crashes (OOM, native fault) or is shut down while the job runs.
+      await workerOf(single, 0).terminate();
+      await expect(verdict).rejects.toMatchObject({
+        category: 'unavailable',
+        code: 'PASSWORD_HASHER_UNAVAILABLE',
+      });
+      // The dead worker is replaced on the next job.
+      expect(await own.verify(stored, 'right password')).toBe(true);
+    } finally {
+      await single.close();
+    }
+  });
+
+  it('shutting the pool down mid-verify fails the job as unavailable', async () => {
+    const single = new Argon2WorkerPool(1, 0);
+    const own = new Argon2PasswordHasher(CHEAP, single);
+    const stored = await own.hash('right password');
+    const verdict = own.verify(stored, 'right password');
+    await single.close();
+    await expect(verdict).rejects.toMatchObject({ code: 'PASSWORD_HASHER_UNAVAILABLE' });
+  });
+
+  it('a stalled job settles after the job timeout; its worker is replaced', async () => {
+    const single = new Argon2WorkerPool(1, 0, 200);
+    try {
+      // A job far beyond the timeout (64 MiB, 1000 passes) stands for a stalled worker.
+      const started = Date.now();
+      const stalled = single.hash('x', { memoryCost: 65_536, timeCost: 1000, parallelism: 1 });
+      const first = workerOf(single, 0);
+      await expect(stalled).rejects.toMatchObject({ code: 'PASSWORD_HASHER_UNAVAILABLE' });
+      expect(Date.now() - started).toBeLessThan(5_000);
+      const hash = await single.hash('y', CHEAP);
+      expect(hash).toMatch(/^\$argon2id\$/);
+      expect(workerOf(single, 0)).not.toBe(first);
+    } finally {
+      await single.close();
+    }
   });
 });
+
+/** The worker thread in the pool's slot `index` (white-box: to kill or compare it). */
+function workerOf(pool: Argon2WorkerPool, index: number): { terminate(): Promise<number> } {
+  const slots = (
+    pool as unknown as { slots: ({ worker: { terminate(): Promise<number> } } | undefined)[] }
+  ).slots;
+  const slot = slots[index];
+  if (slot === undefined) throw new Error(`no worker in slot ${String(index)}`);
+  return slot.worker;
+}

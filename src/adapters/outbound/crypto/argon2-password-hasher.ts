@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import type { PasswordHasher } from '../../../domain/identity/password-hasher.port.js';
+import { isDomainError } from '../../../domain/shared/errors.js';
 import type { Argon2Backend } from './argon2-worker-pool.js';
 
 export interface Argon2Parameters {
@@ -99,12 +100,17 @@ export class Argon2PasswordHasher implements PasswordHasher {
     });
   }
 
-  /** False for a wrong password and for anything that is not a well-formed argon2 hash. */
+  /**
+   * False for a wrong password and for anything that is not a well-formed argon2 hash (argon2
+   * itself refuses it). A backend that gave no answer (`unavailable`: a worker died, stalled or
+   * was shut down) is no verdict on the password: that error is thrown as is.
+   */
   async verify(hash: string, password: string): Promise<boolean> {
     if (parsePhc(hash) === undefined) return false;
     try {
       return await this.backend.verify(hash, password);
-    } catch {
+    } catch (error) {
+      if (isDomainError(error)) throw error;
       return false;
     }
   }

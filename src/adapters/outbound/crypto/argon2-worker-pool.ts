@@ -1,7 +1,11 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { passwordHasherUnavailable } from '../../../domain/identity/password-hasher.port.js';
 
-/** The two argon2 operations the hasher needs, wherever they run. */
+/**
+ * The two argon2 operations the hasher needs, wherever they run. A backend that cannot answer
+ * (rather than argon2 refusing its input) rejects with `passwordHasherUnavailable()`.
+ */
 export interface Argon2Backend {
   hash(password: string, options: Argon2Options): Promise<string>;
   verify(hash: string, password: string): Promise<boolean>;
@@ -45,16 +49,27 @@ interface Pending {
   reject(error: Error): void;
 }
 
+/** How long a job may wait for its answer before its worker is taken for stalled. */
+export const DEFAULT_JOB_TIMEOUT_MS = 30_000;
+
 interface Slot {
   readonly worker: Worker;
   readonly pending: Map<number, Pending>;
+  /** Rejects every job of this worker and takes it out of the pool. */
+  fail(error: Error): void;
+}
+
+/** A backend failure, not argon2's verdict: the original reason stays in `cause` for logs. */
+function unavailable(reason: string): Error {
+  return Object.assign(passwordHasherUnavailable(), { cause: new Error(reason) });
 }
 
 /**
  * argon2 on a few dedicated worker threads running at a lower CPU priority than the event loop:
  * when the machine is busy, hashing (a login storm) yields the cores to token checks and every
  * other call; when it is idle, hashing runs at full speed. Workers start on first use, are
- * replaced if one dies (its jobs fail), and never keep the process alive.
+ * replaced if one dies or stalls past the job timeout (its jobs fail as unavailable, never as
+ * a wrong password), and never keep the process alive.
  */
 export class Argon2WorkerPool implements Argon2Backend {
   private readonly slots: (Slot | undefined)[];
@@ -66,8 +81,11 @@ export class Argon2WorkerPool implements Argon2Backend {
     size: number,
     /** The workers' nice value (0 = as the event loop, 19 = only idle CPU). */
     private readonly nice: number,
+    /** A job unanswered after this long terminates its worker (replaced on next use). */
+    private readonly jobTimeoutMs: number = DEFAULT_JOB_TIMEOUT_MS,
   ) {
     if (!Number.isInteger(size) || size < 1) throw new Error('size must be a positive integer');
+    if (!(jobTimeoutMs > 0)) throw new Error('jobTimeoutMs must be positive');
     this.slots = Array.from({ length: size }, () => undefined);
   }
 
@@ -87,15 +105,25 @@ export class Argon2WorkerPool implements Argon2Backend {
   }
 
   private run<T>(job: Record<string, unknown>): Promise<T> {
-    if (this.closed) return Promise.reject(new Error('the argon2 worker pool is closed'));
+    if (this.closed) return Promise.reject(unavailable('the argon2 worker pool is closed'));
     const slot = this.leastBusy();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // A stalled worker: fail its jobs and drop it; the next job spawns a fresh one.
+        slot.fail(unavailable(`argon2 job unanswered after ${String(this.jobTimeoutMs)} ms`));
+        void slot.worker.terminate();
+      }, this.jobTimeoutMs);
+      timer.unref();
       slot.pending.set(id, {
         resolve: (value) => {
+          clearTimeout(timer);
           resolve(value as T);
         },
-        reject,
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
       });
       slot.worker.postMessage({ ...job, id });
     });
@@ -118,7 +146,17 @@ export class Argon2WorkerPool implements Argon2Backend {
       workerData: { argon2Path: this.argon2Path, nice: this.nice },
     });
     worker.unref();
-    const slot: Slot = { worker, pending: new Map() };
+    const pending = new Map<number, Pending>();
+    const slot: Slot = {
+      worker,
+      pending,
+      fail: (error) => {
+        if (this.slots[index] === slot) this.slots[index] = undefined;
+        const jobs = [...pending.values()];
+        pending.clear();
+        for (const job of jobs) job.reject(error);
+      },
+    };
     worker.on('message', (message: { id: number; result?: unknown; error?: string }) => {
       const pending = slot.pending.get(message.id);
       if (pending === undefined) return;
@@ -126,14 +164,11 @@ export class Argon2WorkerPool implements Argon2Backend {
       if (message.error === undefined) pending.resolve(message.result);
       else pending.reject(new Error(message.error));
     });
-    const fail = (error: Error): void => {
-      if (this.slots[index] === slot) this.slots[index] = undefined;
-      for (const pending of slot.pending.values()) pending.reject(error);
-      slot.pending.clear();
-    };
-    worker.on('error', fail);
+    worker.on('error', (error) => {
+      slot.fail(unavailable(`argon2 worker failed: ${error.message}`));
+    });
     worker.on('exit', (code) => {
-      fail(new Error(`argon2 worker exited (code ${String(code)})`));
+      slot.fail(unavailable(`argon2 worker exited (code ${String(code)})`));
     });
     this.slots[index] = slot;
     return slot;

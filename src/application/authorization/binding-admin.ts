@@ -2,6 +2,7 @@ import type { AuditLog } from '../../domain/audit/audit-log.port.js';
 import {
   bindingNotFound,
   lastOwner,
+  roleNotFound,
   subjectNotFound,
 } from '../../domain/authorization/authorization.errors.js';
 import type { PolicyChanges } from '../../domain/authorization/policy-changes.port.js';
@@ -27,6 +28,8 @@ import type { PolicyDecisionPoint } from './policy-decision-point.js';
 import { assertHolds, changeEvent, closureOf, resolveRole } from './role-admin.js';
 
 const OWNER_ROLE = 'owner';
+/** The latest expiry a binding may have (the end of year 9999, what timestamps carry). */
+const LATEST_EXPIRY = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 interface AssignResult {
   readonly binding: RoleBinding;
@@ -144,6 +147,10 @@ export class BindingAdmin {
     const subjectId = parseUuid('subject_id', input.subjectId);
     const resource = input.resource === '' ? undefined : parseResource('resource', input.resource);
     const now = this.clock.now();
+    const expiry = input.expiresAt?.getTime();
+    if (expiry !== undefined && (!Number.isFinite(expiry) || expiry > LATEST_EXPIRY)) {
+      throw new InvalidArgumentError('expire_time', 'must be a valid time before year 10000');
+    }
     if (input.expiresAt !== undefined && input.expiresAt.getTime() <= now.getTime()) {
       throw new InvalidArgumentError('expire_time', 'must be in the future');
     }
@@ -151,6 +158,8 @@ export class BindingAdmin {
     return this.atomically(tenantId, async () => {
       const result = await this.uow.inTenant(tenantId, async (scope): Promise<AssignResult> => {
         const { roles } = scope;
+        // The policy version lock first: the role and its closure cannot change under the check.
+        await roles.bumpPolicyVersion();
         const role = await resolveRole(roles, 'role', input.role);
         const subjectKind = await subjectKindOf(scope, subjectId);
         assertHolds(
@@ -162,10 +171,9 @@ export class BindingAdmin {
         const existing = await roles.findBinding(subjectId, role.id, resource);
         if (existing !== undefined) {
           const sameExpiry = existing.expiresAt?.getTime() === input.expiresAt?.getTime();
-          // Nothing changes: no version bump, no audit, no announcement.
+          // Nothing changes: no audit, no announcement (the version bump only took the lock).
           if (sameExpiry) return { binding: existing, role, change: undefined, version: 0 };
           const updated = { ...existing, expiresAt: input.expiresAt };
-          await roles.bumpPolicyVersion();
           await assertOwnerRemains(roles, existing, role, updated);
           await roles.updateBindingExpiry(existing.id, input.expiresAt);
           return {
@@ -175,17 +183,22 @@ export class BindingAdmin {
             version: await roles.policyVersion(),
           };
         }
-        await roles.bumpPolicyVersion();
-        const binding = await roles.insertBinding({
-          tenantId,
-          id: this.ids.newId(),
-          subjectId,
-          subjectKind,
-          roleId: role.id,
-          scope: scopeOf(resource),
-          expiresAt: input.expiresAt,
-          createdAt: now,
-        });
+        const binding = await roles
+          .insertBinding({
+            tenantId,
+            id: this.ids.newId(),
+            subjectId,
+            subjectKind,
+            roleId: role.id,
+            scope: scopeOf(resource),
+            expiresAt: input.expiresAt,
+            createdAt: now,
+          })
+          .catch((error: unknown) => {
+            // The role went away meanwhile (foreign key violation).
+            if ((error as { code?: unknown }).code === '23503') throw roleNotFound(input.role);
+            throw error;
+          });
         return {
           binding,
           role,

@@ -243,6 +243,10 @@ describe('authorization use cases (memory adapters)', () => {
         }),
       );
       expect(past.message).toMatch(/^expire_time:/);
+      for (const expiresAt of [new Date(1e15 * 1000), new Date(Date.UTC(10_000, 0, 1))]) {
+        const invalid = await errorOf(world.bindings.assign(owner, { ...input, expiresAt }));
+        expect(invalid.message).toMatch(/^expire_time:/);
+      }
       const resource = await errorOf(
         world.bindings.assign(owner, { ...input, resource: 'no-slash' }),
       );

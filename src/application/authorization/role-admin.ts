@@ -42,6 +42,8 @@ export interface RoleLimits {
   readonly maxClosurePermissions: number;
 }
 const MAX_DESCRIPTION = 1_000;
+/** Binding ids a force delete's audit event lists (the count says how many there were). */
+const MAX_LISTED_BINDINGS = 20;
 const ROLE_NAME = /^[a-z0-9_-]{1,63}$/;
 
 /** A role with the names of the roles it inherits (what the contract shows). */
@@ -415,7 +417,7 @@ export class RoleAdmin {
     const now = this.clock.now();
     const caller = await this.pdp.subjectOf(actor.principal);
     await this.atomically(tenantId, async () => {
-      const { role, bindings, inheritedBy, version } = await this.uow.inTenant(
+      const { role, bindings, bindingIds, before, inheritedBy, version } = await this.uow.inTenant(
         tenantId,
         async ({ roles }) => {
           await roles.bumpPolicyVersion();
@@ -429,6 +431,11 @@ export class RoleAdmin {
             `role "${found.name}"`,
           );
           const count = await roles.countBindingsOfRole(found.id);
+          const removed = await roles.listBindings(
+            { roleId: found.id },
+            { limit: MAX_LISTED_BINDINGS, after: undefined },
+          );
+          const previous = summaryOf(found, await inheritsNames(roles, found));
           const inheriting = (await roles.rolesInheriting(found.id)).map((other) => other.name);
           if (!input.force && (count > 0 || inheriting.length > 0)) {
             throw roleInUse(found.name, count, inheriting);
@@ -437,6 +444,8 @@ export class RoleAdmin {
           return {
             role: found,
             bindings: count,
+            bindingIds: removed.items.map((binding) => binding.id),
+            before: previous,
             inheritedBy: inheriting,
             version: await roles.policyVersion(),
           };
@@ -447,8 +456,9 @@ export class RoleAdmin {
           name: role.name,
           force: input.force,
           removedBindings: bindings,
+          removedBindingIds: bindingIds.join(','),
           removedInheritedBy: inheritedBy.join(','),
-          before: summaryOf(role, []),
+          before,
         }),
       ]);
       this.changes.changed({ tenantId, version });

@@ -53,12 +53,18 @@ export const systemRoleImmutable = (name: string): DomainError =>
   );
 
 /** The change would make the inheritance graph cyclic; `cycle` names the roles along it. */
+/** At most the first 10 roles of a cycle (a 200-role cycle would make a 13 KB message). */
+const cyclePath = (cycle: readonly string[]): string =>
+  cycle.length <= 10
+    ? cycle.join(' -> ')
+    : `${cycle.slice(0, 10).join(' -> ')} -> ... (${String(cycle.length)} roles)`;
+
 export const inheritanceCycle = (cycle: readonly string[]): DomainError =>
   new DomainError(
     'failed_precondition',
     'ROLE_INHERITANCE_CYCLE',
-    `the change would create an inheritance cycle: ${cycle.join(' -> ')}`,
-    { cycle: cycle.join(' -> ') },
+    `the change would create an inheritance cycle: ${cyclePath(cycle)}`,
+    { cycle: cyclePath(cycle) },
   );
 
 export const roleInUse = (

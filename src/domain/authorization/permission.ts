@@ -1,6 +1,8 @@
 import { InvalidArgumentError } from '../shared/errors.js';
 
-const SEGMENT = /^[a-z0-9_-]+$/;
+/** Characters in each of a permission's two segments. */
+export const MAX_PERMISSION_SEGMENT = 128;
+const SEGMENT = /^[a-z0-9_-]{1,128}$/;
 
 /**
  * `resource:action`, where either segment may be the whole-segment wildcard `*`, or `*`
@@ -8,6 +10,12 @@ const SEGMENT = /^[a-z0-9_-]+$/;
  */
 export function parsePermission(field: string, raw: string): string {
   if (raw === '*') return raw;
+  if (raw.length > 2 * MAX_PERMISSION_SEGMENT + 1) {
+    throw new InvalidArgumentError(
+      field,
+      `at most ${String(MAX_PERMISSION_SEGMENT)} characters per segment`,
+    );
+  }
   const parts = raw.split(':');
   const [resource, action] = parts;
   const valid =

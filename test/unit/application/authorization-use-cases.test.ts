@@ -184,6 +184,40 @@ describe('authorization use cases (memory adapters)', () => {
     });
   });
 
+  describe('RoleAdmin audit and limits', () => {
+    it('records the deleted role with its inherited names and the removed binding ids', async () => {
+      await world.roles.create(owner, role('base', ['documents:read']));
+      await world.roles.create(owner, role('kid', [], ['base']));
+      const bound = await world.bindings.assign(owner, {
+        subjectId: member.principal.subjectId,
+        role: 'kid',
+        resource: '',
+        expiresAt: undefined,
+      });
+      await world.roles.delete(owner, { role: 'kid', force: true });
+      const event = (await world.audit.list(TENANT_A_ID, 100)).at(-1);
+      expect(event?.action).toBe('authz.role.deleted');
+      expect(JSON.parse(String(event?.details.before))).toMatchObject({ inherits: ['base'] });
+      expect(event?.details.removedBindingIds).toBe(bound.binding.id);
+    });
+
+    it('caps the inheritance cycle in its error and the length of permissions', async () => {
+      const names = Array.from({ length: 30 }, (_, i) => `c${String(i)}`);
+      for (const [i, name] of names.entries()) {
+        await world.roles.create(owner, role(name, [], i === 0 ? [] : [names[i - 1] ?? '']));
+      }
+      const cycle = await errorOf(
+        world.roles.update(owner, { ...role('c0', [], ['c29']), role: 'c0' }),
+      );
+      expect(cycle.code).toBe('ROLE_INHERITANCE_CYCLE');
+      expect(cycle.message.length).toBeLessThan(300);
+      const long = await errorOf(
+        world.roles.create(owner, role('long', ['documents:read', `${'a'.repeat(129)}:read`])),
+      );
+      expect(long.message).toMatch(/^permissions\[1\]:/);
+    });
+  });
+
   describe('BindingAdmin', () => {
     it('assigns tenant-wide, resource-scoped and expiring bindings that the engine honours', async () => {
       await world.roles.create(admin, role('doc-editor', ['documents:write']));

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { randomUUID } from 'node:crypto';
+import { createKnex } from '../../src/adapters/outbound/postgres/knex.factory.js';
 import { PgAuditLog } from '../../src/adapters/outbound/postgres/pg-audit-log.js';
 import { PgRequestTransactions } from '../../src/adapters/outbound/postgres/pg-request-transactions.js';
 import { PgUnitOfWork } from '../../src/adapters/outbound/postgres/pg-unit-of-work.js';
@@ -174,5 +175,38 @@ describe('audit events appended inside a request transaction', () => {
       ),
     ).rejects.toThrow('the request failed');
     expect(await audit.list(TENANT_A_ID, 10)).toEqual([]);
+  });
+});
+
+describe('request transactions and the connection pool', () => {
+  it('never leave a request waiting for a second connection while all hold their first', async () => {
+    await prepare();
+    const pool = createKnex(database.appUrl, { poolMax: 4 });
+    try {
+      const audit = new PgAuditLog(pool);
+      const transactions = new PgRequestTransactions(pool);
+      const requests = Array.from({ length: 8 }, () =>
+        transactions.run(
+          TENANT_A_ID,
+          async () => {
+            // A failed attempt's audit event, and a read outside the request (as a cache
+            // miss does): both need a connection besides the request's own.
+            await audit.append([
+              anAuditEvent({
+                id: randomUUID(),
+                action: 'auth.password.failed',
+                outcome: 'failure',
+              }),
+            ]);
+            await pool.raw('select 1');
+          },
+          () => Promise.resolve(),
+        ),
+      );
+      await Promise.all(requests);
+      expect((await audit.list(TENANT_A_ID, 20)).length).toBe(8);
+    } finally {
+      await pool.destroy();
+    }
   });
 });

@@ -146,7 +146,7 @@ export class PgAuditLog implements AuditLog {
     if (events.length === 0) return;
     const ambient = ambientTransaction.getStore();
     // A failed or denied attempt is a fact whatever becomes of the request (a wrong password
-    // under an idempotency key must not roll its own trace back): written at once, on its own.
+    // under an idempotency key must not roll its own trace back): written on its own.
     const effects = ambient === undefined ? [] : events.filter((e) => e.outcome === 'success');
     const attempts = ambient === undefined ? events : events.filter((e) => e.outcome !== 'success');
     if (ambient !== undefined && effects.length > 0) {
@@ -168,6 +168,14 @@ export class PgAuditLog implements AuditLog {
       pending.push(...effects);
     }
     if (attempts.length === 0) return;
+    if (ambient !== undefined) {
+      // Once the request's transaction has ended (committed or not), on a connection of their
+      // own: the request never waits for a second connection while holding its first.
+      ambient.afterEnd.push(() =>
+        this.db.transaction((trx) => this.insertAll(trx, byTenant(attempts))),
+      );
+      return;
+    }
     const groups = byTenant(attempts);
     await this.db.transaction((trx) => this.insertAll(trx, groups));
   }

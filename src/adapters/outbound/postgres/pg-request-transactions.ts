@@ -22,6 +22,12 @@ export interface AmbientTransaction {
    * commit (e.g. audit events, whose per-tenant chain lock is then held only for the commit).
    */
   readonly atCommit: (() => Promise<void>)[];
+  /**
+   * Writes that must survive the request whatever its outcome (failed attempts' audit events),
+   * run once its transaction has ended and its connection is back in the pool: never a second
+   * connection taken while the request still holds one.
+   */
+  readonly afterEnd: (() => Promise<void>)[];
 }
 
 export const ambientTransaction = new AsyncLocalStorage<AmbientTransaction>();
@@ -56,14 +62,48 @@ function serialized(): <T>(work: () => Promise<T>) => Promise<T> {
  * `ambientTransaction` and join it instead of opening their own.
  */
 export class PgRequestTransactions implements RequestTransactions {
-  constructor(private readonly db: Knex) {}
+  private readonly slots: Slots;
 
-  run<T>(
+  constructor(private readonly db: Knex) {
+    this.slots = slotsOf(db);
+  }
+
+  async run<T>(
     tenantId: string,
     work: () => Promise<T>,
     beforeCommit: (result: T) => Promise<void>,
   ): Promise<T> {
     if (!isUuid(tenantId)) throw new Error('request transaction: the tenant id must be a UUID');
+    // A transaction opened from inside another already holds a slot through it.
+    const nested = ambientTransaction.getStore() !== undefined;
+    if (!nested) await this.slots.acquire();
+    const afterEnd: (() => Promise<void>)[] = [];
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+    try {
+      outcome = { ok: true, value: await this.transaction(tenantId, work, beforeCommit, afterEnd) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    } finally {
+      if (!nested) this.slots.release();
+    }
+    for (const write of afterEnd) {
+      try {
+        await write();
+      } catch (error) {
+        // The request's own failure, if any, is the answer; otherwise this one is.
+        if (outcome.ok) outcome = { ok: false, error };
+      }
+    }
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  private transaction<T>(
+    tenantId: string,
+    work: () => Promise<T>,
+    beforeCommit: (result: T) => Promise<void>,
+    afterEnd: (() => Promise<void>)[],
+  ): Promise<T> {
     return this.db.transaction(async (trx) => {
       await setTenant(trx, tenantId);
       const ambient: AmbientTransaction = {
@@ -72,6 +112,7 @@ export class PgRequestTransactions implements RequestTransactions {
         exclusive: serialized(),
         failure: undefined,
         atCommit: [],
+        afterEnd,
       };
       return ambientTransaction.run(ambient, async () => {
         const result = await work();
@@ -82,6 +123,49 @@ export class PgRequestTransactions implements RequestTransactions {
       });
     });
   }
+}
+
+/** A counting semaphore, first come first served. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(readonly size: number) {
+    this.free = size;
+  }
+
+  acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next === undefined) this.free += 1;
+    else next();
+  }
+}
+
+/**
+ * Request transactions hold their connection for the whole request (argon2 included, for a
+ * keyed ChangePassword): at most half of a pool's connections may be in them at once, so the
+ * other half always serves token checks, logins, cache reads and change announcements. Shared
+ * by every PgRequestTransactions of one pool.
+ */
+const slotsByPool = new WeakMap<Knex, Slots>();
+
+function slotsOf(db: Knex): Slots {
+  let slots = slotsByPool.get(db);
+  if (slots === undefined) {
+    const config = db.client as { config?: { pool?: { max?: number } } };
+    const max = config.config?.pool?.max ?? 10;
+    slots = new Slots(Math.max(1, Math.floor(max / 2)));
+    slotsByPool.set(db, slots);
+  }
+  return slots;
 }
 
 /**

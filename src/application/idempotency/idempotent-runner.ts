@@ -148,7 +148,16 @@ export class IdempotentRunner {
       if (outcome === undefined) {
         // Nothing committed (the transaction rolled back): free the key for a retry.
         await this.store.release(call.scope, call.key, leaseToken).catch(() => false);
-      } else if (await this.keep(call, leaseToken, outcome)) {
+        throw error;
+      }
+      // A client error is kept in the fast store only. Before keeping it, make sure no other
+      // holder (one whose lease this call took over) committed the key meanwhile: this call's
+      // error may only be the shadow of that success (e.g. the email it just registered).
+      const committed = this.options.storeIsCache
+        ? await this.ledger.find(call.scope, call.key)
+        : undefined;
+      if (committed !== undefined) throw new CompletedBeforeCache(committed);
+      if (await this.keep(call, leaseToken, outcome)) {
         this.events.stored(outcome.body?.byteLength ?? 0);
       }
       throw error;

@@ -170,6 +170,27 @@ describe('IdempotentRunner', () => {
     expect(executions()).toBe(0);
   });
 
+  it('with a cache in front, never keeps a client error over a success another holder committed', async () => {
+    const { runner, ledger, call } = fixture({ storeIsCache: true });
+    // Meanwhile another holder (whose lease this call took over) commits the key; this call
+    // then fails only because that success exists (say, "email taken").
+    const shadowed = call({
+      execute: async () => {
+        await ledger.recordWithinRequest({
+          scope: SCOPE,
+          key: 'k-1',
+          fingerprint: 'fp',
+          leaseToken: 'the-other-holder',
+          outcome: ok('theirs'),
+          retentionMs: 60_000,
+        });
+        throw new DomainError('invalid_argument', 'TAKEN', 'taken by the other holder');
+      },
+    });
+    expect(await runner.run(shadowed)).toEqual({ executed: false, replay: ok('theirs') });
+    expect(await runner.run(call())).toEqual({ executed: false, replay: ok('theirs') });
+  });
+
   it('with a cache in front, finds completions the cache lost in the ledger', async () => {
     const first = fixture({ storeIsCache: true });
     await first.runner.run(first.call());

@@ -1,8 +1,5 @@
 import type { AccessRule } from '../../domain/authorization/access-rule.js';
-import {
-  authenticationRequired,
-  permissionDenied,
-} from '../../domain/authorization/authorization.errors.js';
+import { authenticationRequired } from '../../domain/authorization/authorization.errors.js';
 import { PLATFORM_ADMIN_PERMISSION } from '../../domain/authorization/system-roles.js';
 import { PLATFORM_TENANT_ID } from '../../domain/shared/platform-tenant.js';
 import type { Actor } from '../shared/actor.js';
@@ -31,7 +28,12 @@ export class AccessChecker {
         return undefined;
       case 'platform':
         if (principal.tenantId !== PLATFORM_TENANT_ID) {
-          throw permissionDenied(PLATFORM_ADMIN_PERMISSION);
+          return this.decisions.deny(
+            principal,
+            PLATFORM_ADMIN_PERMISSION,
+            'platform methods are for the platform tenant only',
+            context,
+          );
         }
         return this.decisions.authorize(principal, PLATFORM_ADMIN_PERMISSION, context);
       case 'permission':

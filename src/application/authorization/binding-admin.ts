@@ -25,7 +25,14 @@ import { parseUuid } from '../../domain/shared/uuid.js';
 import type { Actor } from '../shared/actor.js';
 import type { AuditContext } from '../shared/audit-context.js';
 import type { PolicyDecisionPoint } from './policy-decision-point.js';
-import { assertHolds, changeEvent, closureOf, resolveRole } from './role-admin.js';
+import {
+  assertHolds,
+  changeEvent,
+  closureOf,
+  recordRefusal,
+  resolveRole,
+  type RefusedChange,
+} from './role-admin.js';
 
 const OWNER_ROLE = 'owner';
 /** The latest expiry a binding may have (the end of year 9999, what timestamps carry). */
@@ -127,8 +134,18 @@ export class BindingAdmin {
   ) {}
 
   /** The change, its audit event and (after commit) its announcement, all or nothing. */
-  private atomically<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
-    return this.transactions.run(tenantId, work, () => Promise.resolve());
+  private async atomically<T>(
+    actor: Actor,
+    context: AuditContext,
+    refused: RefusedChange,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await this.transactions.run(actor.tenantId, work, () => Promise.resolve());
+    } catch (error) {
+      recordRefusal(this.pdp, this.ids, actor, context, this.clock.now(), refused, error);
+      throw error;
+    }
   }
 
   /**
@@ -155,75 +172,80 @@ export class BindingAdmin {
       throw new InvalidArgumentError('expire_time', 'must be in the future');
     }
     const caller = await this.pdp.subjectOf(actor.principal);
-    return this.atomically(tenantId, async () => {
-      const result = await this.uow.inTenant(tenantId, async (scope): Promise<AssignResult> => {
-        const { roles } = scope;
-        // The policy version lock first: the role and its closure cannot change under the check.
-        await roles.bumpPolicyVersion();
-        const role = await resolveRole(roles, 'role', input.role);
-        const subjectKind = await subjectKindOf(scope, subjectId);
-        assertHolds(
-          caller,
-          closureOf(tenantId, await roles.listRoles(), role, now),
-          now,
-          `role "${role.name}"`,
-        );
-        const existing = await roles.findBinding(subjectId, role.id, resource);
-        if (existing !== undefined) {
-          const sameExpiry = existing.expiresAt?.getTime() === input.expiresAt?.getTime();
-          // Nothing changes: no audit, no announcement (the version bump only took the lock).
-          if (sameExpiry) return { binding: existing, role, change: undefined, version: 0 };
-          const updated = { ...existing, expiresAt: input.expiresAt };
-          await assertOwnerRemains(roles, existing, role, updated);
-          await roles.updateBindingExpiry(existing.id, input.expiresAt);
+    return this.atomically(
+      actor,
+      context,
+      { action: 'authz.binding.created', target: { type: 'subject', id: subjectId } },
+      async () => {
+        const result = await this.uow.inTenant(tenantId, async (scope): Promise<AssignResult> => {
+          const { roles } = scope;
+          // The policy version lock first: the role and its closure cannot change under the check.
+          await roles.bumpPolicyVersion();
+          const role = await resolveRole(roles, 'role', input.role);
+          const subjectKind = await subjectKindOf(scope, subjectId);
+          assertHolds(
+            caller,
+            closureOf(tenantId, await roles.listRoles(), role, now),
+            now,
+            `role "${role.name}"`,
+          );
+          const existing = await roles.findBinding(subjectId, role.id, resource);
+          if (existing !== undefined) {
+            const sameExpiry = existing.expiresAt?.getTime() === input.expiresAt?.getTime();
+            // Nothing changes: no audit, no announcement (the version bump only took the lock).
+            if (sameExpiry) return { binding: existing, role, change: undefined, version: 0 };
+            const updated = { ...existing, expiresAt: input.expiresAt };
+            await assertOwnerRemains(roles, existing, role, updated);
+            await roles.updateBindingExpiry(existing.id, input.expiresAt);
+            return {
+              binding: updated,
+              role,
+              change: { action: 'authz.binding.updated', before: existing.expiresAt },
+              version: await roles.policyVersion(),
+            };
+          }
+          const binding = await roles
+            .insertBinding({
+              tenantId,
+              id: this.ids.newId(),
+              subjectId,
+              subjectKind,
+              roleId: role.id,
+              scope: scopeOf(resource),
+              expiresAt: input.expiresAt,
+              createdAt: now,
+            })
+            .catch((error: unknown) => {
+              // The role went away meanwhile (foreign key violation).
+              if ((error as { code?: unknown }).code === '23503') throw roleNotFound(input.role);
+              throw error;
+            });
           return {
-            binding: updated,
+            binding,
             role,
-            change: { action: 'authz.binding.updated', before: existing.expiresAt },
+            change: { action: 'authz.binding.created', before: undefined },
             version: await roles.policyVersion(),
           };
+        });
+        const { binding, role, change } = result;
+        if (change !== undefined) {
+          await this.audit.append([
+            changeEvent(this.ids, actor, context, now, change.action, target(binding), {
+              subjectId: binding.subjectId,
+              subjectKind: binding.subjectKind,
+              role: role.name,
+              resource: resourceOf(binding),
+              expireTime: binding.expiresAt?.toISOString() ?? null,
+              ...(change.action === 'authz.binding.updated'
+                ? { beforeExpireTime: change.before?.toISOString() ?? null }
+                : {}),
+            }),
+          ]);
+          this.changes.changed({ tenantId, version: result.version });
         }
-        const binding = await roles
-          .insertBinding({
-            tenantId,
-            id: this.ids.newId(),
-            subjectId,
-            subjectKind,
-            roleId: role.id,
-            scope: scopeOf(resource),
-            expiresAt: input.expiresAt,
-            createdAt: now,
-          })
-          .catch((error: unknown) => {
-            // The role went away meanwhile (foreign key violation).
-            if ((error as { code?: unknown }).code === '23503') throw roleNotFound(input.role);
-            throw error;
-          });
-        return {
-          binding,
-          role,
-          change: { action: 'authz.binding.created', before: undefined },
-          version: await roles.policyVersion(),
-        };
-      });
-      const { binding, role, change } = result;
-      if (change !== undefined) {
-        await this.audit.append([
-          changeEvent(this.ids, actor, context, now, change.action, target(binding), {
-            subjectId: binding.subjectId,
-            subjectKind: binding.subjectKind,
-            role: role.name,
-            resource: resourceOf(binding),
-            expireTime: binding.expiresAt?.toISOString() ?? null,
-            ...(change.action === 'authz.binding.updated'
-              ? { beforeExpireTime: change.before?.toISOString() ?? null }
-              : {}),
-          }),
-        ]);
-        this.changes.changed({ tenantId, version: result.version });
-      }
-      return { binding, role: role.name };
-    });
+        return { binding, role: role.name };
+      },
+    );
   }
 
   /**
@@ -247,34 +269,42 @@ export class BindingAdmin {
       byId || input.resource === '' ? undefined : parseResource('resource', input.resource);
     const now = this.clock.now();
     const caller = await this.pdp.subjectOf(actor.principal);
-    await this.atomically(tenantId, async () => {
-      const { binding, role, version } = await this.uow.inTenant(tenantId, async ({ roles }) => {
-        await roles.bumpPolicyVersion();
-        const found = await this.findBinding(roles, bindingId, subjectId, input.role, resource);
-        const bound = await roles.findRoleById(found.roleId);
-        if (bound === undefined) throw bindingNotFound();
-        // Taking a role away needs what assigning it needs: an admin does not unseat an owner.
-        assertHolds(
-          caller,
-          closureOf(tenantId, await roles.listRoles(), bound),
-          now,
-          `role "${bound.name}"`,
-        );
-        await assertOwnerRemains(roles, found, bound, undefined);
-        if (!(await roles.deleteBinding(found.id))) throw bindingNotFound();
-        return { binding: found, role: bound, version: await roles.policyVersion() };
-      });
-      await this.audit.append([
-        changeEvent(this.ids, actor, context, now, 'authz.binding.revoked', target(binding), {
-          subjectId: binding.subjectId,
-          subjectKind: binding.subjectKind,
-          role: role.name,
-          resource: resourceOf(binding),
-          expireTime: binding.expiresAt?.toISOString() ?? null,
-        }),
-      ]);
-      this.changes.changed({ tenantId, version });
-    });
+    await this.atomically(
+      actor,
+      context,
+      {
+        action: 'authz.binding.revoked',
+        target: { type: 'role_binding', id: bindingId ?? subjectId ?? '' },
+      },
+      async () => {
+        const { binding, role, version } = await this.uow.inTenant(tenantId, async ({ roles }) => {
+          await roles.bumpPolicyVersion();
+          const found = await this.findBinding(roles, bindingId, subjectId, input.role, resource);
+          const bound = await roles.findRoleById(found.roleId);
+          if (bound === undefined) throw bindingNotFound();
+          // Taking a role away needs what assigning it needs: an admin does not unseat an owner.
+          assertHolds(
+            caller,
+            closureOf(tenantId, await roles.listRoles(), bound),
+            now,
+            `role "${bound.name}"`,
+          );
+          await assertOwnerRemains(roles, found, bound, undefined);
+          if (!(await roles.deleteBinding(found.id))) throw bindingNotFound();
+          return { binding: found, role: bound, version: await roles.policyVersion() };
+        });
+        await this.audit.append([
+          changeEvent(this.ids, actor, context, now, 'authz.binding.revoked', target(binding), {
+            subjectId: binding.subjectId,
+            subjectKind: binding.subjectKind,
+            role: role.name,
+            resource: resourceOf(binding),
+            expireTime: binding.expiresAt?.toISOString() ?? null,
+          }),
+        ]);
+        this.changes.changed({ tenantId, version });
+      },
+    );
   }
 
   /** Bindings of the tenant by id, optionally of one subject and/or one role. */

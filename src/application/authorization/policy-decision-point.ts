@@ -247,6 +247,37 @@ export class PolicyDecisionPoint {
     throw permissionDenied(permission);
   }
 
+  /**
+   * Refuses a permission the caller cannot hold from where it stands (a platform method called
+   * from outside the platform tenant), recording the denial like any other.
+   */
+  deny(principal: Principal, permission: string, why: string, context: LazyAccessContext): never {
+    const check = { subjectId: principal.subjectId, permission, resource: undefined };
+    const decision: Decision = {
+      allowed: false,
+      bindingId: undefined,
+      rolePath: [],
+      matchedPermission: undefined,
+      summary: why,
+    };
+    const now = this.clock.now();
+    this.audit(
+      principal.tenantId,
+      principal,
+      check,
+      decision,
+      this.ids.newId(),
+      now,
+      contextOf(context),
+    );
+    throw permissionDenied(permission);
+  }
+
+  /** Records a refused privileged change (escalation, last owner); fire and forget. */
+  recordRefused(event: AuditEvent): void {
+    this.recorder.record(event);
+  }
+
   private isSensitive(permission: string): boolean {
     return this.sensitive.some((pattern) => permissionCovers(pattern, permission));
   }

@@ -234,6 +234,45 @@ const summaryOf = (role: Role, inherits: readonly string[]): string =>
     inherits,
   });
 
+/** What a refused change would have been, for its `denied` audit event. */
+export interface RefusedChange {
+  readonly action: string;
+  readonly target: { readonly type: string; readonly id: string };
+}
+
+const REFUSALS: ReadonlySet<string> = new Set(['PERMISSION_ESCALATION', 'LAST_OWNER']);
+
+/**
+ * A privileged change refused (PERMISSION_ESCALATION, LAST_OWNER) leaves a `denied` audit
+ * event, recorded off the request path (the change's transaction rolled back).
+ */
+export function recordRefusal(
+  pdp: PolicyDecisionPoint,
+  ids: IdGenerator,
+  actor: Actor,
+  context: AuditContext,
+  now: Date,
+  refused: RefusedChange,
+  error: unknown,
+): void {
+  if (!(error instanceof DomainError) || !REFUSALS.has(error.code)) return;
+  pdp.recordRefused({
+    ...changeEvent(
+      ids,
+      actor,
+      context,
+      now,
+      refused.action,
+      { ...refused.target },
+      {
+        reason: error.code,
+        message: error.message.slice(0, 500),
+      },
+    ),
+    outcome: 'denied',
+  });
+}
+
 /** Shared by the role and binding use cases: one audit entry about an authorization change. */
 export function changeEvent(
   ids: IdGenerator,
@@ -282,8 +321,18 @@ export class RoleAdmin {
   private readonly limits: RoleLimits;
 
   /** The change, its audit event and (after commit) its announcement, all or nothing. */
-  private atomically<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
-    return this.transactions.run(tenantId, work, () => Promise.resolve());
+  private async atomically<T>(
+    actor: Actor,
+    context: AuditContext,
+    refused: RefusedChange,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await this.transactions.run(actor.tenantId, work, () => Promise.resolve());
+    } catch (error) {
+      recordRefusal(this.pdp, this.ids, actor, context, this.clock.now(), refused, error);
+      throw error;
+    }
   }
 
   /**
@@ -304,45 +353,50 @@ export class RoleAdmin {
     checkInheritsCount(input.inherits);
     const caller = await this.pdp.subjectOf(actor.principal);
     const now = this.clock.now();
-    return this.atomically(tenantId, async () => {
-      const { view, version } = await this.uow.inTenant(tenantId, async ({ roles }) => {
-        await roles.bumpPolicyVersion();
-        if ((await roles.findRoleByName(name)) !== undefined) throw roleNameTaken(name);
-        const inherited = await resolveInherits(roles, input.inherits);
-        const role: Role = {
-          tenantId,
-          id: this.ids.newId(),
-          name,
-          description,
-          permissions,
-          inherits: inherited.map((other) => other.id),
-          system: false,
-          createdAt: now,
-          updatedAt: now,
-        };
-        const existing = await roles.listRoles();
-        const custom = existing.filter((other) => !other.system).length;
-        if (custom >= this.limits.maxTenantRoles) throw tooManyRoles(this.limits.maxTenantRoles);
-        const all = [...existing, role];
-        const cycle = findInheritanceCycle(all, role.id);
-        if (cycle !== undefined) throw inheritanceCycle(cycle);
-        const closure = checkedClosureOf(tenantId, all, role, this.limits.maxClosurePermissions);
-        assertHolds(caller, closure, now, `role "${name}"`);
-        await roles.insertRoles([role]);
-        return {
-          view: { role, inherits: inherited.map((other) => other.name) },
-          version: await roles.policyVersion(),
-        };
-      });
-      await this.audit.append([
-        changeEvent(this.ids, actor, context, now, 'authz.role.created', target(view.role), {
-          name,
-          after: summaryOf(view.role, view.inherits),
-        }),
-      ]);
-      this.changes.changed({ tenantId, version });
-      return view;
-    });
+    return this.atomically(
+      actor,
+      context,
+      { action: 'authz.role.created', target: { type: 'role', id: name } },
+      async () => {
+        const { view, version } = await this.uow.inTenant(tenantId, async ({ roles }) => {
+          await roles.bumpPolicyVersion();
+          if ((await roles.findRoleByName(name)) !== undefined) throw roleNameTaken(name);
+          const inherited = await resolveInherits(roles, input.inherits);
+          const role: Role = {
+            tenantId,
+            id: this.ids.newId(),
+            name,
+            description,
+            permissions,
+            inherits: inherited.map((other) => other.id),
+            system: false,
+            createdAt: now,
+            updatedAt: now,
+          };
+          const existing = await roles.listRoles();
+          const custom = existing.filter((other) => !other.system).length;
+          if (custom >= this.limits.maxTenantRoles) throw tooManyRoles(this.limits.maxTenantRoles);
+          const all = [...existing, role];
+          const cycle = findInheritanceCycle(all, role.id);
+          if (cycle !== undefined) throw inheritanceCycle(cycle);
+          const closure = checkedClosureOf(tenantId, all, role, this.limits.maxClosurePermissions);
+          assertHolds(caller, closure, now, `role "${name}"`);
+          await roles.insertRoles([role]);
+          return {
+            view: { role, inherits: inherited.map((other) => other.name) },
+            version: await roles.policyVersion(),
+          };
+        });
+        await this.audit.append([
+          changeEvent(this.ids, actor, context, now, 'authz.role.created', target(view.role), {
+            name,
+            after: summaryOf(view.role, view.inherits),
+          }),
+        ]);
+        this.changes.changed({ tenantId, version });
+        return view;
+      },
+    );
   }
 
   /**
@@ -362,45 +416,50 @@ export class RoleAdmin {
     checkInheritsCount(input.inherits);
     const caller = await this.pdp.subjectOf(actor.principal);
     const now = this.clock.now();
-    return this.atomically(tenantId, async () => {
-      const { view, before, version } = await this.uow.inTenant(tenantId, async ({ roles }) => {
-        await roles.bumpPolicyVersion();
-        const current = await resolveRole(roles, 'role', input.role);
-        if (current.system) throw systemRoleImmutable(current.name);
-        const inherited = await resolveInherits(roles, input.inherits);
-        const role: Role = {
-          ...current,
-          description,
-          permissions,
-          inherits: inherited.map((other) => other.id),
-          updatedAt: now,
-        };
-        const stored = await roles.listRoles();
-        // Rewriting a role needs what it grants now as well as what it will grant.
-        assertHolds(caller, closureOf(tenantId, stored, current), now, `role "${current.name}"`);
-        const all = stored.map((other) => (other.id === role.id ? role : other));
-        const cycle = findInheritanceCycle(all, role.id);
-        if (cycle !== undefined) throw inheritanceCycle(cycle);
-        const closure = checkedClosureOf(tenantId, all, role, this.limits.maxClosurePermissions);
-        assertHolds(caller, closure, now, `role "${role.name}"`);
-        const previous = summaryOf(current, await inheritsNames(roles, current));
-        if (!(await roles.updateRole(role))) throw roleNotFound(input.role);
-        return {
-          view: { role, inherits: inherited.map((other) => other.name) },
-          before: previous,
-          version: await roles.policyVersion(),
-        };
-      });
-      await this.audit.append([
-        changeEvent(this.ids, actor, context, now, 'authz.role.updated', target(view.role), {
-          name: view.role.name,
-          before,
-          after: summaryOf(view.role, view.inherits),
-        }),
-      ]);
-      this.changes.changed({ tenantId, version });
-      return view;
-    });
+    return this.atomically(
+      actor,
+      context,
+      { action: 'authz.role.updated', target: { type: 'role', id: input.role } },
+      async () => {
+        const { view, before, version } = await this.uow.inTenant(tenantId, async ({ roles }) => {
+          await roles.bumpPolicyVersion();
+          const current = await resolveRole(roles, 'role', input.role);
+          if (current.system) throw systemRoleImmutable(current.name);
+          const inherited = await resolveInherits(roles, input.inherits);
+          const role: Role = {
+            ...current,
+            description,
+            permissions,
+            inherits: inherited.map((other) => other.id),
+            updatedAt: now,
+          };
+          const stored = await roles.listRoles();
+          // Rewriting a role needs what it grants now as well as what it will grant.
+          assertHolds(caller, closureOf(tenantId, stored, current), now, `role "${current.name}"`);
+          const all = stored.map((other) => (other.id === role.id ? role : other));
+          const cycle = findInheritanceCycle(all, role.id);
+          if (cycle !== undefined) throw inheritanceCycle(cycle);
+          const closure = checkedClosureOf(tenantId, all, role, this.limits.maxClosurePermissions);
+          assertHolds(caller, closure, now, `role "${role.name}"`);
+          const previous = summaryOf(current, await inheritsNames(roles, current));
+          if (!(await roles.updateRole(role))) throw roleNotFound(input.role);
+          return {
+            view: { role, inherits: inherited.map((other) => other.name) },
+            before: previous,
+            version: await roles.policyVersion(),
+          };
+        });
+        await this.audit.append([
+          changeEvent(this.ids, actor, context, now, 'authz.role.updated', target(view.role), {
+            name: view.role.name,
+            before,
+            after: summaryOf(view.role, view.inherits),
+          }),
+        ]);
+        this.changes.changed({ tenantId, version });
+        return view;
+      },
+    );
   }
 
   /**
@@ -416,53 +475,56 @@ export class RoleAdmin {
     const tenantId = actor.tenantId;
     const now = this.clock.now();
     const caller = await this.pdp.subjectOf(actor.principal);
-    await this.atomically(tenantId, async () => {
-      const { role, bindings, bindingIds, before, inheritedBy, version } = await this.uow.inTenant(
-        tenantId,
-        async ({ roles }) => {
-          await roles.bumpPolicyVersion();
-          const found = await resolveRole(roles, 'role', input.role);
-          if (found.system) throw systemRoleImmutable(found.name);
-          // Deleting a role takes what it grants away from its holders: only one who holds it.
-          assertHolds(
-            caller,
-            closureOf(tenantId, await roles.listRoles(), found),
-            now,
-            `role "${found.name}"`,
-          );
-          const count = await roles.countBindingsOfRole(found.id);
-          const removed = await roles.listBindings(
-            { roleId: found.id },
-            { limit: MAX_LISTED_BINDINGS, after: undefined },
-          );
-          const previous = summaryOf(found, await inheritsNames(roles, found));
-          const inheriting = (await roles.rolesInheriting(found.id)).map((other) => other.name);
-          if (!input.force && (count > 0 || inheriting.length > 0)) {
-            throw roleInUse(found.name, count, inheriting);
-          }
-          await roles.deleteRole(found.id);
-          return {
-            role: found,
-            bindings: count,
-            bindingIds: removed.items.map((binding) => binding.id),
-            before: previous,
-            inheritedBy: inheriting,
-            version: await roles.policyVersion(),
-          };
-        },
-      );
-      await this.audit.append([
-        changeEvent(this.ids, actor, context, now, 'authz.role.deleted', target(role), {
-          name: role.name,
-          force: input.force,
-          removedBindings: bindings,
-          removedBindingIds: bindingIds.join(','),
-          removedInheritedBy: inheritedBy.join(','),
-          before,
-        }),
-      ]);
-      this.changes.changed({ tenantId, version });
-    });
+    await this.atomically(
+      actor,
+      context,
+      { action: 'authz.role.deleted', target: { type: 'role', id: input.role } },
+      async () => {
+        const { role, bindings, bindingIds, before, inheritedBy, version } =
+          await this.uow.inTenant(tenantId, async ({ roles }) => {
+            await roles.bumpPolicyVersion();
+            const found = await resolveRole(roles, 'role', input.role);
+            if (found.system) throw systemRoleImmutable(found.name);
+            // Deleting a role takes what it grants away from its holders: only one who holds it.
+            assertHolds(
+              caller,
+              closureOf(tenantId, await roles.listRoles(), found),
+              now,
+              `role "${found.name}"`,
+            );
+            const count = await roles.countBindingsOfRole(found.id);
+            const removed = await roles.listBindings(
+              { roleId: found.id },
+              { limit: MAX_LISTED_BINDINGS, after: undefined },
+            );
+            const previous = summaryOf(found, await inheritsNames(roles, found));
+            const inheriting = (await roles.rolesInheriting(found.id)).map((other) => other.name);
+            if (!input.force && (count > 0 || inheriting.length > 0)) {
+              throw roleInUse(found.name, count, inheriting);
+            }
+            await roles.deleteRole(found.id);
+            return {
+              role: found,
+              bindings: count,
+              bindingIds: removed.items.map((binding) => binding.id),
+              before: previous,
+              inheritedBy: inheriting,
+              version: await roles.policyVersion(),
+            };
+          });
+        await this.audit.append([
+          changeEvent(this.ids, actor, context, now, 'authz.role.deleted', target(role), {
+            name: role.name,
+            force: input.force,
+            removedBindings: bindings,
+            removedBindingIds: bindingIds.join(','),
+            removedInheritedBy: inheritedBy.join(','),
+            before,
+          }),
+        ]);
+        this.changes.changed({ tenantId, version });
+      },
+    );
   }
 
   async get(actor: Actor, rawRole: string): Promise<RoleView> {

@@ -218,6 +218,52 @@ describe('authorization use cases (memory adapters)', () => {
     });
   });
 
+  describe('refusals are audited', () => {
+    it('records a denied event for an escalation or last-owner refusal', async () => {
+      const escalation = await errorOf(
+        world.bindings.assign(admin, {
+          subjectId: member.principal.subjectId,
+          role: 'owner',
+          resource: '',
+          expiresAt: undefined,
+        }),
+      );
+      expect(escalation.code).toBe('PERMISSION_ESCALATION');
+      const last = await errorOf(
+        world.bindings.revoke(owner, {
+          bindingId: '',
+          subjectId: owner.principal.subjectId,
+          role: 'owner',
+          resource: '',
+        }),
+      );
+      expect(last.code).toBe('LAST_OWNER');
+      await errorOf(world.roles.create(admin, role('godlike', ['*'])));
+      expect(
+        world.recorder.events.map((event) => [event.action, event.outcome, event.details.reason]),
+      ).toEqual([
+        ['authz.binding.created', 'denied', 'PERMISSION_ESCALATION'],
+        ['authz.binding.revoked', 'denied', 'LAST_OWNER'],
+        ['authz.role.created', 'denied', 'PERMISSION_ESCALATION'],
+      ]);
+      expect(await world.audit.list(TENANT_A_ID, 100)).toEqual([]);
+    });
+
+    it('records the denial of a platform method called from outside the platform tenant', async () => {
+      await expect(
+        Promise.resolve().then(() => world.checker.check(owner, { kind: 'platform' })),
+      ).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+      expect(world.recorder.events).toMatchObject([
+        {
+          action: 'authz.check.denied',
+          outcome: 'denied',
+          tenantId: TENANT_A_ID,
+          details: { permission: 'platform:admin' },
+        },
+      ]);
+    });
+  });
+
   describe('BindingAdmin', () => {
     it('assigns tenant-wide, resource-scoped and expiring bindings that the engine honours', async () => {
       await world.roles.create(admin, role('doc-editor', ['documents:write']));

@@ -748,6 +748,7 @@ const authorizationModule = new ContainerModule(({ bind }) => {
         {
           maxStalenessMs: config.AUTHZ_POLICY_MAX_STALENESS_MS,
           maxSubjects: config.AUTHZ_SUBJECT_CACHE_MAX,
+          monotonicMs: () => performance.now(),
         },
       ).listenTo(changes),
     [TYPES.Knex, TYPES.Clock, TYPES.PolicyChanges, TYPES.Config],

@@ -124,6 +124,27 @@ describe('CompiledPolicyCache', () => {
     expect(await allows('documents:read')).toBe(true);
   });
 
+  it('measures staleness on the monotonic clock: a wall clock stepped back keeps nothing stale', async () => {
+    let wallMs = 1_000_000;
+    let monotonicMs = 0;
+    const source = new FakeSource();
+    const cache = new CompiledPolicyCache(
+      source,
+      { now: () => new Date(wallMs) },
+      { maxStalenessMs: 1_000, maxSubjects: 10, monotonicMs: () => monotonicMs },
+    );
+    const allows = async (permission: string): Promise<boolean> =>
+      (await cache.subject(TENANT_A_ID, SUBJECT)).decide(permission, undefined, new Date(wallMs))
+        .allowed;
+    expect(await allows('documents:read')).toBe(true);
+    wallMs -= 3_600_000; // an NTP step back of an hour
+    source.permissions = [];
+    source.version_ = 2; // revoked, announcement lost
+    wallMs += 2_000;
+    monotonicMs += 2_000;
+    expect(await allows('documents:read')).toBe(false);
+  });
+
   it('keeps an unchanged version without recompiling, one version read for concurrent checks', async () => {
     const { source, allows, advance } = setUp(1_000);
     await allows('documents:read');

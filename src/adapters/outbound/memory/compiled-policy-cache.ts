@@ -19,6 +19,12 @@ export interface CompiledPolicyCacheOptions {
   readonly maxStalenessMs: number;
   /** Compiled subjects kept per process; reaching it drops them all (they recompile on use). */
   readonly maxSubjects: number;
+  /**
+   * Milliseconds from a clock that never steps back (production: `performance.now()`), for how
+   * old an entry is: a wall clock stepped back would keep a stale entry (a revoked binding) for
+   * as long as the step. Absent: the wall clock (tests drive it).
+   */
+  readonly monotonicMs?: () => number;
 }
 
 interface TenantEntry {
@@ -111,7 +117,7 @@ export class CompiledPolicyCache implements PolicyCache {
   }
 
   private now(): number {
-    return this.clock.now().getTime();
+    return this.options.monotonicMs?.() ?? this.clock.now().getTime();
   }
 
   /** The tenant's entry, its version confirmed current within the staleness bound. */

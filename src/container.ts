@@ -259,6 +259,8 @@ export const TYPES = {
   IdempotencyEvents: id<PrometheusIdempotencyEvents>('IdempotencyEvents'),
   IdempotencyPruner: id<PgIdempotencyPruner>('IdempotencyPruner'),
   RequestTransactions: id<PgRequestTransactions>('RequestTransactions'),
+  /** The running request's transaction, or a new one: a change and its audit event together. */
+  JoinedTransactions: id<PgJoinedTransactions>('JoinedTransactions'),
   IdempotentRunner: id<IdempotentRunner>('IdempotentRunner'),
   ExternalIdempotency: id<ExternalIdempotency>('ExternalIdempotency'),
   // recovery flows
@@ -460,7 +462,7 @@ const identityModule = new ContainerModule(({ bind }) => {
     [TYPES.MasterKey],
   );
   bind(TYPES.SessionManager).toResolvedValue(
-    (store, codec, uow, tokens, directory, clock, ids, audit, revocations, config, knex, pdp) =>
+    (store, codec, uow, tokens, directory, clock, ids, audit, revocations, config, pdp, joined) =>
       new SessionManager(
         store,
         codec,
@@ -478,7 +480,7 @@ const identityModule = new ContainerModule(({ bind }) => {
         },
         pdp,
         // A mass revocation and its audit event commit together.
-        new PgJoinedTransactions(new PgRequestTransactions(knex)),
+        joined,
       ),
     [
       TYPES.SessionStore,
@@ -491,8 +493,8 @@ const identityModule = new ContainerModule(({ bind }) => {
       TYPES.AuditLog,
       TYPES.SessionRevocations,
       TYPES.Config,
-      TYPES.Knex,
       TYPES.PolicyDecisionPoint,
+      TYPES.JoinedTransactions,
     ],
   );
   bind(TYPES.SessionLiveness).toResolvedValue(
@@ -608,6 +610,10 @@ const idempotencyModule = new ContainerModule(({ bind }) => {
   bind(TYPES.RequestTransactions).toResolvedValue(
     (knex) => new PgRequestTransactions(knex),
     [TYPES.Knex],
+  );
+  bind(TYPES.JoinedTransactions).toResolvedValue(
+    (transactions) => new PgJoinedTransactions(transactions),
+    [TYPES.RequestTransactions],
   );
   bind(TYPES.IdempotencyEvents).toResolvedValue(
     (registry, logger) => new PrometheusIdempotencyEvents(registry, logger),
@@ -772,18 +778,10 @@ const authorizationModule = new ContainerModule(({ bind }) => {
       TYPES.Config,
     ],
   );
+  // A role change and its audit event commit together.
   bind(TYPES.RoleAdmin).toResolvedValue(
-    (uow, pdp, changes, audit, ids, clock, knex) =>
-      new RoleAdmin(
-        uow,
-        pdp,
-        changes,
-        audit,
-        ids,
-        clock,
-        // A role change and its audit event commit together.
-        new PgJoinedTransactions(new PgRequestTransactions(knex)),
-      ),
+    (uow, pdp, changes, audit, ids, clock, joined) =>
+      new RoleAdmin(uow, pdp, changes, audit, ids, clock, joined),
     [
       TYPES.UnitOfWork,
       TYPES.PolicyDecisionPoint,
@@ -791,21 +789,13 @@ const authorizationModule = new ContainerModule(({ bind }) => {
       TYPES.AuditLog,
       TYPES.IdGenerator,
       TYPES.Clock,
-      TYPES.Knex,
+      TYPES.JoinedTransactions,
     ],
   );
+  // A binding change and its audit event commit together.
   bind(TYPES.BindingAdmin).toResolvedValue(
-    (uow, pdp, changes, audit, ids, clock, knex) =>
-      new BindingAdmin(
-        uow,
-        pdp,
-        changes,
-        audit,
-        ids,
-        clock,
-        // A binding change and its audit event commit together.
-        new PgJoinedTransactions(new PgRequestTransactions(knex)),
-      ),
+    (uow, pdp, changes, audit, ids, clock, joined) =>
+      new BindingAdmin(uow, pdp, changes, audit, ids, clock, joined),
     [
       TYPES.UnitOfWork,
       TYPES.PolicyDecisionPoint,
@@ -813,7 +803,7 @@ const authorizationModule = new ContainerModule(({ bind }) => {
       TYPES.AuditLog,
       TYPES.IdGenerator,
       TYPES.Clock,
-      TYPES.Knex,
+      TYPES.JoinedTransactions,
     ],
   );
   bind(TYPES.AccessChecker).toResolvedValue(

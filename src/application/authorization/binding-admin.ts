@@ -29,7 +29,7 @@ import {
   assertHolds,
   changeEvent,
   closureOf,
-  recordRefusal,
+  changeAtomically,
   resolveRole,
   type RefusedChange,
 } from './role-admin.js';
@@ -134,18 +134,14 @@ export class BindingAdmin {
   ) {}
 
   /** The change, its audit event and (after commit) its announcement, all or nothing. */
-  private async atomically<T>(
+  private atomically<T>(
     actor: Actor,
     context: AuditContext,
     refused: RefusedChange,
     work: () => Promise<T>,
   ): Promise<T> {
-    try {
-      return await this.transactions.run(actor.tenantId, work, () => Promise.resolve());
-    } catch (error) {
-      recordRefusal(this.pdp, this.ids, actor, context, this.clock.now(), refused, error);
-      throw error;
-    }
+    const { transactions, pdp, ids, clock } = this;
+    return changeAtomically({ transactions, pdp, ids, clock }, actor, context, refused, work);
   }
 
   /**

@@ -242,11 +242,38 @@ export interface RefusedChange {
 
 const REFUSALS: ReadonlySet<string> = new Set(['PERMISSION_ESCALATION', 'LAST_OWNER']);
 
+/** What running an authorization change needs (RoleAdmin and BindingAdmin both have it). */
+export interface ChangeRunner {
+  readonly transactions: RequestTransactions;
+  readonly pdp: PolicyDecisionPoint;
+  readonly ids: IdGenerator;
+  readonly clock: Clock;
+}
+
+/**
+ * The change, its audit event and (after commit) its announcement, all or nothing, in one
+ * transaction joining the request's. A refused privileged change leaves a `denied` event.
+ */
+export async function changeAtomically<T>(
+  runner: ChangeRunner,
+  actor: Actor,
+  context: AuditContext,
+  refused: RefusedChange,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await runner.transactions.run(actor.tenantId, work, () => Promise.resolve());
+  } catch (error) {
+    recordRefusal(runner.pdp, runner.ids, actor, context, runner.clock.now(), refused, error);
+    throw error;
+  }
+}
+
 /**
  * A privileged change refused (PERMISSION_ESCALATION, LAST_OWNER) leaves a `denied` audit
  * event, recorded off the request path (the change's transaction rolled back).
  */
-export function recordRefusal(
+function recordRefusal(
   pdp: PolicyDecisionPoint,
   ids: IdGenerator,
   actor: Actor,
@@ -321,18 +348,14 @@ export class RoleAdmin {
   private readonly limits: RoleLimits;
 
   /** The change, its audit event and (after commit) its announcement, all or nothing. */
-  private async atomically<T>(
+  private atomically<T>(
     actor: Actor,
     context: AuditContext,
     refused: RefusedChange,
     work: () => Promise<T>,
   ): Promise<T> {
-    try {
-      return await this.transactions.run(actor.tenantId, work, () => Promise.resolve());
-    } catch (error) {
-      recordRefusal(this.pdp, this.ids, actor, context, this.clock.now(), refused, error);
-      throw error;
-    }
+    const { transactions, pdp, ids, clock } = this;
+    return changeAtomically({ transactions, pdp, ids, clock }, actor, context, refused, work);
   }
 
   /**

@@ -210,3 +210,31 @@ describe('request transactions and the connection pool', () => {
     }
   });
 });
+
+describe('work left behind by a finished request', () => {
+  it('opens its own transaction instead of joining the committed one', async () => {
+    const uow = await prepare();
+    const transactions = new PgRequestTransactions(database.appKnex);
+    let leftover: Promise<void> | undefined;
+    await transactions.run(
+      TENANT_A_ID,
+      () => {
+        // Started inside the request, runs after its commit (e.g. a batching timer).
+        leftover = new Promise<void>((resolve, reject) => {
+          setTimeout(() => {
+            uow.inTenant(TENANT_A_ID, ({ users }) => users.insert(aUser())).then(resolve, reject);
+          }, 50);
+        });
+        return Promise.resolve();
+      },
+      () => Promise.resolve(),
+    );
+    // Another request is still working when the leftover runs.
+    await transactions.run(
+      TENANT_B_ID,
+      () => leftover ?? Promise.resolve(),
+      () => Promise.resolve(),
+    );
+    expect(await userCount(uow, TENANT_A_ID)).toBe(1);
+  });
+});

@@ -1,5 +1,5 @@
 import type { SessionRevocations } from '../../../domain/identity/session-store.port.js';
-import { ambientTransaction } from './pg-request-transactions.js';
+import { currentRequestTransaction } from './pg-request-transactions.js';
 
 /**
  * Runs `action` once the request transaction the caller is inside has committed, and never if
@@ -8,7 +8,7 @@ import { ambientTransaction } from './pg-request-transactions.js';
  * rolled-back change is never announced.
  */
 export function afterCommit(action: () => void): void {
-  const ambient = ambientTransaction.getStore();
+  const ambient = currentRequestTransaction();
   if (ambient === undefined) {
     action();
     return;

@@ -18,7 +18,7 @@ import type { AuditEventQuery, AuditLog } from '../../../domain/audit/audit-log.
 import { isUuid } from '../../../domain/shared/uuid.js';
 import { sha256Hex } from '../shared/sha256.js';
 import {
-  ambientTransaction,
+  currentRequestTransaction,
   type AmbientTransaction,
   joinRequestTransaction,
   setTenant,
@@ -144,7 +144,7 @@ export class PgAuditLog implements AuditLog {
 
   async append(events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const ambient = ambientTransaction.getStore();
+    const ambient = currentRequestTransaction();
     // A failed or denied attempt is a fact whatever becomes of the request (a wrong password
     // under an idempotency key must not roll its own trace back): written on its own.
     const effects = ambient === undefined ? [] : events.filter((e) => e.outcome === 'success');

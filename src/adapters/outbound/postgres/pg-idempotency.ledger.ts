@@ -9,7 +9,7 @@ import {
 import { idempotencyLeaseLost } from '../../../domain/idempotency/idempotency.errors.js';
 import type { Clock } from '../../../domain/shared/clock.port.js';
 import {
-  ambientTransaction,
+  currentRequestTransaction,
   joinRequestTransaction,
   setTenant,
 } from './pg-request-transactions.js';
@@ -39,7 +39,7 @@ export class PgIdempotencyLedger implements IdempotencyLedger {
   async recordWithinRequest(
     request: CompleteRequest & { readonly fingerprint: string },
   ): Promise<void> {
-    const ambient = ambientTransaction.getStore();
+    const ambient = currentRequestTransaction();
     if (ambient === undefined) throw new Error('recordWithinRequest needs a request transaction');
     const { scope, key, leaseToken, fingerprint, retentionMs } = request;
     const outcome = withinSizeLimit(request.outcome, this.maxResponseBytes);
@@ -86,7 +86,7 @@ export class PgIdempotencyLedger implements IdempotencyLedger {
     scope: IdempotencyScope,
     key: string,
   ): Promise<{ fingerprint: string; outcome: StoredOutcome } | undefined> {
-    const ambient = ambientTransaction.getStore();
+    const ambient = currentRequestTransaction();
     if (ambient?.tenantId === scope.tenantId) {
       return joinRequestTransaction(ambient, scope.tenantId, (trx) => this.findIn(trx, scope, key));
     }

@@ -1,5 +1,5 @@
 import type { RequestTransactions } from '../../../domain/shared/request-transactions.port.js';
-import { ambientTransaction } from './pg-request-transactions.js';
+import { currentRequestTransaction } from './pg-request-transactions.js';
 
 /**
  * One transaction around several units of work: the running request transaction when there is
@@ -15,7 +15,7 @@ export class PgJoinedTransactions implements RequestTransactions {
     work: () => Promise<T>,
     beforeCommit: (result: T) => Promise<void>,
   ): Promise<T> {
-    if (ambientTransaction.getStore() === undefined) {
+    if (currentRequestTransaction() === undefined) {
       return this.fresh.run(tenantId, work, beforeCommit);
     }
     const result = await work();

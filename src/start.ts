@@ -14,7 +14,10 @@ import { runMigrations } from './adapters/outbound/postgres/migrate.js';
 import { startEmbeddedPostgres } from './adapters/outbound/postgres/embedded-postgres.js';
 import { startGrpcServer } from './adapters/inbound/grpc/grpc-server.js';
 import { auditHandlers } from './adapters/inbound/grpc/handlers/audit.handlers.js';
-import { authorizationHandlers } from './adapters/inbound/grpc/handlers/authorization.handlers.js';
+import {
+  authorizationHandlers,
+  authorizationServiceDefinition,
+} from './adapters/inbound/grpc/handlers/authorization.handlers.js';
 import { idempotencyHandlers } from './adapters/inbound/grpc/handlers/idempotency.handlers.js';
 import { identityHandlers } from './adapters/inbound/grpc/handlers/identity.handlers.js';
 import { recoveryHandlers } from './adapters/inbound/grpc/handlers/identity-recovery.handlers.js';
@@ -25,7 +28,6 @@ import { sessionHandlers } from './adapters/inbound/grpc/handlers/identity-sessi
 import { tenancyHandlers } from './adapters/inbound/grpc/handlers/tenancy.handlers.js';
 import { loadPackageDefinition } from './adapters/inbound/grpc/method-catalog.js';
 import { AuditServiceService } from './adapters/inbound/grpc/generated/wemaster/core/v1/audit.js';
-import { AuthorizationServiceService } from './adapters/inbound/grpc/generated/wemaster/core/v1/authorization.js';
 import { IdempotencyServiceService } from './adapters/inbound/grpc/generated/wemaster/core/v1/idempotency.js';
 import { IdentityServiceService } from './adapters/inbound/grpc/generated/wemaster/core/v1/identity.js';
 import { TenancyServiceService } from './adapters/inbound/grpc/generated/wemaster/core/v1/tenancy.js';
@@ -267,7 +269,7 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
         ),
         pipeline.service(
           'wemaster.core.v1.AuthorizationService',
-          AuthorizationServiceService,
+          authorizationServiceDefinition,
           authorizationHandlers({
             decisions: container.get(TYPES.PolicyDecisionPoint),
             roles: container.get(TYPES.RoleAdmin),

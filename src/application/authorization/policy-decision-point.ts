@@ -39,9 +39,35 @@ export interface CheckInput {
   readonly resource: string;
 }
 
-export interface CheckOutcome extends Decision {
-  /** Unique per decision; audited decisions are stored under this id. */
-  readonly decisionId: string;
+/**
+ * One answer: the engine's decision (shared by identical questions while it holds, so adapters
+ * may keep what they derive from it) and an id unique to this answer.
+ */
+export class CheckOutcome implements Decision {
+  constructor(
+    readonly decision: Decision,
+    /** Unique per decision; audited decisions are stored under this id. */
+    readonly decisionId: string,
+  ) {}
+
+  get allowed(): boolean {
+    return this.decision.allowed;
+  }
+  get bindingId(): string | undefined {
+    return this.decision.bindingId;
+  }
+  get rolePath(): readonly string[] {
+    return this.decision.rolePath;
+  }
+  get matchedPermission(): string | undefined {
+    return this.decision.matchedPermission;
+  }
+  get summary(): string {
+    return this.decision.summary;
+  }
+  get expiresAt(): Date | undefined {
+    return this.decision.expiresAt;
+  }
 }
 
 /** What the call is, for the audit trail of access decisions. */
@@ -62,6 +88,9 @@ interface ParsedCheck {
   readonly resource: string | undefined;
 }
 
+const MAX_REMEMBERED_SENSITIVITY = 1_000;
+const NONE: ReadonlySet<string> = new Set();
+
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
   typeof (value as { then?: unknown } | null)?.then === 'function';
 
@@ -72,6 +101,9 @@ const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
  * through the buffered recorder, off the request path.
  */
 export class PolicyDecisionPoint {
+  /** Whether a permission is sensitive, per permission asked (checked on every grant). */
+  private readonly sensitivity = new Map<string, boolean>();
+
   constructor(
     private readonly cache: PolicyCache,
     private readonly uow: UnitOfWork,
@@ -184,39 +216,18 @@ export class PolicyDecisionPoint {
     context: AuditContext,
   ): Promise<CheckOutcome[]> {
     const now = this.clock.now();
-    const subjects = new Map<string, CompiledSubject>();
-    for (const check of checks) {
-      if (!subjects.has(check.subjectId)) {
-        subjects.set(check.subjectId, await this.cache.subject(actor.tenantId, check.subjectId));
-      }
-    }
-    const outcomes = checks.map((check) => {
+    const self = actor.principal.subjectId.toLowerCase();
+    const subjects = await this.compiledSubjects(actor.tenantId, checks);
+    const decisions = checks.map((check) => {
       const subject = subjects.get(check.subjectId);
       if (subject === undefined) throw new Error('subject not compiled');
-      const decision = subject.decide(check.permission, check.resource, now);
-      return { check, decision };
+      return subject.decide(check.permission, check.resource, now);
     });
     // A denied check of someone else may be about a subject that does not exist: say so.
-    const unknown = new Set<string>();
-    const self = actor.principal.subjectId.toLowerCase();
-    const suspects = [
-      ...new Set(
-        outcomes
-          .filter(({ check, decision }) => !decision.allowed && check.subjectId !== self)
-          .map(({ check }) => check.subjectId),
-      ),
-    ];
-    if (suspects.length > 0) {
-      await this.uow.inTenant(actor.tenantId, async (scope) => {
-        for (const id of suspects) {
-          const exists =
-            (await scope.users.findById(id)) !== undefined ||
-            (await scope.serviceAccounts.findById(id)) !== undefined;
-          if (!exists) unknown.add(id);
-        }
-      });
-    }
-    return outcomes.map(({ check, decision }) => {
+    const unknown = await this.unknownSubjects(actor, checks, decisions, self);
+    return checks.map((check, index) => {
+      const decision = decisions[index];
+      if (decision === undefined) throw new Error('no decision');
       const explained: Decision = unknown.has(check.subjectId)
         ? {
             ...decision,
@@ -225,8 +236,58 @@ export class PolicyDecisionPoint {
         : decision;
       const decisionId = this.ids.newId();
       this.audit(actor.tenantId, actor.principal, check, explained, decisionId, now, context);
-      return { ...explained, decisionId };
+      return new CheckOutcome(explained, decisionId);
     });
+  }
+
+  /** The compiled subjects the checks ask about; no await when all are cached. */
+  private compiledSubjects(
+    tenantId: string,
+    checks: readonly ParsedCheck[],
+  ): Map<string, CompiledSubject> | Promise<Map<string, CompiledSubject>> {
+    const compiled = new Map<string, CompiledSubject>();
+    const ids = [...new Set(checks.map((check) => check.subjectId))];
+    for (const [index, subjectId] of ids.entries()) {
+      const subject = this.cache.subject(tenantId, subjectId);
+      if (isPromise(subject)) {
+        // One load at a time: a CheckMany about 100 uncached subjects never takes 100
+        // connections at once.
+        return (async () => {
+          compiled.set(subjectId, await subject);
+          for (const rest of ids.slice(index + 1)) {
+            compiled.set(rest, await this.cache.subject(tenantId, rest));
+          }
+          return compiled;
+        })();
+      }
+      compiled.set(subjectId, subject);
+    }
+    return compiled;
+  }
+
+  private async unknownSubjects(
+    actor: Actor,
+    checks: readonly ParsedCheck[],
+    decisions: readonly Decision[],
+    self: string,
+  ): Promise<ReadonlySet<string>> {
+    const suspects = new Set<string>();
+    checks.forEach((check, index) => {
+      if (check.subjectId !== self && decisions[index]?.allowed === false) {
+        suspects.add(check.subjectId);
+      }
+    });
+    if (suspects.size === 0) return NONE;
+    const unknown = new Set<string>();
+    await this.uow.inTenant(actor.tenantId, async (scope) => {
+      for (const id of suspects) {
+        const exists =
+          (await scope.users.findById(id)) !== undefined ||
+          (await scope.serviceAccounts.findById(id)) !== undefined;
+        if (!exists) unknown.add(id);
+      }
+    });
+    return unknown;
   }
 
   private enforce(
@@ -279,7 +340,14 @@ export class PolicyDecisionPoint {
   }
 
   private isSensitive(permission: string): boolean {
-    return this.sensitive.some((pattern) => permissionCovers(pattern, permission));
+    let sensitive = this.sensitivity.get(permission);
+    if (sensitive === undefined) {
+      sensitive = this.sensitive.some((pattern) => permissionCovers(pattern, permission));
+      // Asked permissions are few in practice; a flood of distinct ones only restarts the memo.
+      if (this.sensitivity.size >= MAX_REMEMBERED_SENSITIVITY) this.sensitivity.clear();
+      this.sensitivity.set(permission, sensitive);
+    }
+    return sensitive;
   }
 
   /** Denied decisions always, granted ones for sensitive permissions; fire and forget. */

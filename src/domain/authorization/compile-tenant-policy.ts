@@ -296,7 +296,26 @@ function describeExpiry(binding: Bound): string {
 const where = (resource: string | undefined): string =>
   resource === undefined ? 'tenant-wide' : `on ${resource}`;
 
+/** Distinct (permission, resource) answers a compiled subject keeps; then the oldest go. */
+export const REMEMBERED_DECISIONS_PER_SUBJECT = 32;
+
+/** A decision and the instants between which it holds: [fromMs, untilMs). */
+interface Remembered {
+  readonly decision: Decision;
+  readonly fromMs: number;
+  readonly untilMs: number;
+}
+
 class Subject implements CompiledSubject {
+  /**
+   * Recent answers. A subject asks the same few questions over and over (an interceptor's
+   * permission, a UI's CheckMany), and an answer only changes when a binding expires: kept
+   * with the time window it holds in, the same Decision object is returned (no summary text
+   * built again, and adapters can keep its encoding). Bounded; dies with the compiled subject,
+   * that is with the policy version.
+   */
+  private readonly remembered = new Map<string, Remembered>();
+
   constructor(
     readonly tenantId: string,
     readonly subjectId: string,
@@ -305,6 +324,26 @@ class Subject implements CompiledSubject {
   ) {}
 
   decide(permission: string, resource: string | undefined, now: Date): Decision {
+    // Permissions never hold a space, so the key is unambiguous.
+    const key = resource === undefined ? permission : `${permission} ${resource}`;
+    const nowMs = now.getTime();
+    const known = this.remembered.get(key);
+    if (known !== undefined && known.fromMs <= nowMs && nowMs < known.untilMs) {
+      return known.decision;
+    }
+    const answer = this.evaluate(permission, resource, nowMs);
+    // NaN (an invalid `now`) is never remembered: it decides nothing but this one denial.
+    if (!Number.isNaN(nowMs)) {
+      if (this.remembered.size >= REMEMBERED_DECISIONS_PER_SUBJECT) {
+        const oldest = this.remembered.keys().next();
+        if (oldest.done !== true) this.remembered.delete(oldest.value);
+      }
+      this.remembered.set(key, answer);
+    }
+    return answer.decision;
+  }
+
+  private evaluate(permission: string, resource: string | undefined, nowMs: number): Remembered {
     const prefix = firstPrefix(permission);
     let best = this.tenant?.best(permission, prefix);
     if (resource !== undefined) {
@@ -313,16 +352,22 @@ class Subject implements CompiledSubject {
         best = scoped;
       }
     }
-    // NaN (an invalid `now`) compares false: nothing is granted.
-    if (best !== undefined && best.binding.expiresAtMs > now.getTime()) {
+    // The preferred grant does not depend on the time: only whether it has expired does. So an
+    // allowed answer holds until that binding expires, a denial for an expired one from then on.
+    // NaN compares false: nothing is granted.
+    if (best !== undefined && best.binding.expiresAtMs > nowMs) {
       const { binding, holder } = best;
       return {
-        allowed: true,
-        bindingId: binding.id,
-        rolePath: holder.path,
-        matchedPermission: holder.permission,
-        expiresAt: binding.expiresAt,
-        summary: `binding ${binding.id} grants ${permission} ${where(resource)} via ${holder.pathText} (${holder.permission})`,
+        fromMs: Number.NEGATIVE_INFINITY,
+        untilMs: binding.expiresAtMs,
+        decision: {
+          allowed: true,
+          bindingId: binding.id,
+          rolePath: holder.path,
+          matchedPermission: holder.permission,
+          expiresAt: binding.expiresAt,
+          summary: `binding ${binding.id} grants ${permission} ${where(resource)} via ${holder.pathText} (${holder.permission})`,
+        },
       };
     }
     let summary =
@@ -337,11 +382,15 @@ class Subject implements CompiledSubject {
       summary += ' (a bare * never covers platform: permissions)';
     }
     return {
-      allowed: false,
-      bindingId: undefined,
-      rolePath: [],
-      matchedPermission: undefined,
-      summary,
+      fromMs: best === undefined ? Number.NEGATIVE_INFINITY : best.binding.expiresAtMs,
+      untilMs: Number.POSITIVE_INFINITY,
+      decision: {
+        allowed: false,
+        bindingId: undefined,
+        rolePath: [],
+        matchedPermission: undefined,
+        summary,
+      },
     };
   }
 

@@ -2,7 +2,8 @@ import { InvalidArgumentError } from '../shared/errors.js';
 
 /** Characters in each of a permission's two segments. */
 export const MAX_PERMISSION_SEGMENT = 128;
-const SEGMENT = /^[a-z0-9_-]{1,128}$/;
+/** One test per permission: checked on every item of every Check and CheckMany. */
+const PERMISSION = /^[a-z0-9_-]{1,128}:(?:\*|[a-z0-9_-]{1,128})$/;
 
 /**
  * `resource:action`, where either segment may be the whole-segment wildcard `*`, or `*`
@@ -16,15 +17,7 @@ export function parsePermission(field: string, raw: string): string {
       `at most ${String(MAX_PERMISSION_SEGMENT)} characters per segment`,
     );
   }
-  const parts = raw.split(':');
-  const [resource, action] = parts;
-  const valid =
-    parts.length === 2 &&
-    resource !== undefined &&
-    action !== undefined &&
-    SEGMENT.test(resource) &&
-    (action === '*' || SEGMENT.test(action));
-  if (!valid) {
+  if (!PERMISSION.test(raw)) {
     throw new InvalidArgumentError(
       field,
       `"${raw.slice(0, 100)}" is not a permission (resource:action, lowercase [a-z0-9_-], * as a whole segment)`,

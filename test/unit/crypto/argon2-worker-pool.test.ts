@@ -78,7 +78,9 @@ describe('Argon2WorkerPool', () => {
   });
 
   it('a stalled job settles after the job timeout; its worker is replaced', async () => {
-    const single = new Argon2WorkerPool(1, 0, 200);
+    // The timeout also bounds the replacement worker's first job, thread start included: wide
+    // enough for a busy machine, far below the stalled job's minutes.
+    const single = new Argon2WorkerPool(1, 0, 1_500);
     try {
       // A job far beyond the timeout (64 MiB, 1000 passes) stands for a stalled worker.
       const started = Date.now();

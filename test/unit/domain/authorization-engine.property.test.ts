@@ -126,7 +126,9 @@ describe('authorization engine vs a naive reference evaluator', () => {
             mergeBindingsAbove,
           }).compileSubject(SUBJECT, bindings);
 
-          for (const query of queries) {
+          // Asked again in reverse (later times, then earlier ones): remembered answers must
+          // hold only in their own time window.
+          for (const query of [...queries, ...[...queries].reverse()]) {
             const now = new Date(query.now);
             const granting = applicable(query.resource, query.now).filter((binding) =>
               closure(binding.roleId).some((granted) =>

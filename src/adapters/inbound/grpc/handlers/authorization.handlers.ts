@@ -1,9 +1,16 @@
 import type { BindingAdmin } from '../../../../application/authorization/binding-admin.js';
 import type { PolicyDecisionPoint } from '../../../../application/authorization/policy-decision-point.js';
 import type { RoleAdmin } from '../../../../application/authorization/role-admin.js';
-import type { AuthorizationServiceServer } from '../generated/wemaster/core/v1/authorization.js';
+import {
+  AuthorizationServiceService,
+  type AuthorizationServiceServer,
+} from '../generated/wemaster/core/v1/authorization.js';
 import { auditContextOf } from '../mappers/audit-context.mapper.js';
 import { toBindingProto, toCheckResponse, toRoleProto } from '../mappers/authorization.mapper.js';
+import {
+  encodeCheckManyResponse,
+  encodeCheckResponse,
+} from '../mappers/check-response.encoding.js';
 import { decodePageToken, encodePageToken } from '../mappers/page-token.mapper.js';
 import type { AsyncService } from '../unary-handler.js';
 
@@ -12,6 +19,16 @@ export interface AuthorizationUseCases {
   readonly roles: RoleAdmin;
   readonly bindings: BindingAdmin;
 }
+
+/** The generated definition, with the hot responses encoded through the reason cache. */
+export const authorizationServiceDefinition = {
+  ...AuthorizationServiceService,
+  check: { ...AuthorizationServiceService.check, responseSerialize: encodeCheckResponse },
+  checkMany: {
+    ...AuthorizationServiceService.checkMany,
+    responseSerialize: encodeCheckManyResponse,
+  },
+};
 
 export function authorizationHandlers(
   useCases: AuthorizationUseCases,

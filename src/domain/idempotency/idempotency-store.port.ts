@@ -5,6 +5,9 @@ import type {
   IdempotencyScope,
 } from './idempotency-record.js';
 
+/** What a store can tell from memory alone: a completed record's answer, or a mismatch. */
+export type RecalledResult = Extract<BeginResult, { state: 'completed' | 'mismatch' }>;
+
 /**
  * The idempotency ledger: one record per (scope, key), holding a lease while the first call
  * runs and its outcome afterwards. Expiry is judged on read with the store's clock, never left
@@ -29,6 +32,12 @@ export interface IdempotencyStore {
     leaseToken: string,
     leaseMs: number,
   ): Promise<boolean>;
+  /**
+   * Optional, for stores that keep completed records in process: what `begin` would answer for
+   * a completed, unexpired record already held in memory (`completed` or `mismatch`), returned
+   * synchronously, or undefined when only `begin` can tell. Never takes a lease.
+   */
+  recall?(scope: IdempotencyScope, key: string, fingerprint: string): RecalledResult | undefined;
 }
 
 /** Stored response bodies above this size are dropped (status only), unless configured. */

@@ -31,11 +31,12 @@ async function completeKey(
   key: string,
   bytes = 8,
   retentionMs = 60_000,
+  scope = SCOPE,
 ): Promise<void> {
-  const begun = await store.begin({ scope: SCOPE, key, fingerprint: 'fp', leaseMs: 1000 });
+  const begun = await store.begin({ scope, key, fingerprint: 'fp', leaseMs: 1000 });
   if (begun.state !== 'new') throw new Error('expected new');
   await store.complete({
-    scope: SCOPE,
+    scope,
     key,
     leaseToken: begun.leaseToken,
     outcome: outcome(bytes),
@@ -49,8 +50,12 @@ const setUp = (limits?: { maxEntries?: number; maxBytes?: number }) => {
   return { clock, shared, store: new ReplayCachingIdempotencyStore(shared, clock, limits) };
 };
 
-const begin = (store: ReplayCachingIdempotencyStore, key: string, fingerprint = 'fp') =>
-  store.begin({ scope: SCOPE, key, fingerprint, leaseMs: 1000 });
+const begin = (
+  store: ReplayCachingIdempotencyStore,
+  key: string,
+  fingerprint = 'fp',
+  scope = SCOPE,
+) => store.begin({ scope, key, fingerprint, leaseMs: 1000 });
 
 describe('ReplayCachingIdempotencyStore', () => {
   it('answers retries of a completed key without asking the shared store again', async () => {
@@ -95,5 +100,77 @@ describe('ReplayCachingIdempotencyStore', () => {
     await begin(store, 'big');
     await begin(store, 'big');
     expect(shared.begins).toBe(asked + 4); // over the byte budget: never kept
+  });
+
+  it('keeps a record read since the last eviction over an older unread one', async () => {
+    const { shared, store } = setUp({ maxEntries: 2 });
+    for (const key of ['a', 'b']) {
+      await completeKey(store, key);
+      await begin(store, key);
+    }
+    expect(store.recall(SCOPE, 'a', 'fp')).toMatchObject({ state: 'completed' }); // a is used
+    await completeKey(store, 'c');
+    await begin(store, 'c'); // needs room: b, unread, goes; a stays
+    expect(store.size).toBe(2);
+    expect(store.recall(SCOPE, 'a', 'fp')).toMatchObject({ state: 'completed' });
+    expect(store.recall(SCOPE, 'c', 'fp')).toMatchObject({ state: 'completed' });
+    expect(store.recall(SCOPE, 'b', 'fp')).toBeUndefined();
+    const asked = shared.begins;
+    await begin(store, 'b');
+    expect(shared.begins).toBe(asked + 1);
+  });
+
+  it('stays within its entry budget however often its records are read', async () => {
+    const { store } = setUp({ maxEntries: 3 });
+    for (let i = 0; i < 20; i++) {
+      await completeKey(store, `k${i}`);
+      await begin(store, `k${i}`);
+      for (let j = Math.max(0, i - 5); j <= i; j++) store.recall(SCOPE, `k${j}`, 'fp');
+      expect(store.size).toBeLessThanOrEqual(3);
+    }
+    expect(store.recall(SCOPE, 'k19', 'fp')).toMatchObject({ state: 'completed' });
+  });
+
+  it('recalls only completed, unexpired records, and forgets expired ones on the spot', async () => {
+    const { clock, shared, store } = setUp();
+    expect(store.recall(SCOPE, 'k', 'fp')).toBeUndefined();
+    await completeKey(store, 'k', 8, 10_000);
+    expect(store.recall(SCOPE, 'k', 'fp')).toBeUndefined(); // not learnt yet
+    await begin(store, 'k');
+    expect(store.recall(SCOPE, 'k', 'fp')).toEqual(await begin(store, 'k'));
+    expect(store.recall(SCOPE, 'k', 'other')).toEqual({ state: 'mismatch' });
+    clock.advance(10_000);
+    const asked = shared.begins;
+    expect(store.recall(SCOPE, 'k', 'fp')).toBeUndefined();
+    expect(store.size).toBe(0);
+    expect(shared.begins).toBe(asked); // recall never reaches the shared store
+  });
+
+  it('keeps one key in several scopes apart, and forgets each on its own', async () => {
+    const { clock, store } = setUp();
+    const scopes = [
+      SCOPE,
+      { ...SCOPE, principalId: 'user-0002' },
+      { ...SCOPE, tenantId: '0190a5e2-0000-7000-8000-00000000000b' },
+      { ...SCOPE, operation: '/wemaster.core.v1.TenancyService/UpdateTenant' },
+    ];
+    for (const [index, scope] of scopes.entries()) {
+      await completeKey(store, 'same', index + 1, (index + 1) * 1000, scope);
+      await begin(store, 'same', 'fp', scope);
+    }
+    expect(store.size).toBe(4);
+    for (const [index, scope] of scopes.entries()) {
+      const recalled = store.recall(scope, 'same', 'fp');
+      expect(recalled?.state === 'completed' && recalled.outcome.body?.byteLength).toBe(index + 1);
+    }
+    clock.advance(2500); // the first two expire: one at the chain's end, one in its middle
+    expect(scopes.map((scope) => store.recall(scope, 'same', 'fp')?.state)).toEqual([
+      undefined,
+      undefined,
+      'completed',
+      'completed',
+    ]);
+    expect(store.size).toBe(2);
+    expect(store.recall({ ...SCOPE, principalId: 'user-0003' }, 'same', 'fp')).toBeUndefined();
   });
 });

@@ -5,7 +5,10 @@ import type {
   IdempotencyScope,
   StoredOutcome,
 } from '../../../domain/idempotency/idempotency-record.js';
-import type { IdempotencyStore } from '../../../domain/idempotency/idempotency-store.port.js';
+import type {
+  IdempotencyStore,
+  RecalledResult,
+} from '../../../domain/idempotency/idempotency-store.port.js';
 import type { Clock } from '../../../domain/shared/clock.port.js';
 
 export interface ReplayCacheLimits {
@@ -16,18 +19,30 @@ export interface ReplayCacheLimits {
 }
 
 interface Completed {
+  readonly tenantId: string;
+  readonly principalId: string;
+  readonly operation: string;
+  readonly key: string;
   readonly fingerprint: string;
-  readonly outcome: StoredOutcome;
-  readonly expiresAt: Date;
+  /** The answer itself, made once: a hit allocates nothing. */
+  readonly answer: RecalledResult & { readonly state: 'completed' };
+  readonly expiresAtMs: number;
   readonly bytes: number;
+  /** Read since the eviction sweep last passed it (a second chance, see `makeRoom`). */
+  used: boolean;
+  /** The next record with the same key in another scope (rare: keys are the clients' own). */
+  next: Completed | undefined;
 }
 
-/** Printable ASCII keys and UUID / method-path scopes never contain NUL. */
-const idOf = (scope: IdempotencyScope, key: string): string =>
-  `${scope.tenantId}\u0000${scope.principalId}\u0000${scope.operation}\u0000${key}`;
+const MISMATCH: RecalledResult = Object.freeze({ state: 'mismatch' });
 
 const sizeOf = (outcome: StoredOutcome): number =>
   (outcome.body?.byteLength ?? 0) + (outcome.details?.byteLength ?? 0) + outcome.message.length;
+
+const inScope = (entry: Completed, scope: IdempotencyScope): boolean =>
+  entry.tenantId === scope.tenantId &&
+  entry.principalId === scope.principalId &&
+  entry.operation === scope.operation;
 
 /**
  * Completed records, remembered in process in front of the shared store. A completed record
@@ -37,7 +52,13 @@ const sizeOf = (outcome: StoredOutcome): number =>
  * answers) always goes to the shared store: they change, and other replicas change them.
  */
 export class ReplayCachingIdempotencyStore implements IdempotencyStore {
-  private readonly completed = new Map<string, Completed>();
+  /**
+   * Looked up by key alone, then scope compared field by field: a per-call id string joining
+   * scope and key cost more than the rest of a hit together.
+   */
+  private readonly byKey = new Map<string, Completed>();
+  /** Every record, oldest first: the eviction sweep's order. */
+  private readonly age = new Set<Completed>();
   private bytes = 0;
   private readonly maxEntries: number;
   private readonly maxBytes: number;
@@ -51,27 +72,39 @@ export class ReplayCachingIdempotencyStore implements IdempotencyStore {
     this.maxBytes = limits.maxBytes ?? 32 * 1024 * 1024;
   }
 
+  recall(scope: IdempotencyScope, key: string, fingerprint: string): RecalledResult | undefined {
+    const known = this.find(scope, key);
+    if (known === undefined) return undefined;
+    if (known.expiresAtMs <= this.clock.now().getTime()) {
+      this.forget(known);
+      return undefined;
+    }
+    // Marking beats moving the record to the end of the order: a hit writes one field.
+    known.used = true;
+    return known.fingerprint === fingerprint ? known.answer : MISMATCH;
+  }
+
   async begin(request: BeginRequest): Promise<BeginResult> {
-    const id = idOf(request.scope, request.key);
-    const known = this.completed.get(id);
-    if (known !== undefined) {
-      this.forget(id, known);
-      if (known.expiresAt.getTime() > this.clock.now().getTime()) {
-        this.remember(id, known); // most recently used again
-        if (known.fingerprint !== request.fingerprint) return { state: 'mismatch' };
-        return { state: 'completed', outcome: known.outcome, expiresAt: known.expiresAt };
-      }
-    }
+    const recalled = this.recall(request.scope, request.key, request.fingerprint);
+    if (recalled !== undefined) return recalled;
     const result = await this.shared.begin(request);
-    if (result.state === 'completed') {
-      const entry: Completed = {
-        fingerprint: request.fingerprint,
-        outcome: result.outcome,
-        expiresAt: result.expiresAt,
-        bytes: sizeOf(result.outcome),
-      };
-      if (entry.bytes <= this.maxBytes) this.remember(id, entry);
-    }
+    if (result.state !== 'completed') return result;
+    const bytes = sizeOf(result.outcome);
+    if (bytes > this.maxBytes) return result;
+    // Stores hand out private copies of the bytes: this answer can be kept and shared as is.
+    const { scope, key } = request;
+    this.remember({
+      tenantId: scope.tenantId,
+      principalId: scope.principalId,
+      operation: scope.operation,
+      key,
+      fingerprint: request.fingerprint,
+      answer: result,
+      expiresAtMs: result.expiresAt.getTime(),
+      bytes,
+      used: false,
+      next: undefined,
+    });
     return result;
   }
 
@@ -94,20 +127,59 @@ export class ReplayCachingIdempotencyStore implements IdempotencyStore {
 
   /** How many completed records are remembered (for tests and metrics). */
   get size(): number {
-    return this.completed.size;
+    return this.age.size;
   }
 
-  private remember(id: string, entry: Completed): void {
-    this.completed.set(id, entry);
+  private find(scope: IdempotencyScope, key: string): Completed | undefined {
+    for (let entry = this.byKey.get(key); entry !== undefined; entry = entry.next) {
+      if (inScope(entry, scope)) return entry;
+    }
+    return undefined;
+  }
+
+  private remember(entry: Completed): void {
+    const replaced = this.find(entry, entry.key);
+    if (replaced !== undefined) this.forget(replaced);
+    this.makeRoom(entry.bytes);
+    entry.next = this.byKey.get(entry.key);
+    this.byKey.set(entry.key, entry);
+    this.age.add(entry);
     this.bytes += entry.bytes;
-    // A Map iterates in insertion order: the first entries are the least recently used.
-    for (const [oldestId, oldest] of this.completed) {
-      if (this.completed.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
-      this.forget(oldestId, oldest);
+  }
+
+  /**
+   * Evicts until `bytes` more fit, by second chance (CLOCK): the sweep starts at the oldest
+   * record; one read since the sweep last passed it moves to the end instead of going. Close
+   * to least-recently-used, without reordering on every hit. Ends: every record the sweep
+   * passes loses its mark.
+   */
+  private makeRoom(bytes: number): void {
+    for (const entry of this.age) {
+      if (this.age.size < this.maxEntries && this.bytes + bytes <= this.maxBytes) return;
+      if (entry.used) {
+        entry.used = false;
+        this.age.delete(entry);
+        this.age.add(entry);
+      } else {
+        this.forget(entry);
+      }
     }
   }
 
-  private forget(id: string, entry: Completed): void {
-    if (this.completed.delete(id)) this.bytes -= entry.bytes;
+  private forget(entry: Completed): void {
+    if (!this.age.delete(entry)) return;
+    this.bytes -= entry.bytes;
+    const head = this.byKey.get(entry.key);
+    if (head === entry) {
+      if (entry.next === undefined) this.byKey.delete(entry.key);
+      else this.byKey.set(entry.key, entry.next);
+      return;
+    }
+    for (let before = head; before !== undefined; before = before.next) {
+      if (before.next === entry) {
+        before.next = entry.next;
+        return;
+      }
+    }
   }
 }

@@ -72,6 +72,26 @@ export class IdempotentRunner {
     private readonly options: IdempotentRunnerOptions,
   ) {}
 
+  /**
+   * The stored outcome of a retry whose completed record the store holds in memory, found
+   * without I/O or awaiting (counted as a replay); undefined when only `run` can tell.
+   * Throws IDEMPOTENCY_KEY_REUSED when that record was made by a different request.
+   */
+  replayFromMemory(
+    scope: IdempotencyScope,
+    key: string,
+    fingerprint: string,
+    waitForResult: boolean,
+  ): StoredOutcome | undefined {
+    const recalled = this.store.recall?.(scope, key, fingerprint);
+    if (recalled === undefined) return undefined;
+    if (recalled.state === 'mismatch') throw this.keyReused(scope, key);
+    this.events.begun('replayed');
+    // As `run` would report it: the answer was there at once.
+    if (waitForResult) this.events.waited(0);
+    return recalled.outcome;
+  }
+
   async run<T>(call: IdempotentCall<T>): Promise<IdempotentResult<T>> {
     const leaseToken = await this.claim(call);
     if (typeof leaseToken !== 'string') return leaseToken;
@@ -186,9 +206,7 @@ export class IdempotentRunner {
           if (call.waitForResult) this.events.waited(this.clock.now().getTime() - started);
           return { executed: false, replay: begun.outcome };
         case 'mismatch':
-          this.events.begun('mismatch');
-          this.events.mismatch(call.scope, call.key);
-          throw idempotencyKeyReused();
+          throw this.keyReused(call.scope, call.key);
         case 'in_progress':
           if (!call.waitForResult || call.signal.aborted) {
             this.events.begun('in_progress');
@@ -212,13 +230,17 @@ export class IdempotentRunner {
   ): Promise<IdempotentResult<T>> {
     if (kept.fingerprint !== call.fingerprint) {
       await this.store.release(call.scope, call.key, leaseToken).catch(() => false);
-      this.events.begun('mismatch');
-      this.events.mismatch(call.scope, call.key);
-      throw idempotencyKeyReused();
+      throw this.keyReused(call.scope, call.key);
     }
     await this.keep(call, leaseToken, kept.outcome);
     this.events.begun('replayed');
     return { executed: false, replay: kept.outcome };
+  }
+
+  private keyReused(scope: IdempotencyScope, key: string): Error {
+    this.events.begun('mismatch');
+    this.events.mismatch(scope, key);
+    return idempotencyKeyReused();
   }
 
   private keep<T>(

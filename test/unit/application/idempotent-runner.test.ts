@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InMemoryIdempotencyLedger } from '../../../src/adapters/outbound/memory/in-memory-idempotency.ledger.js';
 import { InMemoryIdempotencyStore } from '../../../src/adapters/outbound/memory/in-memory-idempotency.store.js';
 import { InMemoryRequestTransactions } from '../../../src/adapters/outbound/memory/in-memory-request-transactions.js';
+import { ReplayCachingIdempotencyStore } from '../../../src/adapters/outbound/memory/replay-caching-idempotency-store.js';
 import {
   IdempotentRunner,
   type IdempotentCall,
@@ -52,9 +53,12 @@ const ok = (text: string): StoredOutcome => ({
   truncated: false,
 });
 
-function fixture(options: { storeIsCache?: boolean; store?: IdempotencyStore } = {}) {
+function fixture(
+  options: { storeIsCache?: boolean; store?: IdempotencyStore; replayCache?: boolean } = {},
+) {
   const clock = new ManualClock();
-  const store = options.store ?? new InMemoryIdempotencyStore(clock);
+  const shared = options.store ?? new InMemoryIdempotencyStore(clock);
+  const store = options.replayCache ? new ReplayCachingIdempotencyStore(shared, clock) : shared;
   const ledger = new InMemoryIdempotencyLedger(clock, 1024);
   const events = new RecordingEvents();
   const runner = new IdempotentRunner(
@@ -100,6 +104,59 @@ describe('IdempotentRunner', () => {
       code: 'IDEMPOTENCY_KEY_REUSED',
     });
     expect(events.mismatches).toBe(1);
+  });
+
+  describe('replayFromMemory', () => {
+    const cached = () => fixture({ replayCache: true });
+
+    it('answers nothing until the store holds the completed record in memory', async () => {
+      const { runner, call, events } = cached();
+      expect(runner.replayFromMemory(SCOPE, 'k-1', 'fp', false)).toBeUndefined();
+      await runner.run(call());
+      // The first retry learns the record from the shared store...
+      expect(await runner.run(call())).toMatchObject({ executed: false });
+      // ...and the next ones are answered without awaiting, counted as replays.
+      expect(runner.replayFromMemory(SCOPE, 'k-1', 'fp', false)).toEqual(ok('result-1'));
+      expect(events.begins).toEqual(['new', 'replayed', 'replayed']);
+      expect(events.waits).toBe(0);
+      runner.replayFromMemory(SCOPE, 'k-1', 'fp', true);
+      expect(events.waits).toBe(1);
+      expect(
+        runner.replayFromMemory({ ...SCOPE, operation: '/svc/Other' }, 'k-1', 'fp', false),
+      ).toBeUndefined();
+    });
+
+    it('refuses another request under a remembered key, counted and reported', async () => {
+      const { runner, call, events, executions } = cached();
+      await runner.run(call());
+      await runner.run(call());
+      expect(() => runner.replayFromMemory(SCOPE, 'k-1', 'other', false)).toThrow(
+        expect.objectContaining({
+          code: 'IDEMPOTENCY_KEY_REUSED',
+          category: 'failed_precondition',
+        }),
+      );
+      expect(events.begins.at(-1)).toBe('mismatch');
+      expect(events.mismatches).toBe(1);
+      expect(executions()).toBe(1);
+    });
+
+    it('answers nothing once the record expired, so run asks the store again', async () => {
+      const { runner, call, clock, executions } = cached();
+      await runner.run(call());
+      await runner.run(call());
+      clock.advance(60_001);
+      expect(runner.replayFromMemory(SCOPE, 'k-1', 'fp', false)).toBeUndefined();
+      expect(await runner.run(call())).toEqual({ executed: true, result: 'result-2' });
+      expect(executions()).toBe(2);
+    });
+
+    it('answers nothing for a store without a memory of its own', async () => {
+      const { runner, call } = fixture();
+      await runner.run(call());
+      await runner.run(call());
+      expect(runner.replayFromMemory(SCOPE, 'k-1', 'fp', false)).toBeUndefined();
+    });
   });
 
   it('frees the key after a transient failure, so a retry executes', async () => {

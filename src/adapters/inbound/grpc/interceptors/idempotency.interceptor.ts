@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import type { IdempotentRunner } from '../../../../application/idempotency/idempotent-runner.js';
 import { parseIdempotencyKey } from '../../../../domain/idempotency/idempotency-key.js';
@@ -38,8 +38,10 @@ function replay(ctx: CallContext, outcome: StoredOutcome): unknown {
   if (code !== status.OK) {
     throw new ReplayedStatus(code, outcome.message, outcome.details);
   }
-  if (outcome.body === undefined) throw idempotencyResponseNotKept();
-  return new SerializedResponse(Buffer.from(outcome.body));
+  const { body } = outcome;
+  if (body === undefined) throw idempotencyResponseNotKept();
+  // A view, not a copy: the stored bytes never change, and grpc-js copies them into the frame.
+  return new SerializedResponse(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
 }
 
 /**
@@ -62,19 +64,22 @@ export function idempotencyInterceptor(
     const key = parseIdempotencyKey('idempotency-key', raw);
     const actor = ctx.actor;
     if (actor === undefined) return next();
-    const fingerprint = createHash('sha256')
-      .update(ctx.codec.requestSerialize(ctx.request))
-      .digest('hex');
+    const fingerprint = hash('sha256', ctx.codec.requestSerialize(ctx.request), 'hex');
+    const scope = {
+      tenantId: actor.tenantId,
+      principalId: actor.principal.subjectId,
+      operation: method.path,
+    };
+    const { waitForResult } = method.idempotency;
+    // Most retries of a completed call are answered from memory: no awaits, no call object.
+    const remembered = runner.replayFromMemory(scope, key, fingerprint, waitForResult);
+    if (remembered !== undefined) return replay(ctx, remembered);
     const ran = await runner.run({
-      scope: {
-        tenantId: actor.tenantId,
-        principalId: actor.principal.subjectId,
-        operation: method.path,
-      },
+      scope,
       key,
       fingerprint,
       retentionMs: method.idempotency.retentionMs ?? options.defaultRetentionMs,
-      waitForResult: method.idempotency.waitForResult,
+      waitForResult,
       // Made only if a retry waits for the first call's result.
       get signal() {
         return ctx.signal;

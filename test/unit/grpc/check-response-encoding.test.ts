@@ -21,7 +21,11 @@ const reasonArbitrary: fc.Arbitrary<DecisionReason> = fc.record({
 const responseArbitrary = (reasons: DecisionReason[]): fc.Arbitrary<CheckResponse> =>
   fc.record({
     allowed: fc.boolean(),
-    decisionId: fc.oneof(fc.constant(''), fc.uuid()),
+    decisionId: fc.oneof(
+      fc.constant(''),
+      fc.uuid(),
+      fc.string({ unit: 'grapheme', maxLength: 70 }),
+    ),
     // Reasons shared between results, as the mapper shares them between identical decisions.
     reason: fc.option(fc.constantFrom(...reasons), { nil: undefined }),
   });

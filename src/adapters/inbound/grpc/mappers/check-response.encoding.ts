@@ -1,49 +1,107 @@
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import {
   DecisionReason,
   type CheckManyResponse,
   type CheckResponse,
 } from '../generated/wemaster/core/v1/authorization.js';
 
-/**
- * Check and CheckMany responses, encoded like the generated encoders do (same bytes), except
- * that a reason's bytes are kept per reason object: the mapper shares one reason per engine
- * decision, so a repeated question costs its decision id and a copy, not its summary's UTF-8
- * encoding again. A length-delimited message field and a bytes field are the same on the wire.
+/*
+ * Check and CheckMany responses, written as the generated encoders write them (the same bytes,
+ * a test compares them), but sized first into one buffer, and with each reason's bytes kept per
+ * reason object: the mapper shares one reason per engine decision, so a repeated question costs
+ * its decision id and a copy, not its summary's encoding again.
+ *
+ * CheckResponse: 1 allowed (bool, omitted when false), 2 decision_id (string, omitted when
+ * empty), 3 reason (DecisionReason). CheckManyResponse: 1 results (repeated CheckResponse).
  */
-const encodedReasons = new WeakMap<DecisionReason, Uint8Array>();
 
-function reasonBytes(reason: DecisionReason): Uint8Array {
-  let bytes = encodedReasons.get(reason);
-  if (bytes === undefined) {
-    bytes = DecisionReason.encode(reason).finish();
-    encodedReasons.set(reason, bytes);
+const ALLOWED_TRUE = [0x08, 0x01] as const; // field 1, varint, 1
+const DECISION_ID_TAG = 0x12; // field 2, length-delimited
+const REASON_TAG = 0x1a; // field 3, length-delimited
+const RESULT_TAG = 0x0a; // field 1 of CheckManyResponse, length-delimited
+
+/** A reason as field 3 of a CheckResponse: tag, length, message bytes. */
+const taggedReasons = new WeakMap<DecisionReason, Buffer>();
+
+function taggedReason(reason: DecisionReason): Buffer {
+  let tagged = taggedReasons.get(reason);
+  if (tagged === undefined) {
+    const bytes = DecisionReason.encode(reason).finish();
+    tagged = Buffer.allocUnsafe(1 + varintSize(bytes.length) + bytes.length);
+    tagged[0] = REASON_TAG;
+    tagged.set(bytes, writeVarint(tagged, 1, bytes.length));
+    taggedReasons.set(reason, tagged);
   }
-  return bytes;
+  return tagged;
 }
 
-function writeCheckResponse(message: CheckResponse, writer: BinaryWriter): void {
-  if (message.allowed) writer.uint32(8).bool(true);
-  if (message.decisionId !== '') writer.uint32(18).string(message.decisionId);
-  if (message.reason !== undefined) writer.uint32(26).bytes(reasonBytes(message.reason));
+const varintSize = (n: number): number =>
+  n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
+
+/** Writes an unsigned 32-bit varint at `at`; returns the position after it. */
+function writeVarint(buffer: Buffer, at: number, value: number): number {
+  let n = value >>> 0;
+  let position = at;
+  while (n > 0x7f) {
+    buffer[position++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  buffer[position++] = n;
+  return position;
 }
 
-/** `finish()` returns a fresh array: wrapped, not copied again. */
-const asBuffer = (bytes: Uint8Array): Buffer =>
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** One response's parts and its encoded size (without an enclosing tag). */
+interface Sized {
+  readonly message: CheckResponse;
+  readonly idBytes: number;
+  readonly reason: Buffer | undefined;
+  readonly size: number;
+}
+
+function sized(message: CheckResponse): Sized {
+  const idBytes = Buffer.byteLength(message.decisionId, 'utf8');
+  const reason = message.reason === undefined ? undefined : taggedReason(message.reason);
+  const size =
+    (message.allowed ? ALLOWED_TRUE.length : 0) +
+    (idBytes === 0 ? 0 : 1 + varintSize(idBytes) + idBytes) +
+    (reason?.length ?? 0);
+  return { message, idBytes, reason, size };
+}
+
+function write(buffer: Buffer, at: number, { message, idBytes, reason }: Sized): number {
+  let position = at;
+  if (message.allowed) {
+    buffer[position++] = ALLOWED_TRUE[0];
+    buffer[position++] = ALLOWED_TRUE[1];
+  }
+  if (idBytes !== 0) {
+    buffer[position++] = DECISION_ID_TAG;
+    position = writeVarint(buffer, position, idBytes);
+    position += buffer.write(message.decisionId, position, 'utf8');
+  }
+  if (reason !== undefined) {
+    reason.copy(buffer, position);
+    position += reason.length;
+  }
+  return position;
+}
 
 export function encodeCheckResponse(message: CheckResponse): Buffer {
-  const writer = new BinaryWriter();
-  writeCheckResponse(message, writer);
-  return asBuffer(writer.finish());
+  const parts = sized(message);
+  const buffer = Buffer.allocUnsafe(parts.size);
+  write(buffer, 0, parts);
+  return buffer;
 }
 
 export function encodeCheckManyResponse(message: CheckManyResponse): Buffer {
-  const writer = new BinaryWriter();
-  for (const result of message.results) {
-    writer.uint32(10).fork();
-    writeCheckResponse(result, writer);
-    writer.join();
+  const results = message.results.map(sized);
+  let total = 0;
+  for (const { size } of results) total += 1 + varintSize(size) + size;
+  const buffer = Buffer.allocUnsafe(total);
+  let position = 0;
+  for (const result of results) {
+    buffer[position++] = RESULT_TAG;
+    position = writeVarint(buffer, position, result.size);
+    position = write(buffer, position, result);
   }
-  return asBuffer(writer.finish());
+  return buffer;
 }

@@ -1,6 +1,6 @@
 // npm run bench
 //
-// Starts the service (node --import tsx src/main.ts) and a bare grpc-js echo server, drives
+// Builds and starts the service (node dist/main.js) and a bare grpc-js echo server, drives
 // both with the same closed-loop load generator (a separate process per run: fixed
 // concurrency, fixed duration, bounded), and prints calls/s and p50/p99 latency per RPC next to
 // the echo floor at the same concurrency. Results also go to bench/results/latest.json.
@@ -15,6 +15,8 @@
 //   BENCH_ONLY_ECHO=1           only the echo floor (no service needed)
 //   BENCH_ENGINE=0              skip the in-process authorization engine micro-benchmark
 //   BENCH_ONLY_ENGINE=1         only that micro-benchmark (bench/engine-micro.ts, a few seconds)
+//   BENCH_RUNTIME=dist          the service as deployed: `npm run build` output run by node
+//                               (default); `tsx` runs src/ through tsx instead
 //   BENCH_SERVICE_ADDRESS=h:p   use a running service instead of starting one; then
 //                               WEMASTER_ADMIN_EMAIL / WEMASTER_ADMIN_PASSWORD must log in
 //   DATABASE_URL, DATABASE_MIGRATION_URL, WEMASTER_MASTER_KEY, REDIS_URL are passed to the
@@ -90,6 +92,7 @@ const config = {
     .map((s) => s.trim().toLowerCase())
     .filter((s) => s !== ''),
   serviceAddress: process.env.BENCH_SERVICE_ADDRESS,
+  runtime: process.env.BENCH_RUNTIME === 'tsx' ? 'tsx' : 'dist',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -311,8 +314,20 @@ async function startService(): Promise<Service> {
     });
   }
 
+  // Measured as deployed: compiled JS. Run through tsx, every closure the request path makes
+  // also gets a name-keeping call from the on-the-fly transform, which production never pays.
+  let entry = ['--import', 'tsx', 'src/main.ts'];
+  if (config.runtime === 'dist') {
+    console.log('building the service (npm run build) ...');
+    execFileSync(
+      process.execPath,
+      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+      { cwd: root, stdio: 'inherit' },
+    );
+    entry = ['dist/main.js'];
+  }
   // Detached: the service leads its own process group (with its embedded Postgres), killed as one.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, entry, {
     cwd: root,
     env,
     detached: true,
@@ -540,7 +555,9 @@ async function main(): Promise<void> {
   const prepared: ({ scenario: Scenario } & PreparedCall)[] = [];
   let serviceAddress: string | undefined;
   if (selected.length > 0) {
-    console.log('starting the service (src/main.ts) ...');
+    console.log(
+      `starting the service (${config.runtime === 'dist' ? 'dist/main.js' : 'src/main.ts'}) ...`,
+    );
     const started = Date.now();
     const service = await startService();
     serviceAddress = service.address;
@@ -658,6 +675,7 @@ async function main(): Promise<void> {
           durationMs: config.durationMs,
           callTimeoutMs: config.callTimeoutMs,
           database: process.env.DATABASE_URL === undefined ? 'embedded' : 'DATABASE_URL',
+          runtime: config.serviceAddress === undefined ? config.runtime : 'external',
           redis: process.env.REDIS_URL === undefined ? 'none' : 'REDIS_URL',
         },
         rows,

@@ -1,10 +1,15 @@
-import { status } from '@grpc/grpc-js';
+import { Client, status } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   IdempotencyServiceClient,
   IdempotencyState,
 } from '../../src/adapters/inbound/grpc/generated/wemaster/core/v1/idempotency.js';
+import {
+  CreateTenantRequest,
+  CreateTenantResponse,
+  TenancyServiceService,
+} from '../../src/adapters/inbound/grpc/generated/wemaster/core/v1/tenancy.js';
 import { startTestCore, type TestCore } from '../support/core.js';
 import { bearer, call, callWithHeaders, failureOf, insecure } from '../support/grpc.js';
 import { seedUser } from '../support/seed.js';
@@ -71,6 +76,39 @@ describe.each(MODES)('idempotency end to end, $name', ({ env }) => {
     expect(reused.code).toBe(status.FAILED_PRECONDITION);
     expect(reused.reason).toBe('IDEMPOTENCY_KEY_REUSED');
     expect(await tenantsWithSlug('second-co')).toBe(0);
+  });
+
+  it('fingerprints the bytes as sent: the same message encoded otherwise is another request', async () => {
+    const key = randomUUID();
+    const request = { slug: 'bytes-co', displayName: 'Bytes', plan: '', selfSignUpEnabled: false };
+    await createTenant(request.slug, key, request.displayName);
+    const canonical = Buffer.from(CreateTenantRequest.encode(request).finish());
+    // The same message with its empty `plan` (field 3) written out: decodes to the same thing.
+    const spelledOut = Buffer.concat([canonical, Buffer.from([0x1a, 0x00])]);
+    expect(CreateTenantRequest.decode(spelledOut)).toEqual(CreateTenantRequest.decode(canonical));
+    const raw = new Client(t.address, insecure);
+    try {
+      const send = (bytes: Buffer) =>
+        new Promise<Buffer>((resolve, reject) => {
+          raw.makeUnaryRequest(
+            TenancyServiceService.createTenant.path,
+            (b: Buffer) => b,
+            (b: Buffer) => b,
+            bytes,
+            bearer(admin, { 'idempotency-key': key }),
+            (error, response) => {
+              if (error) reject(error);
+              else resolve(response ?? Buffer.alloc(0));
+            },
+          );
+        });
+      expect(CreateTenantResponse.decode(await send(canonical)).tenant?.slug).toBe('bytes-co');
+      const reused = await failureOf(send(spelledOut));
+      expect(reused.reason).toBe('IDEMPOTENCY_KEY_REUSED');
+    } finally {
+      raw.close();
+    }
+    expect(await tenantsWithSlug('bytes-co')).toBe(1);
   });
 
   it('keeps deterministic client errors and replays them byte for byte', async () => {

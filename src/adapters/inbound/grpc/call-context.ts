@@ -3,9 +3,8 @@ import type { Actor } from '../../../application/shared/actor.js';
 import { authenticationRequired } from '../../../domain/authorization/authorization.errors.js';
 import type { MethodInfo } from './method-catalog.js';
 
-/** The method's own (de)serializers, for fingerprints and stored responses. */
+/** The method's own response serializer, for stored responses. */
 export interface MessageCodec {
-  requestSerialize(request: unknown): Buffer;
   responseSerialize(response: unknown): Buffer;
 }
 
@@ -23,6 +22,8 @@ export class CallContext {
     readonly method: MethodInfo,
     readonly codec: MessageCodec,
     readonly request: unknown,
+    /** The request as received, before decoding (the idempotency fingerprint hashes these). */
+    readonly requestBytes: Buffer,
     readonly metadata: Metadata,
     readonly peer: string,
     private readonly lifetime: { readonly over: boolean; readonly signal: AbortSignal },

@@ -29,6 +29,14 @@ export type AsyncService<S> = {
 /** What a request that failed to decode becomes, so the chain can refuse it. */
 const MALFORMED_REQUEST = Symbol('malformed request');
 
+/** A request as grpc-js hands it over: decoded, with the bytes it came as. */
+class ReceivedRequest {
+  constructor(
+    readonly message: unknown,
+    readonly bytes: Buffer,
+  ) {}
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Keeps a caller's request id for tracing when it is sane; otherwise mints one. */
@@ -69,11 +77,11 @@ export class CallPipeline {
           response instanceof SerializedResponse
             ? response.bytes
             : method.responseSerialize(response),
-        requestDeserialize: (bytes: Buffer): unknown => {
+        requestDeserialize: (bytes: Buffer): ReceivedRequest => {
           try {
-            return method.requestDeserialize(bytes);
+            return new ReceivedRequest(method.requestDeserialize(bytes), bytes);
           } catch {
-            return MALFORMED_REQUEST;
+            return new ReceivedRequest(MALFORMED_REQUEST, bytes);
           }
         },
       };
@@ -96,15 +104,17 @@ export class CallPipeline {
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const requestId = requestIdOf(call.metadata);
       const lifetime = new CallLifetime(call);
+      const received = call.request as ReceivedRequest;
       const ctx = new CallContext(
         requestId,
         info,
         codec,
-        call.request,
+        received.message,
+        received.bytes,
         call.metadata,
         call.getPeer(),
         lifetime,
-        call.request === MALFORMED_REQUEST,
+        received.message === MALFORMED_REQUEST,
       );
       const sendHeaders = (): void => {
         const headers = new Metadata();
@@ -112,7 +122,7 @@ export class CallPipeline {
         for (const [name, value] of Object.entries(ctx.responseHeaders)) headers.set(name, value);
         call.sendMetadata(headers);
       };
-      (async () => run(ctx, call.request))().then(
+      (async () => run(ctx, received.message))().then(
         (response) => {
           lifetime.dispose();
           sendHeaders();

@@ -64,7 +64,8 @@ export function idempotencyInterceptor(
     const key = parseIdempotencyKey('idempotency-key', raw);
     const actor = ctx.actor;
     if (actor === undefined) return next();
-    const fingerprint = hash('sha256', ctx.codec.requestSerialize(ctx.request), 'hex');
+    // The bytes the client sent: a retry sends the same ones, and they need no encoding again.
+    const fingerprint = hash('sha256', ctx.requestBytes, 'hex');
     const scope = {
       tenantId: actor.tenantId,
       principalId: actor.principal.subjectId,

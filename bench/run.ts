@@ -8,8 +8,10 @@
 //
 // Environment:
 //   BENCH_CONCURRENCY=16,64     calls in flight, one run per level and scenario
-//   BENCH_DURATION_MS=5000      measured window per run
-//   BENCH_WARMUP_MS=1000        unmeasured warmup per run
+//   BENCH_ROUNDS=3              runs per scenario and level, each right after its own echo run;
+//                               the table shows medians over the rounds
+//   BENCH_DURATION_MS=2000      measured window per run
+//   BENCH_WARMUP_MS=500         unmeasured warmup per run
 //   BENCH_CALL_TIMEOUT_MS=5000  deadline of each call
 //   BENCH_SCENARIOS=a,b         only scenarios whose name contains one of these (case-insensitive)
 //   BENCH_ONLY_ECHO=1           only the echo floor (no service needed)
@@ -81,8 +83,9 @@ function positiveInt(name: string, fallback: number): number {
 
 const config = {
   concurrency: intList(process.env.BENCH_CONCURRENCY, [16, 64]),
-  durationMs: positiveInt('BENCH_DURATION_MS', 5_000),
-  warmupMs: positiveInt('BENCH_WARMUP_MS', 1_000),
+  rounds: positiveInt('BENCH_ROUNDS', 3),
+  durationMs: positiveInt('BENCH_DURATION_MS', 2_000),
+  warmupMs: positiveInt('BENCH_WARMUP_MS', 500),
   callTimeoutMs: positiveInt('BENCH_CALL_TIMEOUT_MS', 5_000),
   onlyEcho: process.env.BENCH_ONLY_ECHO === '1' || process.env.BENCH_ONLY_ECHO === 'true',
   engine: process.env.BENCH_ENGINE !== '0' && process.env.BENCH_ENGINE !== 'false',
@@ -457,6 +460,39 @@ interface Row {
   p99Ratio: number;
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? Number.NaN)
+    : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
+}
+
+/** Several runs of one thing as one: medians of the rates and latencies, sums of the counts. */
+function medianResult(runs: readonly LoadResult[]): LoadResult {
+  const errorsByCode: Record<string, number> = {};
+  for (const run of runs) {
+    for (const [code, count] of Object.entries(run.errorsByCode)) {
+      errorsByCode[code] = (errorsByCode[code] ?? 0) + count;
+    }
+  }
+  const of = (pick: (run: LoadResult) => number): number => median(runs.map(pick));
+  return {
+    type: 'result',
+    calls: runs.reduce((sum, run) => sum + run.calls, 0),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    errorsByCode,
+    firstError: runs.find((run) => run.firstError !== undefined)?.firstError,
+    elapsedSeconds: runs.reduce((sum, run) => sum + run.elapsedSeconds, 0),
+    callsPerSecond: of((run) => run.callsPerSecond),
+    p50Ms: of((run) => run.p50Ms),
+    p90Ms: of((run) => run.p90Ms),
+    p99Ms: of((run) => run.p99Ms),
+    maxMs: Math.max(...runs.map((run) => run.maxMs)),
+  };
+}
+
 const fmt = (n: number, digits: number): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 
 function printTable(rows: Row[]): void {
@@ -493,6 +529,24 @@ function printTable(rows: Row[]): void {
       console.log(
         `\n${row.scenario} @${row.concurrency}: ${row.result.errors} errors ` +
           `${JSON.stringify(row.result.errorsByCode)}; first: ${row.result.firstError}`,
+      );
+    }
+  }
+}
+
+/** For scenarios adding to another (e.g. an idempotency key): the p50 they add, per level. */
+function printAddedLatency(rows: Row[], selected: readonly Scenario[]): void {
+  for (const scenario of selected) {
+    if (scenario.addsTo === undefined) continue;
+    for (const row of rows.filter((r) => r.scenario === scenario.name)) {
+      const base = rows.find(
+        (r) => r.scenario === scenario.addsTo && r.concurrency === row.concurrency,
+      );
+      if (base === undefined) continue;
+      const added = row.result.p50Ms - base.result.p50Ms;
+      console.log(
+        `\n${scenario.name} @${row.concurrency}: p50 ${added >= 0 ? '+' : ''}${fmt(added, 2)} ms ` +
+          `over "${scenario.addsTo}" (${fmt(row.result.p50Ms, 2)} vs ${fmt(base.result.p50Ms, 2)})`,
       );
     }
   }
@@ -578,6 +632,12 @@ async function main(): Promise<void> {
   const levels = [
     ...new Set([...config.concurrency, ...prepared.flatMap(({ scenario }) => levelsOf(scenario))]),
   ].sort((a, b) => a - b);
+  const echoJob = {
+    address: echoAddress,
+    path: echoScenario.path,
+    requestBase64: Buffer.from(echoScenario.request).toString('base64'),
+    metadata: {},
+  };
   for (const concurrency of levels) {
     const common = {
       concurrency,
@@ -586,52 +646,56 @@ async function main(): Promise<void> {
       callTimeoutMs: config.callTimeoutMs,
     };
     console.log(`\n-- ${concurrency} in flight`);
-    const echo = await runLoad({
-      ...common,
-      address: echoAddress,
-      path: echoScenario.path,
-      requestBase64: Buffer.from(echoScenario.request).toString('base64'),
-      metadata: {},
-    });
-    console.log(`   ${echoScenario.name}: ${fmt(echo.callsPerSecond, 0)} calls/s`);
-    rows.push({
-      scenario: echoScenario.name,
-      path: echoScenario.path,
-      target: 'echo',
-      concurrency,
-      result: echo,
-      callsPerSecondRatio: 1,
-      p99Ratio: 1,
-    });
+    // Every scenario run comes right after an echo run of its own: this machine's speed drifts
+    // by tens of percent over a minute, and a floor measured once per level would compare the
+    // last scenarios with a different machine than the first.
+    const echoRuns: LoadResult[] = [];
+    const echoRun = async (): Promise<LoadResult> => {
+      const echo = await runLoad({ ...common, ...echoJob });
+      echoRuns.push(echo);
+      return echo;
+    };
+    const serviceRows: Row[] = [];
     for (const { scenario, request, metadata, freshMetadata, background } of prepared) {
       if (serviceAddress === undefined) break;
       if (!levelsOf(scenario).includes(concurrency)) continue;
-      // Background load (e.g. a login storm) runs in its own generator over the same window.
-      const alongside =
-        background === undefined
-          ? undefined
-          : runLoad({
-              ...common,
-              concurrency: background.concurrency,
-              address: serviceAddress,
-              path: background.path,
-              requestBase64: Buffer.from(background.request).toString('base64'),
-              metadata: background.metadata,
-              freshMetadata: background.freshMetadata,
-            });
-      const result = await runLoad({
-        ...common,
-        address: serviceAddress,
-        path: scenario.path,
-        requestBase64: Buffer.from(request).toString('base64'),
-        metadata,
-        freshMetadata,
-      });
-      if (background !== undefined && alongside !== undefined) {
-        const load = await alongside;
+      const rounds: { echo: LoadResult; result: LoadResult; alongside?: LoadResult }[] = [];
+      for (let round = 0; round < config.rounds; round += 1) {
+        const echo = await echoRun();
+        // Background load (e.g. a login storm) runs in its own generator over the same window.
+        const alongside =
+          background === undefined
+            ? undefined
+            : runLoad({
+                ...common,
+                concurrency: background.concurrency,
+                address: serviceAddress,
+                path: background.path,
+                requestBase64: Buffer.from(background.request).toString('base64'),
+                metadata: background.metadata,
+                freshMetadata: background.freshMetadata,
+              });
+        const result = await runLoad({
+          ...common,
+          address: serviceAddress,
+          path: scenario.path,
+          requestBase64: Buffer.from(request).toString('base64'),
+          metadata,
+          freshMetadata,
+        });
+        rounds.push({
+          echo,
+          result,
+          ...(alongside === undefined ? {} : { alongside: await alongside }),
+        });
+      }
+      const result = medianResult(rounds.map((r) => r.result));
+      const alongside = rounds.flatMap((r) => (r.alongside === undefined ? [] : [r.alongside]));
+      if (background !== undefined && alongside.length > 0) {
+        const load = medianResult(alongside);
         console.log(`   ${background.name} alongside: ${fmt(load.callsPerSecond, 1)} calls/s`);
-        rows.push({
-          scenario: `  ${background.name} (during the row above)`,
+        serviceRows.push({
+          scenario: `  ${background.name} (during the row below)`,
           path: background.path,
           target: 'service',
           concurrency: background.concurrency,
@@ -640,22 +704,42 @@ async function main(): Promise<void> {
           p99Ratio: Number.NaN,
         });
       }
-      console.log(`   ${scenario.name}: ${fmt(result.callsPerSecond, 0)} calls/s`);
-      rows.push({
+      const ratios = rounds.map((r) => r.result.callsPerSecond / r.echo.callsPerSecond);
+      console.log(
+        `   ${scenario.name}: ${fmt(result.callsPerSecond, 0)} calls/s ` +
+          `(vs echo per round: ${ratios.map((ratio) => fmt(ratio, 2)).join(', ')})`,
+      );
+      serviceRows.push({
         scenario: scenario.name,
         path: scenario.path,
         target: 'service',
         concurrency,
         result,
-        callsPerSecondRatio: result.callsPerSecond / echo.callsPerSecond,
-        p99Ratio: result.p99Ms / echo.p99Ms,
+        callsPerSecondRatio: median(ratios),
+        p99Ratio: median(rounds.map((r) => r.result.p99Ms / r.echo.p99Ms)),
       });
     }
+    while (echoRuns.length < config.rounds) await echoRun();
+    const echo = medianResult(echoRuns);
+    console.log(`   ${echoScenario.name}: ${fmt(echo.callsPerSecond, 0)} calls/s (median)`);
+    rows.push(
+      {
+        scenario: echoScenario.name,
+        path: echoScenario.path,
+        target: 'echo',
+        concurrency,
+        result: echo,
+        callsPerSecondRatio: 1,
+        p99Ratio: 1,
+      },
+      ...serviceRows,
+    );
   }
 
   printTable(rows);
   if (engine !== undefined) printEngineTable(engine);
   printBaselineComparisons(rows, selected);
+  printAddedLatency(rows, selected);
 
   const resultsDir = join(benchDir, 'results');
   mkdirSync(resultsDir, { recursive: true });
@@ -671,6 +755,7 @@ async function main(): Promise<void> {
         cpus: { count: cpuList.length, model: cpuList[0]?.model },
         config: {
           concurrency: config.concurrency,
+          rounds: config.rounds,
           warmupMs: config.warmupMs,
           durationMs: config.durationMs,
           callTimeoutMs: config.callTimeoutMs,

@@ -57,6 +57,8 @@ export interface Scenario {
   inFlight?: readonly number[];
   /** A scenario measured alone, compared with this one at each level (ratios printed at the end). */
   baseline?: string;
+  /** A scenario whose p50 this one adds to: the difference is printed at the end. */
+  addsTo?: string;
 }
 
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
@@ -229,6 +231,7 @@ export const scenarios: readonly Scenario[] = [
     // store write. Compare its p50 with the row above at 1 in flight (BENCH_CONCURRENCY=1).
     name: 'UpdateTenant (fresh key each call)',
     inFlight: [1],
+    addsTo: 'UpdateTenant (no key)',
     path: TenancyServiceService.updateTenant.path,
     prepare: ({ adminToken, tenant }) => ({
       request: UpdateTenantRequest.encode({ id: tenant.id, displayName: 'Bench' }).finish(),

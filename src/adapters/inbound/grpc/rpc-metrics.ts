@@ -2,16 +2,9 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 
 /** RPC counts and latency by method and status, for `/metrics`. */
 export class RpcMetrics {
-  private readonly handled: Counter<'method' | 'code'>;
   private readonly latency: Histogram<'method' | 'code'>;
 
   constructor(registry: Registry) {
-    this.handled = new Counter({
-      name: 'grpc_server_handled_total',
-      help: 'RPCs completed, by method and status code',
-      labelNames: ['method', 'code'],
-      registers: [registry],
-    });
     this.latency = new Histogram({
       name: 'grpc_server_handling_seconds',
       help: 'RPC latency in seconds, by method and status code',
@@ -19,10 +12,27 @@ export class RpcMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     });
+    const latency = this.latency;
+    // The histogram counts every call already: the counter is read from it when scraped
+    // instead of being labelled and incremented again on every call (about half a
+    // microsecond of a cheap call).
+    new Counter({
+      name: 'grpc_server_handled_total',
+      help: 'RPCs completed, by method and status code',
+      labelNames: ['method', 'code'],
+      registers: [registry],
+      async collect(this: Counter<'method' | 'code'>) {
+        this.reset();
+        for (const sample of (await latency.get()).values) {
+          if (sample.metricName !== 'grpc_server_handling_seconds_count') continue;
+          const { method, code } = sample.labels;
+          this.inc({ method: String(method), code: String(code) }, sample.value);
+        }
+      },
+    });
   }
 
   observe(method: string, code: string, seconds: number): void {
-    this.handled.inc({ method, code });
     this.latency.observe({ method, code }, seconds);
   }
 }

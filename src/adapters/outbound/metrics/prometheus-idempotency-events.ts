@@ -6,9 +6,9 @@ import type {
 } from '../../../domain/idempotency/idempotency-events.port.js';
 import type { IdempotencyScope } from '../../../domain/idempotency/idempotency-record.js';
 
-/** Idempotency metrics for `/metrics`, and a log line for every mismatch and lost lease. */
 const OUTCOMES: readonly BeginOutcome[] = ['new', 'replayed', 'in_progress', 'mismatch'];
 
+/** Idempotency metrics for `/metrics`, and a log line for every mismatch and lost lease. */
 export class PrometheusIdempotencyEvents implements IdempotencyEvents {
   /**
    * Plain numbers, handed to prom-client when it is scraped: a replay answered from memory is

@@ -92,6 +92,8 @@ const schema = z.object({
   AUTHZ_POLICY_MAX_STALENESS_MS: positiveInt.min(100).max(60_000).default(1_000),
   /** Compiled subjects a replica keeps in memory. */
   AUTHZ_SUBJECT_CACHE_MAX: positiveInt.default(100_000),
+  /** Recent check answers a replica keeps, all subjects together (about 1 KiB each at most). */
+  AUTHZ_REMEMBERED_DECISIONS: positiveInt.default(50_000),
   /** After a service-account secret rotation, the previous secret keeps working this long. */
   SERVICE_ACCOUNT_SECRET_OVERLAP_SECONDS: z.coerce.number().int().min(0).default(3600),
   /**

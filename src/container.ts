@@ -17,6 +17,7 @@ import {
 import { RoleAdmin } from './application/authorization/role-admin.js';
 import { StoredPolicies } from './application/authorization/stored-policies.js';
 import { CompiledPolicyCache } from './adapters/outbound/memory/compiled-policy-cache.js';
+import { RememberedDecisions } from './adapters/outbound/memory/remembered-decisions.js';
 import { DetachedUnitOfWork } from './adapters/outbound/postgres/detached-unit-of-work.js';
 import { PolicyChangesFeed } from './adapters/outbound/shared/policy-changes-feed.js';
 import type { PolicyChanges } from './domain/authorization/policy-changes.port.js';
@@ -755,6 +756,7 @@ const authorizationModule = new ContainerModule(({ bind }) => {
           maxStalenessMs: config.AUTHZ_POLICY_MAX_STALENESS_MS,
           maxSubjects: config.AUTHZ_SUBJECT_CACHE_MAX,
           monotonicMs: () => performance.now(),
+          remembered: new RememberedDecisions(config.AUTHZ_REMEMBERED_DECISIONS),
         },
       ).listenTo(changes),
     [TYPES.Knex, TYPES.Clock, TYPES.PolicyChanges, TYPES.Config],

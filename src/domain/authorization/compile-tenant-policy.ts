@@ -1,5 +1,5 @@
 import { PLATFORM_NAMESPACE } from './permission.js';
-import type { CompiledSubject, CompiledTenantPolicy, Decision } from './policy-engine.js';
+import type { Answer, CompiledSubject, CompiledTenantPolicy, Decision } from './policy-engine.js';
 import type { Role, RoleBinding } from './role.js';
 import { indexRoles, topmostInheritors, walkRoleGraph } from './role-graph.js';
 
@@ -296,26 +296,7 @@ function describeExpiry(binding: Bound): string {
 const where = (resource: string | undefined): string =>
   resource === undefined ? 'tenant-wide' : `on ${resource}`;
 
-/** Distinct (permission, resource) answers a compiled subject keeps; then the oldest go. */
-export const REMEMBERED_DECISIONS_PER_SUBJECT = 32;
-
-/** A decision and the instants between which it holds: [fromMs, untilMs). */
-interface Remembered {
-  readonly decision: Decision;
-  readonly fromMs: number;
-  readonly untilMs: number;
-}
-
 class Subject implements CompiledSubject {
-  /**
-   * Recent answers. A subject asks the same few questions over and over (an interceptor's
-   * permission, a UI's CheckMany), and an answer only changes when a binding expires: kept
-   * with the time window it holds in, the same Decision object is returned (no summary text
-   * built again, and adapters can keep its encoding). Bounded; dies with the compiled subject,
-   * that is with the policy version.
-   */
-  private readonly remembered = new Map<string, Remembered>();
-
   constructor(
     readonly tenantId: string,
     readonly subjectId: string,
@@ -324,26 +305,10 @@ class Subject implements CompiledSubject {
   ) {}
 
   decide(permission: string, resource: string | undefined, now: Date): Decision {
-    // Permissions never hold a space, so the key is unambiguous.
-    const key = resource === undefined ? permission : `${permission} ${resource}`;
-    const nowMs = now.getTime();
-    const known = this.remembered.get(key);
-    if (known !== undefined && known.fromMs <= nowMs && nowMs < known.untilMs) {
-      return known.decision;
-    }
-    const answer = this.evaluate(permission, resource, nowMs);
-    // NaN (an invalid `now`) is never remembered: it decides nothing but this one denial.
-    if (!Number.isNaN(nowMs)) {
-      if (this.remembered.size >= REMEMBERED_DECISIONS_PER_SUBJECT) {
-        const oldest = this.remembered.keys().next();
-        if (oldest.done !== true) this.remembered.delete(oldest.value);
-      }
-      this.remembered.set(key, answer);
-    }
-    return answer.decision;
+    return this.answer(permission, resource, now.getTime()).decision;
   }
 
-  private evaluate(permission: string, resource: string | undefined, nowMs: number): Remembered {
+  answer(permission: string, resource: string | undefined, nowMs: number): Answer {
     const prefix = firstPrefix(permission);
     let best = this.tenant?.best(permission, prefix);
     if (resource !== undefined) {

@@ -20,12 +20,25 @@ export interface Decision {
   readonly expiresAt?: Date | undefined;
 }
 
+/**
+ * A decision and the instants between which it holds, [fromMs, untilMs): a grant until its
+ * binding expires, a denial for an expired binding from that instant on, any other answer
+ * forever (for the compiled subject: a policy change compiles a new one).
+ */
+export interface Answer {
+  readonly decision: Decision;
+  readonly fromMs: number;
+  readonly untilMs: number;
+}
+
 /** A subject's effective permissions, compiled once and answering checks in microseconds. */
 export interface CompiledSubject {
   readonly tenantId: string;
   readonly subjectId: string;
   /** `resource` undefined = tenant-wide check; otherwise `type/id`. Expired bindings are ignored at `now`. */
   decide(permission: string, resource: string | undefined, now: Date): Decision;
+  /** The decision at `nowMs` with the time window it holds in (for those who remember it). */
+  answer(permission: string, resource: string | undefined, nowMs: number): Answer;
   /** Effective permissions as granted (wildcards kept), sorted, deduplicated. */
   permissions(resource: string | undefined, now: Date): readonly string[];
 }

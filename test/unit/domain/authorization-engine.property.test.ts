@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { RememberedDecisions } from '../../../src/adapters/outbound/memory/remembered-decisions.js';
 import { compileTenantPolicy } from '../../../src/domain/authorization/compile-tenant-policy.js';
 import { permissionCovers } from '../../../src/domain/authorization/permission.js';
 import type { Role, RoleBinding } from '../../../src/domain/authorization/role.js';
@@ -121,10 +122,13 @@ describe('authorization engine vs a naive reference evaluator', () => {
             );
           const expiry = (binding: RoleBinding): number => binding.expiresAt?.getTime() ?? Infinity;
 
-          // ---- the engine, compiled once for all queries
-          const compiled = compileTenantPolicy(TENANT, roles, {
-            mergeBindingsAbove,
-          }).compileSubject(SUBJECT, bindings);
+          // ---- the engine, compiled once for all queries, answering through a store of recent
+          // answers too small for all of them (so some are forgotten and decided again)
+          const compiled = new RememberedDecisions(4).remember(
+            compileTenantPolicy(TENANT, roles, {
+              mergeBindingsAbove,
+            }).compileSubject(SUBJECT, bindings),
+          );
 
           // Asked again in reverse (later times, then earlier ones): remembered answers must
           // hold only in their own time window.

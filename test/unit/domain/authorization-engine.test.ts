@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  compileTenantPolicy,
-  REMEMBERED_DECISIONS_PER_SUBJECT,
-} from '../../../src/domain/authorization/compile-tenant-policy.js';
+import { compileTenantPolicy } from '../../../src/domain/authorization/compile-tenant-policy.js';
 import type { CompiledSubject } from '../../../src/domain/authorization/policy-engine.js';
 import type { BindingScope, Role, RoleBinding } from '../../../src/domain/authorization/role.js';
 import { findInheritanceCycle } from '../../../src/domain/authorization/role-graph.js';
@@ -349,26 +346,27 @@ describe('authorization engine: expiry', () => {
     });
   });
 
-  it('answers a repeated question with the same decision, only inside its time window', () => {
+  it('tells the time window an answer holds in', () => {
     const s = subject(roles, [bind('editor', { id: 'b-temp', expiresAt: at }), bind('viewer')]);
-    const granted = s.decide('documents:write', undefined, before);
-    expect(s.decide('documents:write', undefined, before)).toBe(granted);
-    expect(s.decide('documents:write', undefined, at).allowed).toBe(false);
-    // Back before the expiry (a clock stepped back): the grant again, not the remembered denial.
-    expect(s.decide('documents:write', undefined, before).allowed).toBe(true);
-    expect(s.decide('documents:write', 'documents/1', before)).not.toBe(granted);
-    expect(s.decide('documents:write', undefined, new Date(Number.NaN)).allowed).toBe(false);
-  });
-
-  it('keeps a bounded number of answers per subject, still right after forgetting', () => {
-    const s = subject(roles, [bind('viewer')]);
-    const first = s.decide('documents:read', 'documents/0', NOW);
-    for (let i = 1; i <= REMEMBERED_DECISIONS_PER_SUBJECT; i += 1) {
-      expect(s.decide('documents:read', `documents/${String(i)}`, NOW).allowed).toBe(true);
-    }
-    const again = s.decide('documents:read', 'documents/0', NOW);
-    expect(again).not.toBe(first); // forgotten (the oldest went), decided afresh
-    expect(again).toEqual(first);
+    expect(s.answer('documents:write', undefined, before.getTime())).toMatchObject({
+      decision: { allowed: true, bindingId: 'b-temp' },
+      fromMs: Number.NEGATIVE_INFINITY,
+      untilMs: at.getTime(),
+    });
+    expect(s.answer('documents:write', undefined, at.getTime())).toMatchObject({
+      decision: { allowed: false },
+      fromMs: at.getTime(),
+      untilMs: Number.POSITIVE_INFINITY,
+    });
+    expect(s.answer('documents:read', undefined, at.getTime())).toMatchObject({
+      decision: { allowed: true },
+      untilMs: Number.POSITIVE_INFINITY,
+    });
+    expect(s.answer('billing:write', undefined, at.getTime())).toMatchObject({
+      decision: { allowed: false },
+      fromMs: Number.NEGATIVE_INFINITY,
+      untilMs: Number.POSITIVE_INFINITY,
+    });
   });
 
   it('an expired binding leaves the others working', () => {

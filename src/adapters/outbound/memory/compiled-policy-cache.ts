@@ -9,6 +9,7 @@ import type {
   CompiledTenantPolicy,
 } from '../../../domain/authorization/policy-engine.js';
 import type { Clock } from '../../../domain/shared/clock.port.js';
+import type { RememberedDecisions } from './remembered-decisions.js';
 
 export interface CompiledPolicyCacheOptions {
   /**
@@ -25,6 +26,8 @@ export interface CompiledPolicyCacheOptions {
    * as long as the step. Absent: the wall clock (tests drive it).
    */
   readonly monotonicMs?: () => number;
+  /** Where compiled subjects keep their recent answers (none: every check is evaluated). */
+  readonly remembered?: RememberedDecisions;
 }
 
 interface TenantEntry {
@@ -230,7 +233,12 @@ export class CompiledPolicyCache implements PolicyCache {
     const { version, bindings } = await this.source.bindings(tenant, subject);
     if (version === entry.version || attempt >= 2) {
       // After two changes in a row, the latest bindings against the latest policy read.
-      return { subject: entry.policy.compileSubject(subject, bindings), version: entry.version };
+      const compiled = entry.policy.compileSubject(subject, bindings);
+      const remembered = this.options.remembered;
+      return {
+        subject: remembered === undefined ? compiled : remembered.remember(compiled),
+        version: entry.version,
+      };
     }
     // The policy changed since the tenant entry was read: read it again first.
     if (this.tenants.get(tenant) === entry) this.drop(tenant, entry);

@@ -68,6 +68,11 @@ export class CheckOutcome implements Decision {
   get expiresAt(): Date | undefined {
     return this.decision.expiresAt;
   }
+
+  /** Logged or serialized like the plain decision it stands for. */
+  toJSON(): Decision & { readonly decisionId: string } {
+    return { ...this.decision, decisionId: this.decisionId };
+  }
 }
 
 /** What the call is, for the audit trail of access decisions. */

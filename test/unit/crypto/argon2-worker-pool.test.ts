@@ -5,6 +5,8 @@ import { Argon2PasswordHasher } from '../../../src/adapters/outbound/crypto/argo
 import { Argon2WorkerPool } from '../../../src/adapters/outbound/crypto/argon2-worker-pool.js';
 
 const CHEAP = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
+/** A job that surely still runs when the test ends its worker (a cheap one may finish first). */
+const SLOW = { memoryCost: 32_768, timeCost: 4, parallelism: 1 };
 
 /** Nice values of this process's threads (Linux), field 19 of /proc/self/task/<tid>/stat. */
 function threadNiceValues(): number[] {
@@ -50,7 +52,7 @@ describe('Argon2WorkerPool', () => {
 
   it('a worker terminated mid-verify fails the job as unavailable, never as a wrong password', async () => {
     const single = new Argon2WorkerPool(1, 0);
-    const own = new Argon2PasswordHasher(CHEAP, single);
+    const own = new Argon2PasswordHasher(SLOW, single);
     try {
       const stored = await own.hash('right password');
       expect(await own.verify(stored, 'right password')).toBe(true);
@@ -70,7 +72,7 @@ describe('Argon2WorkerPool', () => {
 
   it('shutting the pool down mid-verify fails the job as unavailable', async () => {
     const single = new Argon2WorkerPool(1, 0);
-    const own = new Argon2PasswordHasher(CHEAP, single);
+    const own = new Argon2PasswordHasher(SLOW, single);
     const stored = await own.hash('right password');
     const verdict = own.verify(stored, 'right password');
     await single.close();

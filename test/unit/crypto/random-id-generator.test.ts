@@ -28,6 +28,7 @@ describe('RandomIdGenerator (UUIDv7)', () => {
   it('handles the ends of the 48-bit range', () => {
     expect(new RandomIdGenerator(() => 0).newId()).toMatch(/^00000000-0000-7/);
     expect(new RandomIdGenerator(() => 2 ** 48 - 1).newId()).toMatch(/^ffffffff-ffff-7/);
+    expect(new RandomIdGenerator(() => Number.NaN).newId()).toMatch(V7);
   });
 
   it('sorts ids from later milliseconds after earlier ones', () => {

@@ -58,6 +58,25 @@ const begin = (
 ) => store.begin({ scope, key, fingerprint, leaseMs: 1000 });
 
 describe('ReplayCachingIdempotencyStore', () => {
+  it('does not keep a record whose expiry it cannot read', async () => {
+    const clock = new ManualClock();
+    const shared = new CountingStore(clock);
+    const broken: BeginResult = {
+      state: 'completed',
+      outcome: outcome(8),
+      expiresAt: new Date(Number.NaN),
+    };
+    shared.begin = () => {
+      shared.begins += 1;
+      return Promise.resolve(broken);
+    };
+    const store = new ReplayCachingIdempotencyStore(shared, clock);
+    expect((await begin(store, 'k')).state).toBe('completed');
+    expect(store.recall(SCOPE, 'k', 'fp')).toBeUndefined();
+    await begin(store, 'k');
+    expect(shared.begins).toBe(2); // asked the shared store again: nothing was kept
+  });
+
   it('answers retries of a completed key without asking the shared store again', async () => {
     const { shared, store } = setUp();
     await completeKey(store, 'k');

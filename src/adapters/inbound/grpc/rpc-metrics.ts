@@ -22,8 +22,10 @@ export class RpcMetrics {
       labelNames: ['method', 'code'],
       registers: [registry],
       async collect(this: Counter<'method' | 'code'>) {
+        // Read first, then reset and fill with no await between: scrapes cannot interleave.
+        const { values } = await latency.get();
         this.reset();
-        for (const sample of (await latency.get()).values) {
+        for (const sample of values) {
           if (sample.metricName !== 'grpc_server_handling_seconds_count') continue;
           const { method, code } = sample.labels;
           this.inc({ method: String(method), code: String(code) }, sample.value);

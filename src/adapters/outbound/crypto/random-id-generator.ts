@@ -42,7 +42,9 @@ export class RandomIdGenerator implements IdGenerator {
 
   /** `tttttttt-tttt-` for the current millisecond. */
   private timestampPrefix(): string {
-    const ms = Math.min(Math.max(Math.floor(this.nowMs()), 0), MAX_TIMESTAMP);
+    const now = Math.floor(this.nowMs());
+    // An unreadable clock gives the epoch, never an id that is not a UUID.
+    const ms = Number.isFinite(now) ? Math.min(Math.max(now, 0), MAX_TIMESTAMP) : 0;
     if (ms !== this.prefixMs) {
       const hex = ms.toString(16).padStart(12, '0');
       this.prefix = `${hex.slice(0, 8)}-${hex.slice(8)}-`;

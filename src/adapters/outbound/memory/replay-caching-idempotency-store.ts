@@ -90,7 +90,8 @@ export class ReplayCachingIdempotencyStore implements IdempotencyStore {
     const result = await this.shared.begin(request);
     if (result.state !== 'completed') return result;
     const bytes = sizeOf(result.outcome);
-    if (bytes > this.maxBytes) return result;
+    // An unreadable expiry would never pass: such a record is not kept here at all.
+    if (bytes > this.maxBytes || !Number.isFinite(result.expiresAt.getTime())) return result;
     // Stores hand out private copies of the bytes: this answer can be kept and shared as is.
     const { scope, key } = request;
     this.remember({

@@ -37,7 +37,9 @@ export const ambientTransaction = new AsyncLocalStorage<AmbientTransaction>();
 /**
  * The request transaction the current async flow belongs to, while its request still works.
  * A timer or promise the request started but did not wait for may outlive it; that work opens
- * its own transaction instead of joining one that has committed or rolled back.
+ * its own transaction instead of joining one that has committed or rolled back, whatever
+ * became of the request: once the storages are switched off (see `whileAmbient`) it cannot be
+ * told apart from any other work. So use cases await everything that belongs to the request.
  */
 export function currentRequestTransaction(): AmbientTransaction | undefined {
   const ambient = ambientTransaction.getStore();

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
 import { InMemoryIdempotencyStore } from '../../../src/adapters/outbound/memory/in-memory-idempotency.store.js';
-import { ReplayCachingIdempotencyStore } from '../../../src/adapters/outbound/memory/replay-caching-idempotency-store.js';
+import {
+  MAX_SCOPES_PER_KEY,
+  ReplayCachingIdempotencyStore,
+} from '../../../src/adapters/outbound/memory/replay-caching-idempotency-store.js';
 import type {
   BeginRequest,
   BeginResult,
@@ -191,5 +194,23 @@ describe('ReplayCachingIdempotencyStore', () => {
     ]);
     expect(store.size).toBe(2);
     expect(store.recall({ ...SCOPE, principalId: 'user-0003' }, 'same', 'fp')).toBeUndefined();
+  });
+
+  it('keeps a key used by many scopes only a few times, still answering the rest', async () => {
+    const { shared, store } = setUp();
+    const scopes = Array.from({ length: MAX_SCOPES_PER_KEY + 4 }, (_, i) => ({
+      ...SCOPE,
+      principalId: `user-${String(i).padStart(4, '0')}`,
+    }));
+    for (const scope of scopes) {
+      await completeKey(store, '1', 8, 60_000, scope);
+      expect((await begin(store, '1', 'fp', scope)).state).toBe('completed');
+    }
+    expect(store.size).toBe(MAX_SCOPES_PER_KEY);
+    const last = scopes.at(-1) ?? SCOPE;
+    expect(store.recall(last, '1', 'fp')).toBeUndefined(); // not kept here
+    const asked = shared.begins;
+    expect((await begin(store, '1', 'fp', last)).state).toBe('completed'); // the shared store's
+    expect(shared.begins).toBe(asked + 1);
   });
 });

@@ -36,6 +36,9 @@ interface Completed {
 
 const MISMATCH: RecalledResult = Object.freeze({ state: 'mismatch' });
 
+/** Records of one key (in different scopes) kept at most; see `remember`. */
+export const MAX_SCOPES_PER_KEY = 16;
+
 const sizeOf = (outcome: StoredOutcome): number =>
   (outcome.body?.byteLength ?? 0) + (outcome.details?.byteLength ?? 0) + outcome.message.length;
 
@@ -141,6 +144,12 @@ export class ReplayCachingIdempotencyStore implements IdempotencyStore {
   private remember(entry: Completed): void {
     const replaced = this.find(entry, entry.key);
     if (replaced !== undefined) this.forget(replaced);
+    // A key many scopes use (`1`, `retry`) would make every lookup of it walk a long chain:
+    // past a few, its records are left to the shared store.
+    let scopes = 0;
+    for (let other = this.byKey.get(entry.key); other !== undefined; other = other.next) {
+      if (++scopes >= MAX_SCOPES_PER_KEY) return;
+    }
     this.makeRoom(entry.bytes);
     entry.next = this.byKey.get(entry.key);
     this.byKey.set(entry.key, entry);

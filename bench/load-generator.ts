@@ -60,6 +60,25 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     sampleBuffer[sampleCount++] = latencyMs;
   };
 
+  // CPU per call over the measured window: the client's share of each call's cost, which the
+  // calls/s ratio alone cannot tell apart from the server's.
+  let completedCalls = 0;
+  let windowCpu: { at: NodeJS.CpuUsage; completed: number } | undefined;
+  let windowCpuMicros = Number.NaN;
+  let windowCompleted = 0;
+  const startTimer = setTimeout(() => {
+    windowCpu = { at: process.cpuUsage(), completed: completedCalls };
+  }, job.warmupMs);
+  let windowClosed = false;
+  const closeWindow = (): void => {
+    if (windowCpu === undefined || windowClosed) return;
+    windowClosed = true;
+    const used = process.cpuUsage(windowCpu.at);
+    windowCpuMicros = used.user + used.system;
+    windowCompleted = completedCalls - windowCpu.completed;
+  };
+  const endTimer = setTimeout(closeWindow, job.warmupMs + job.durationMs);
+
   let sequence = 0;
   const metadataFor = (): grpc.Metadata => {
     const fresh = job.freshMetadata ?? [];
@@ -90,6 +109,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const worker = async (): Promise<void> => {
     while (process.hrtime.bigint() < windowEnd) {
       const { error, began, ended } = await callOnce();
+      completedCalls += 1;
       if (began < windowStart || ended > windowEnd) continue; // warmup or spill-over
       if (ended > lastCompletion) lastCompletion = ended;
       if (error) {
@@ -106,6 +126,9 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
 
   await Promise.all(Array.from({ length: job.concurrency }, worker));
   client.close();
+  clearTimeout(endTimer);
+  closeWindow(); // a busy loop may run the last calls out before the timer fires
+  clearTimeout(startTimer);
 
   const sorted = sampleBuffer.subarray(0, sampleCount).sort();
   const elapsedSeconds = Math.max(Number(lastCompletion - windowStart) / 1e9, 1e-9);
@@ -121,6 +144,9 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     p90Ms: percentile(sorted, 0.9),
     p99Ms: percentile(sorted, 0.99),
     maxMs: sorted.length > 0 ? (sorted[sorted.length - 1] ?? Number.NaN) : Number.NaN,
+    completedCalls,
+    clientCpuMicrosPerCall: windowCompleted > 0 ? windowCpuMicros / windowCompleted : Number.NaN,
+    serverCpuMicrosPerCall: Number.NaN,
   };
 }
 

@@ -39,6 +39,15 @@ export interface LoadResult {
   p90Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Calls completed from the first to the last (warmup and spill-over included). */
+  completedCalls: number;
+  /** The load generator's own CPU (user + system) per call over the measured window, µs. */
+  clientCpuMicrosPerCall: number;
+  /**
+   * The server process's CPU per completed call over the whole run, µs (read from /proc by
+   * bench/run.ts; NaN when the server is not its child or /proc is missing).
+   */
+  serverCpuMicrosPerCall: number;
 }
 
 export interface LoadFailure {

@@ -25,7 +25,7 @@
 //   service; without DATABASE_URL it uses its embedded Postgres in a temporary data folder.
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -238,10 +238,10 @@ function unary<TResponse>(
 // ---------------------------------------------------------------------------------------------
 // Echo server, service, setup
 
-async function startEcho(): Promise<string> {
+async function startEcho(): Promise<{ address: string; pid: number | undefined }> {
   const child = forkTs('echo-server.ts', ['0']);
   const message = await nextMessage<EchoListening>(child, 30_000, 'echo server');
-  return `127.0.0.1:${message.port}`;
+  return { address: `127.0.0.1:${message.port}`, pid: child.pid };
 }
 
 /** grpc.health.v1.HealthCheckResponse.status of the whole server; SERVING = 1. */
@@ -274,6 +274,8 @@ async function healthStatus(address: string): Promise<number> {
 
 interface Service {
   address: string;
+  /** Our own child process, whose CPU per call the table shows; undefined for an outside one. */
+  pid?: number;
   adminEmail: string;
   adminPassword: string;
 }
@@ -376,7 +378,7 @@ async function startService(): Promise<Service> {
     }
     await sleep(250);
   }
-  return { address, adminEmail, adminPassword };
+  return { address, pid: child.pid, adminEmail, adminPassword };
 }
 
 async function setUp(service: Service): Promise<BenchContext> {
@@ -436,15 +438,34 @@ function printEngineTable(report: EngineReport): void {
   console.log(`\nauthorization engine, in process${note}\n${formatEngineRows(report.rows)}`);
 }
 
-async function runLoad(job: Omit<LoadJob, 'type'>): Promise<LoadResult> {
+/**
+ * CPU time (user + system, all threads) a process has used, in µs, from /proc (Linux); NaN
+ * elsewhere. /proc counts in USER_HZ ticks, 100 per second on Linux.
+ */
+function processCpuMicros(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at "state" (field 3).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function runLoad(job: Omit<LoadJob, 'type'>, serverPid?: number): Promise<LoadResult> {
   const child = forkTs('load-generator.ts');
   const bound = job.warmupMs + job.durationMs + job.callTimeoutMs + 30_000;
   try {
     const replyPromise = nextMessage<LoadReply>(child, bound, 'load generator');
+    const serverCpuBefore = processCpuMicros(serverPid);
     child.send({ type: 'job', ...job } satisfies LoadJob);
     const reply = await replyPromise;
     if (reply.type === 'failure') throw new Error(reply.message);
-    return reply;
+    // Over the whole run (warmup included): the server is idle before and after it.
+    const serverCpu = processCpuMicros(serverPid) - serverCpuBefore;
+    return { ...reply, serverCpuMicrosPerCall: serverCpu / reply.completedCalls };
   } finally {
     await stopChild(child, 5_000);
   }
@@ -490,6 +511,9 @@ function medianResult(runs: readonly LoadResult[]): LoadResult {
     p90Ms: of((run) => run.p90Ms),
     p99Ms: of((run) => run.p99Ms),
     maxMs: Math.max(...runs.map((run) => run.maxMs)),
+    completedCalls: runs.reduce((sum, run) => sum + run.completedCalls, 0),
+    clientCpuMicrosPerCall: of((run) => run.clientCpuMicrosPerCall),
+    serverCpuMicrosPerCall: of((run) => run.serverCpuMicrosPerCall),
   };
 }
 
@@ -505,6 +529,8 @@ function printTable(rows: Row[]): void {
     'errors',
     'calls/s vs echo',
     'p99 vs echo',
+    'server µs/call',
+    'client µs/call',
   ];
   const lines = rows.map((row) => [
     row.scenario,
@@ -515,6 +541,8 @@ function printTable(rows: Row[]): void {
     String(row.result.errors),
     fmt(row.callsPerSecondRatio, 2),
     fmt(row.p99Ratio, 2),
+    fmt(row.result.serverCpuMicrosPerCall, 0),
+    fmt(row.result.clientCpuMicrosPerCall, 0),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const render = (cells: string[]): string =>
@@ -603,11 +631,13 @@ async function main(): Promise<void> {
     printEngineTable(engine);
     return;
   }
-  const echoAddress = await startEcho();
+  const echoServer = await startEcho();
+  const echoAddress = echoServer.address;
   console.log(`echo server on ${echoAddress}`);
 
   const prepared: ({ scenario: Scenario } & PreparedCall)[] = [];
   let serviceAddress: string | undefined;
+  let servicePid: number | undefined;
   if (selected.length > 0) {
     console.log(
       `starting the service (${config.runtime === 'dist' ? 'dist/main.js' : 'src/main.ts'}) ...`,
@@ -615,6 +645,7 @@ async function main(): Promise<void> {
     const started = Date.now();
     const service = await startService();
     serviceAddress = service.address;
+    servicePid = service.pid;
     console.log(`service SERVING on ${service.address} after ${Date.now() - started} ms`);
     const context = await setUp(service);
     console.log(`setup: admin logged in, tenant ${context.tenant.slug} created`);
@@ -651,7 +682,7 @@ async function main(): Promise<void> {
     // last scenarios with a different machine than the first.
     const echoRuns: LoadResult[] = [];
     const echoRun = async (): Promise<LoadResult> => {
-      const echo = await runLoad({ ...common, ...echoJob });
+      const echo = await runLoad({ ...common, ...echoJob }, echoServer.pid);
       echoRuns.push(echo);
       return echo;
     };
@@ -675,14 +706,18 @@ async function main(): Promise<void> {
                 metadata: background.metadata,
                 freshMetadata: background.freshMetadata,
               });
-        const result = await runLoad({
-          ...common,
-          address: serviceAddress,
-          path: scenario.path,
-          requestBase64: Buffer.from(request).toString('base64'),
-          metadata,
-          freshMetadata,
-        });
+        const result = await runLoad(
+          {
+            ...common,
+            address: serviceAddress,
+            path: scenario.path,
+            requestBase64: Buffer.from(request).toString('base64'),
+            metadata,
+            freshMetadata,
+          },
+          // With background load the service's CPU is shared: no per-call figure then.
+          background === undefined ? servicePid : undefined,
+        );
         rounds.push({
           echo,
           result,
@@ -705,9 +740,24 @@ async function main(): Promise<void> {
         });
       }
       const ratios = rounds.map((r) => r.result.callsPerSecond / r.echo.callsPerSecond);
+      const micros = (runs: LoadResult[], pick: (run: LoadResult) => number): string =>
+        runs.map((run) => fmt(pick(run), 0)).join('/');
       console.log(
         `   ${scenario.name}: ${fmt(result.callsPerSecond, 0)} calls/s ` +
-          `(vs echo per round: ${ratios.map((ratio) => fmt(ratio, 2)).join(', ')})`,
+          `(vs echo per round: ${ratios.map((ratio) => fmt(ratio, 2)).join(', ')}; ` +
+          `server µs/call ${micros(
+            rounds.map((r) => r.result),
+            (run) => run.serverCpuMicrosPerCall,
+          )} vs echo ${micros(
+            rounds.map((r) => r.echo),
+            (run) => run.serverCpuMicrosPerCall,
+          )}; client ${micros(
+            rounds.map((r) => r.result),
+            (run) => run.clientCpuMicrosPerCall,
+          )} vs ${micros(
+            rounds.map((r) => r.echo),
+            (run) => run.clientCpuMicrosPerCall,
+          )})`,
       );
       serviceRows.push({
         scenario: scenario.name,

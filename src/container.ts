@@ -365,12 +365,28 @@ const tenancyModule = new ContainerModule(({ bind }) => {
   );
   bind(TYPES.TenantLister).toResolvedValue((uow) => new TenantLister(uow), [TYPES.UnitOfWork]);
   bind(TYPES.TenantUpdater).toResolvedValue(
-    (uow, clock, changes, audit, ids) => new TenantUpdater(uow, clock, changes, audit, ids),
-    [TYPES.UnitOfWork, TYPES.Clock, TYPES.TenantChanges, TYPES.AuditLog, TYPES.IdGenerator],
+    (uow, clock, changes, audit, ids, transactions) =>
+      new TenantUpdater(uow, clock, changes, audit, ids, transactions),
+    [
+      TYPES.UnitOfWork,
+      TYPES.Clock,
+      TYPES.TenantChanges,
+      TYPES.AuditLog,
+      TYPES.IdGenerator,
+      TYPES.JoinedTransactions,
+    ],
   );
   bind(TYPES.TenantStatusChanger).toResolvedValue(
-    (uow, clock, changes, audit, ids) => new TenantStatusChanger(uow, clock, changes, audit, ids),
-    [TYPES.UnitOfWork, TYPES.Clock, TYPES.TenantChanges, TYPES.AuditLog, TYPES.IdGenerator],
+    (uow, clock, changes, audit, ids, transactions) =>
+      new TenantStatusChanger(uow, clock, changes, audit, ids, transactions),
+    [
+      TYPES.UnitOfWork,
+      TYPES.Clock,
+      TYPES.TenantChanges,
+      TYPES.AuditLog,
+      TYPES.IdGenerator,
+      TYPES.JoinedTransactions,
+    ],
   );
   bind(TYPES.ActingTenantResolver).toResolvedValue(
     (directory, decisions) => new ActingTenantResolver(directory, decisions),
@@ -662,8 +678,16 @@ const idempotencyModule = new ContainerModule(({ bind }) => {
 const serviceAccountModule = new ContainerModule(({ bind }) => {
   bind(TYPES.ClientSecrets).toResolvedValue(() => new Sha256ClientSecrets());
   bind(TYPES.ServiceAccountCreator).toResolvedValue(
-    (uow, secrets, clock, ids, audit) => new ServiceAccountCreator(uow, secrets, clock, ids, audit),
-    [TYPES.UnitOfWork, TYPES.ClientSecrets, TYPES.Clock, TYPES.IdGenerator, TYPES.AuditLog],
+    (uow, secrets, clock, ids, audit, transactions) =>
+      new ServiceAccountCreator(uow, secrets, clock, ids, audit, transactions),
+    [
+      TYPES.UnitOfWork,
+      TYPES.ClientSecrets,
+      TYPES.Clock,
+      TYPES.IdGenerator,
+      TYPES.AuditLog,
+      TYPES.JoinedTransactions,
+    ],
   );
   bind(TYPES.ServiceAccountLister).toResolvedValue(
     (uow) => new ServiceAccountLister(uow),
@@ -684,7 +708,7 @@ const serviceAccountModule = new ContainerModule(({ bind }) => {
     ],
   );
   bind(TYPES.ServiceAccountSecretRotator).toResolvedValue(
-    (uow, secrets, clock, ids, audit, config) =>
+    (uow, secrets, clock, ids, audit, config, transactions) =>
       new ServiceAccountSecretRotator(
         uow,
         secrets,
@@ -692,6 +716,7 @@ const serviceAccountModule = new ContainerModule(({ bind }) => {
         ids,
         audit,
         config.SERVICE_ACCOUNT_SECRET_OVERLAP_SECONDS,
+        transactions,
       ),
     [
       TYPES.UnitOfWork,
@@ -700,11 +725,13 @@ const serviceAccountModule = new ContainerModule(({ bind }) => {
       TYPES.IdGenerator,
       TYPES.AuditLog,
       TYPES.Config,
+      TYPES.JoinedTransactions,
     ],
   );
   bind(TYPES.ServiceAccountDeleter).toResolvedValue(
-    (uow, clock, ids, audit) => new ServiceAccountDeleter(uow, clock, ids, audit),
-    [TYPES.UnitOfWork, TYPES.Clock, TYPES.IdGenerator, TYPES.AuditLog],
+    (uow, clock, ids, audit, transactions) =>
+      new ServiceAccountDeleter(uow, clock, ids, audit, transactions),
+    [TYPES.UnitOfWork, TYPES.Clock, TYPES.IdGenerator, TYPES.AuditLog, TYPES.JoinedTransactions],
   );
   bind(TYPES.SigningKeyRotator).toResolvedValue(
     (tokens, clock, ids, audit) => new SigningKeyRotator(tokens, clock, ids, audit),
@@ -937,8 +964,17 @@ const recoveryModule = new ContainerModule(({ bind }) => {
     [TYPES.Knex, TYPES.Config, TYPES.OutboxMetrics, TYPES.Logger],
   );
   bind(TYPES.PasswordChanger).toResolvedValue(
-    (uow, hasher, clock, ids, audit, sessions) =>
-      new PasswordChanger(uow, hasher, clock, ids, audit, sessions, DEFAULT_PASSWORD_POLICY),
+    (uow, hasher, clock, ids, audit, sessions, transactions) =>
+      new PasswordChanger(
+        uow,
+        hasher,
+        clock,
+        ids,
+        audit,
+        sessions,
+        DEFAULT_PASSWORD_POLICY,
+        transactions,
+      ),
     [
       TYPES.UnitOfWork,
       TYPES.PasswordHasher,
@@ -946,6 +982,7 @@ const recoveryModule = new ContainerModule(({ bind }) => {
       TYPES.IdGenerator,
       TYPES.AuditLog,
       TYPES.SessionManager,
+      TYPES.JoinedTransactions,
     ],
   );
   bind(TYPES.PasswordResetRequester).toResolvedValue(

@@ -12,6 +12,8 @@ import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import type { Actor } from '../shared/actor.js';
 import { auditActorOf, type AuditContext } from '../shared/audit-context.js';
+import { inOneTransaction } from '../shared/in-one-transaction.js';
+import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
 
 export interface ChangePasswordInput {
   readonly currentPassword: string;
@@ -34,6 +36,8 @@ export class PasswordChanger {
     private readonly audit: AuditLog,
     private readonly sessions: SessionRevoker | undefined,
     private readonly policy: PasswordPolicy,
+    /** The new hash, the other sessions' end and the event: one transaction (not the hashing). */
+    private readonly transactions: RequestTransactions,
   ) {}
 
   async run(actor: Actor, input: ChangePasswordInput, context: AuditContext = {}): Promise<void> {
@@ -64,17 +68,19 @@ export class PasswordChanger {
       throw invalidCredentials();
     }
     const passwordHash = await this.hasher.hash(next);
-    await this.uow.inTenant(tenantId, async (scope) => {
-      const fresh = await scope.users.findById(user.id);
-      if (fresh === undefined) throw userNotFound();
-      await scope.users.update({ ...fresh, passwordHash });
+    await inOneTransaction(this.transactions, tenantId, async () => {
+      await this.uow.inTenant(tenantId, async (scope) => {
+        const fresh = await scope.users.findById(user.id);
+        if (fresh === undefined) throw userNotFound();
+        await scope.users.update({ ...fresh, passwordHash });
+      });
+      await this.sessions?.revokeAllOfUser(
+        tenantId,
+        user.id,
+        { actor: auditActorOf(actor, context), reason: 'password_changed' },
+        principal.sessionId,
+      );
+      await audited('success');
     });
-    await this.sessions?.revokeAllOfUser(
-      tenantId,
-      user.id,
-      { actor: auditActorOf(actor, context), reason: 'password_changed' },
-      principal.sessionId,
-    );
-    await audited('success');
   }
 }

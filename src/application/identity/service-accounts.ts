@@ -30,6 +30,8 @@ import { isTenantUsable } from '../../domain/tenancy/tenant.js';
 import type { TenantDirectory } from '../../domain/tenancy/tenant-directory.port.js';
 import type { Actor } from '../shared/actor.js';
 import { actingFrom, auditActorOf, type AuditContext } from '../shared/audit-context.js';
+import { inOneTransaction } from '../shared/in-one-transaction.js';
+import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
 
 const MAX_CLIENT_CREDENTIAL_LENGTH = 256;
 
@@ -89,6 +91,7 @@ export class ServiceAccountCreator {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly audit: AuditLog,
+    private readonly transactions: RequestTransactions,
   ) {}
 
   async run(
@@ -131,28 +134,30 @@ export class ServiceAccountCreator {
       createdAt: now,
       deletedAt: undefined,
     };
-    await this.uow.inTenant(tenantId, async (scope) => {
-      await scope.serviceAccounts.insert(account);
-      for (const roleName of roles) {
-        const role = await scope.roles.findRoleByName(roleName);
-        if (role === undefined) throw new Error(`tenant ${tenantId} has no ${roleName} role`);
-        await scope.roles.insertBinding({
-          tenantId,
-          id: this.ids.newId(),
-          subjectId: account.id,
-          subjectKind: 'service',
-          roleId: role.id,
-          scope: TENANT_SCOPE,
-          expiresAt: undefined,
-          createdAt: now,
-        });
-      }
+    await inOneTransaction(this.transactions, tenantId, async () => {
+      await this.uow.inTenant(tenantId, async (scope) => {
+        await scope.serviceAccounts.insert(account);
+        for (const roleName of roles) {
+          const role = await scope.roles.findRoleByName(roleName);
+          if (role === undefined) throw new Error(`tenant ${tenantId} has no ${roleName} role`);
+          await scope.roles.insertBinding({
+            tenantId,
+            id: this.ids.newId(),
+            subjectId: account.id,
+            subjectKind: 'service',
+            roleId: role.id,
+            scope: TENANT_SCOPE,
+            expiresAt: undefined,
+            createdAt: now,
+          });
+        }
+      });
+      await this.audit.append([
+        auditEntry(this.ids, this.clock, actor, context, 'service_account.created', account.id, {
+          roles: roles.join(','),
+        }),
+      ]);
     });
-    await this.audit.append([
-      auditEntry(this.ids, this.clock, actor, context, 'service_account.created', account.id, {
-        roles: roles.join(','),
-      }),
-    ]);
     return { view: { account, roles }, clientSecret };
   }
 }
@@ -302,6 +307,7 @@ export class ServiceAccountSecretRotator {
     private readonly ids: IdGenerator,
     private readonly audit: AuditLog,
     private readonly overlapSeconds: number,
+    private readonly transactions: RequestTransactions,
   ) {}
 
   async run(actor: Actor, rawId: string, context: AuditContext = {}): Promise<RotatedSecret> {
@@ -311,19 +317,21 @@ export class ServiceAccountSecretRotator {
     const previousSecretExpiresAt = new Date(
       this.clock.now().getTime() + this.overlapSeconds * 1000,
     );
-    await this.uow.inTenant(actor.tenantId, async (scope) => {
-      const account = await scope.serviceAccounts.findById(id);
-      if (account === undefined) throw serviceAccountNotFound();
-      await scope.serviceAccounts.updateSecret(
-        id,
-        digest,
-        account.secretHash,
-        previousSecretExpiresAt,
-      );
+    await inOneTransaction(this.transactions, actor.tenantId, async () => {
+      await this.uow.inTenant(actor.tenantId, async (scope) => {
+        const account = await scope.serviceAccounts.findById(id);
+        if (account === undefined) throw serviceAccountNotFound();
+        await scope.serviceAccounts.updateSecret(
+          id,
+          digest,
+          account.secretHash,
+          previousSecretExpiresAt,
+        );
+      });
+      await this.audit.append([
+        auditEntry(this.ids, this.clock, actor, context, 'service_account.secret_rotated', id),
+      ]);
     });
-    await this.audit.append([
-      auditEntry(this.ids, this.clock, actor, context, 'service_account.secret_rotated', id),
-    ]);
     return { clientSecret, previousSecretExpiresAt };
   }
 }
@@ -339,17 +347,20 @@ export class ServiceAccountDeleter {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly audit: AuditLog,
+    private readonly transactions: RequestTransactions,
   ) {}
 
   async run(actor: Actor, rawId: string, context: AuditContext = {}): Promise<void> {
     const id = parseUuid('id', rawId);
-    const deleted = await this.uow.inTenant(actor.tenantId, (scope) =>
-      scope.serviceAccounts.markDeleted(id, this.clock.now()),
-    );
-    if (!deleted) throw serviceAccountNotFound();
-    await this.audit.append([
-      auditEntry(this.ids, this.clock, actor, context, 'service_account.deleted', id),
-    ]);
+    await inOneTransaction(this.transactions, actor.tenantId, async () => {
+      const deleted = await this.uow.inTenant(actor.tenantId, (scope) =>
+        scope.serviceAccounts.markDeleted(id, this.clock.now()),
+      );
+      if (!deleted) throw serviceAccountNotFound();
+      await this.audit.append([
+        auditEntry(this.ids, this.clock, actor, context, 'service_account.deleted', id),
+      ]);
+    });
   }
 }
 

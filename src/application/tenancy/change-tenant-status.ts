@@ -1,6 +1,7 @@
 import type { AuditLog } from '../../domain/audit/audit-log.port.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import type { Clock } from '../../domain/shared/clock.port.js';
+import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { parseUuid } from '../../domain/shared/uuid.js';
 import { reactivateTenant, suspendTenant, type Tenant } from '../../domain/tenancy/tenant.js';
@@ -8,6 +9,7 @@ import { tenantNotFound } from '../../domain/tenancy/tenancy.errors.js';
 import type { TenantChanges } from '../../domain/tenancy/tenant-changes.port.js';
 import type { Actor } from '../shared/actor.js';
 import { actingFrom, auditActorOf, type AuditContext } from '../shared/audit-context.js';
+import { inOneTransaction } from '../shared/in-one-transaction.js';
 
 /** Suspends or reactivates a tenant and drops it from every resolution cache at once. */
 export class TenantStatusChanger {
@@ -17,6 +19,8 @@ export class TenantStatusChanger {
     private readonly changes: TenantChanges,
     private readonly audit: AuditLog,
     private readonly ids: IdGenerator,
+    /** Joins the request's transaction, or opens one: the change and its event, or neither. */
+    private readonly transactions: RequestTransactions,
   ) {}
 
   suspend(actor: Actor, id: string, context: AuditContext = {}): Promise<Tenant> {
@@ -35,6 +39,20 @@ export class TenantStatusChanger {
     transition: (tenant: Tenant, now: Date) => Tenant,
   ): Promise<Tenant> {
     const id = parseUuid('id', rawId);
+    const updated = await inOneTransaction(this.transactions, actor.tenantId, () =>
+      this.changeAndRecord(actor, id, context, action, transition),
+    );
+    this.changes.changed(id);
+    return updated;
+  }
+
+  private async changeAndRecord(
+    actor: Actor,
+    id: string,
+    context: AuditContext,
+    action: 'tenant.suspended' | 'tenant.reactivated',
+    transition: (tenant: Tenant, now: Date) => Tenant,
+  ): Promise<Tenant> {
     const { before, updated, changed } = await this.uow.inTenant(actor.tenantId, async (scope) => {
       const tenant = await scope.tenants.findById(id);
       if (tenant === undefined) throw tenantNotFound();
@@ -62,7 +80,6 @@ export class TenantStatusChanger {
         },
       ]);
     }
-    this.changes.changed(id);
     return updated;
   }
 }

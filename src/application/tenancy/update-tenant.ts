@@ -2,6 +2,7 @@ import type { AuditLog } from '../../domain/audit/audit-log.port.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import { DomainError } from '../../domain/shared/errors.js';
 import type { Clock } from '../../domain/shared/clock.port.js';
+import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { parseUuid } from '../../domain/shared/uuid.js';
 import type { Tenant } from '../../domain/tenancy/tenant.js';
@@ -9,6 +10,7 @@ import { tenantNotFound } from '../../domain/tenancy/tenancy.errors.js';
 import type { TenantChanges } from '../../domain/tenancy/tenant-changes.port.js';
 import type { Actor } from '../shared/actor.js';
 import { actingFrom, auditActorOf, type AuditContext } from '../shared/audit-context.js';
+import { inOneTransaction } from '../shared/in-one-transaction.js';
 import { isPlatformOperator, mayReach } from '../shared/platform-operator.js';
 import { parseDisplayName, parsePlan } from './tenant-input.js';
 
@@ -27,6 +29,8 @@ export class TenantUpdater {
     private readonly changes: TenantChanges,
     private readonly audit: AuditLog,
     private readonly ids: IdGenerator,
+    /** Joins the request's transaction, or opens one: the change and its event, or neither. */
+    private readonly transactions: RequestTransactions,
   ) {}
 
   async run(actor: Actor, input: UpdateTenantInput, context: AuditContext = {}): Promise<Tenant> {
@@ -48,6 +52,19 @@ export class TenantUpdater {
         ? {}
         : { selfSignUpEnabled: input.selfSignUpEnabled }),
     };
+    const updated = await inOneTransaction(this.transactions, actor.tenantId, () =>
+      this.updateAndRecord(actor, id, edits, context),
+    );
+    this.changes.changed(id);
+    return updated;
+  }
+
+  private async updateAndRecord(
+    actor: Actor,
+    id: string,
+    edits: Partial<Pick<Tenant, 'displayName' | 'plan' | 'selfSignUpEnabled'>>,
+    context: AuditContext,
+  ): Promise<Tenant> {
     const { before, updated } = await this.uow.inTenant(actor.tenantId, async (scope) => {
       const tenant = await scope.tenants.findById(id);
       if (tenant === undefined || !mayReach(actor, tenant.id)) throw tenantNotFound();
@@ -77,7 +94,6 @@ export class TenantUpdater {
         },
       },
     ]);
-    this.changes.changed(id);
     return updated;
   }
 }

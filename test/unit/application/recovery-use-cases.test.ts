@@ -25,6 +25,7 @@ import { PLATFORM_TENANT_ID } from '../../../src/domain/shared/platform-tenant.j
 import type { TenantScope, UnitOfWork } from '../../../src/domain/shared/unit-of-work.port.js';
 import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../../mothers/tenant.mother.js';
 import { aUser, USER_ID } from '../../mothers/user.mother.js';
+import { InMemoryRequestTransactions } from '../../../src/adapters/outbound/memory/in-memory-request-transactions.js';
 
 const PASSWORD = 'a sturdy passphrase 2025';
 const NEW_PASSWORD = 'a brand new passphrase 77';
@@ -146,7 +147,16 @@ describe('recovery use cases (memory adapters)', () => {
     );
     const policy = DEFAULT_PASSWORD_POLICY;
     reset = new PasswordResetter(recovery, secrets, hasher, clock, ids, audit, sessions, policy);
-    change = new PasswordChanger(uow, hasher, clock, ids, audit, sessions, policy);
+    change = new PasswordChanger(
+      uow,
+      hasher,
+      clock,
+      ids,
+      audit,
+      sessions,
+      policy,
+      new InMemoryRequestTransactions(),
+    );
     requestVerification = new EmailVerificationRequester(recovery, secrets, clock, ids, 86_400_000);
     verify = new EmailVerifier(recovery, secrets, clock);
     dispatcher = new OutboxDispatcher(

@@ -22,6 +22,7 @@ import type { AccessTokenClaims } from '../../../src/domain/identity/access-toke
 import { formatClientId, tenantOfClientId } from '../../../src/domain/identity/service-account.js';
 import { PLATFORM_TENANT_ID } from '../../../src/domain/shared/platform-tenant.js';
 import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../../mothers/tenant.mother.js';
+import { InMemoryRequestTransactions } from '../../../src/adapters/outbound/memory/in-memory-request-transactions.js';
 
 const CONTEXT = { ip: '203.0.113.9', requestId: 'req-sa' };
 const OVERLAP_SECONDS = 60;
@@ -91,7 +92,8 @@ beforeEach(async () => {
   audit = new InMemoryAuditLog();
   issued = [];
   const secrets = new Sha256ClientSecrets();
-  create = new ServiceAccountCreator(uow, secrets, clock, ids, audit);
+  const transactions = new InMemoryRequestTransactions();
+  create = new ServiceAccountCreator(uow, secrets, clock, ids, audit, transactions);
   list = new ServiceAccountLister(uow);
   issue = new ServiceTokenIssuer(
     new InMemoryTenantDirectory(database),
@@ -113,8 +115,16 @@ beforeEach(async () => {
     audit,
     ids,
   );
-  rotate = new ServiceAccountSecretRotator(uow, secrets, clock, ids, audit, OVERLAP_SECONDS);
-  remove = new ServiceAccountDeleter(uow, clock, ids, audit);
+  rotate = new ServiceAccountSecretRotator(
+    uow,
+    secrets,
+    clock,
+    ids,
+    audit,
+    OVERLAP_SECONDS,
+    transactions,
+  );
+  remove = new ServiceAccountDeleter(uow, clock, ids, audit, transactions);
 });
 
 const actions = async (tenantId: string): Promise<string[]> =>

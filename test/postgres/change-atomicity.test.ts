@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SystemClock } from '../../src/adapters/outbound/crypto/system-clock.js';
+import { RandomIdGenerator } from '../../src/adapters/outbound/crypto/random-id-generator.js';
+import { InProcessTenantChanges } from '../../src/adapters/outbound/memory/in-process-tenant-changes.js';
+import { PgAuditLog } from '../../src/adapters/outbound/postgres/pg-audit-log.js';
+import { PgJoinedTransactions } from '../../src/adapters/outbound/postgres/pg-joined-transactions.js';
+import { PgRequestTransactions } from '../../src/adapters/outbound/postgres/pg-request-transactions.js';
+import { PgUnitOfWork } from '../../src/adapters/outbound/postgres/pg-unit-of-work.js';
+import type { Actor } from '../../src/application/shared/actor.js';
+import { ServiceAccountDeleter } from '../../src/application/identity/service-accounts.js';
+import { TenantStatusChanger } from '../../src/application/tenancy/change-tenant-status.js';
+import { TenantUpdater } from '../../src/application/tenancy/update-tenant.js';
+import type { AuditLog } from '../../src/domain/audit/audit-log.port.js';
+import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
+import { aServiceAccount, SERVICE_ACCOUNT_ID } from '../mothers/service-account.mother.js';
+import { aTenant, TENANT_A_ID } from '../mothers/tenant.mother.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+// A change and its audit event are one transaction, with or without an idempotency
+// key: a change that could not be recorded is not made, and an unkeyed call commits once.
+
+let database: TestDatabase;
+let uow: PgUnitOfWork;
+let audit: PgAuditLog;
+
+const ADMIN: Actor = {
+  principal: {
+    subjectId: '01a00000-0000-7000-8000-0000000000ad',
+    tenantId: TENANT_A_ID,
+    kind: 'user',
+    roles: ['admin'],
+    sessionId: undefined,
+    expiresAt: new Date(Date.now() + 60_000),
+  },
+  tenantId: TENANT_A_ID,
+};
+
+/** An audit log that cannot write: the database is reachable, the append is refused. */
+const brokenAudit: AuditLog = {
+  append: () => Promise.reject(new Error('audit log unavailable')),
+} as unknown as AuditLog;
+
+const noAnnouncements = new InProcessTenantChanges();
+
+function updater(log: AuditLog): TenantUpdater {
+  const transactions = new PgJoinedTransactions(new PgRequestTransactions(database.appKnex));
+  return new TenantUpdater(
+    uow,
+    new SystemClock(),
+    noAnnouncements,
+    log,
+    new RandomIdGenerator(),
+    transactions,
+  );
+}
+
+function statusChanger(log: AuditLog): TenantStatusChanger {
+  const transactions = new PgJoinedTransactions(new PgRequestTransactions(database.appKnex));
+  return new TenantStatusChanger(
+    uow,
+    new SystemClock(),
+    noAnnouncements,
+    log,
+    new RandomIdGenerator(),
+    transactions,
+  );
+}
+
+const stored = () => uow.inTenant(TENANT_A_ID, ({ tenants }) => tenants.findById(TENANT_A_ID));
+
+async function tenantEvents(action: string): Promise<number> {
+  const events = await audit.list(TENANT_A_ID, 1_000);
+  return events.filter((event) => event.action === action).length;
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  uow = new PgUnitOfWork(database.appKnex);
+  audit = new PgAuditLog(database.appKnex);
+  await uow.inTenant(PLATFORM_TENANT_ID, ({ tenants }) => tenants.insert(aTenant()));
+  await uow.inTenant(TENANT_A_ID, ({ serviceAccounts }) =>
+    serviceAccounts.insert(aServiceAccount()),
+  );
+});
+
+afterAll(async () => {
+  await database.drop();
+});
+
+describe('a tenant change commits with its audit event or not at all', () => {
+  it('UpdateTenant whose event cannot be written leaves the tenant as it was', async () => {
+    const before = await stored();
+    await expect(
+      updater(brokenAudit).run(ADMIN, { id: TENANT_A_ID, displayName: 'Never Saved' }),
+    ).rejects.toThrow('audit log unavailable');
+    expect((await stored())?.displayName).toBe(before?.displayName);
+  });
+
+  it('UpdateTenant writes the change and its event together', async () => {
+    const events = await tenantEvents('tenant.updated');
+    const updated = await updater(audit).run(ADMIN, { id: TENANT_A_ID, displayName: 'Acme 2' });
+    expect(updated.displayName).toBe('Acme 2');
+    expect((await stored())?.displayName).toBe('Acme 2');
+    expect(await tenantEvents('tenant.updated')).toBe(events + 1);
+  });
+
+  it('SuspendTenant whose event cannot be written leaves the tenant active', async () => {
+    await expect(statusChanger(brokenAudit).suspend(ADMIN, TENANT_A_ID)).rejects.toThrow(
+      'audit log unavailable',
+    );
+    expect((await stored())?.status).toBe('active');
+    await statusChanger(audit).suspend(ADMIN, TENANT_A_ID);
+    expect((await stored())?.status).toBe('suspended');
+    expect(await tenantEvents('tenant.suspended')).toBe(1);
+  });
+});
+
+describe('a service account change commits with its audit event or not at all', () => {
+  it('DeleteServiceAccount whose event cannot be written leaves the account live', async () => {
+    const transactions = new PgJoinedTransactions(new PgRequestTransactions(database.appKnex));
+    const deleter = (log: AuditLog) =>
+      new ServiceAccountDeleter(uow, new SystemClock(), new RandomIdGenerator(), log, transactions);
+    const live = () =>
+      uow.inTenant(TENANT_A_ID, ({ serviceAccounts }) =>
+        serviceAccounts.findById(SERVICE_ACCOUNT_ID),
+      );
+    await expect(deleter(brokenAudit).run(ADMIN, SERVICE_ACCOUNT_ID)).rejects.toThrow(
+      'audit log unavailable',
+    );
+    expect(await live()).toBeDefined();
+    await deleter(audit).run(ADMIN, SERVICE_ACCOUNT_ID);
+    expect(await live()).toBeUndefined();
+    expect(await tenantEvents('service_account.deleted')).toBe(1);
+  });
+});

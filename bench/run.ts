@@ -465,7 +465,9 @@ async function runLoad(job: Omit<LoadJob, 'type'>, serverPid?: number): Promise<
     if (reply.type === 'failure') throw new Error(reply.message);
     // Over the whole run (warmup included): the server is idle before and after it.
     const serverCpu = processCpuMicros(serverPid) - serverCpuBefore;
-    return { ...reply, serverCpuMicrosPerCall: serverCpu / reply.completedCalls };
+    const serverCpuMicrosPerCall =
+      reply.completedCalls > 0 ? serverCpu / reply.completedCalls : Number.NaN;
+    return { ...reply, serverCpuMicrosPerCall };
   } finally {
     await stopChild(child, 5_000);
   }

@@ -4,11 +4,13 @@ import { CommitDeferredFeed } from '../../src/adapters/outbound/postgres/after-c
 import { PgAuditLog } from '../../src/adapters/outbound/postgres/pg-audit-log.js';
 import { PgJoinedTransactions } from '../../src/adapters/outbound/postgres/pg-joined-transactions.js';
 import { PgRequestTransactions } from '../../src/adapters/outbound/postgres/pg-request-transactions.js';
+import { PgTenantChanges } from '../../src/adapters/outbound/postgres/pg-tenant-changes.js';
 import { PgSessionRevocations } from '../../src/adapters/outbound/postgres/pg-session-revocations.js';
 import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const SESSION = '05000000-0000-7000-8000-00000000aaaa';
+const TENANT = '05000000-0000-4000-8000-00000000bbbb';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let db: TestDatabase;
@@ -71,6 +73,45 @@ describe('announcements wait for the request transaction', () => {
     sender.onRevoked((id) => heard.push(id));
     sender.revoked([SESSION]);
     expect(heard).toEqual([SESSION]);
+  });
+});
+
+describe('tenant change announcements wait for the request transaction', () => {
+  it('are heard after the commit, and never for a rolled-back change', async () => {
+    const changes = new PgTenantChanges(db.appUrl, db.appKnex, pino({ level: 'silent' }));
+    await changes.start();
+    try {
+      const heard: string[] = [];
+      changes.onChange((tenantId) => heard.push(tenantId));
+      const transactions = new PgRequestTransactions(db.appKnex);
+      await expect(
+        transactions.run(
+          PLATFORM_TENANT_ID,
+          () => {
+            changes.changed(TENANT);
+            return Promise.resolve('done');
+          },
+          () => Promise.reject(new Error('rolled back')),
+        ),
+      ).rejects.toThrow('rolled back');
+      await sleep(300);
+      expect(heard).toEqual([]);
+
+      let heardBeforeCommit = true;
+      await transactions.run(
+        PLATFORM_TENANT_ID,
+        async () => {
+          changes.changed(TENANT);
+          await sleep(50);
+          heardBeforeCommit = heard.length > 0;
+        },
+        () => Promise.resolve(),
+      );
+      expect(heardBeforeCommit).toBe(false);
+      expect(heard[0]).toBe(TENANT);
+    } finally {
+      await changes.close();
+    }
   });
 });
 

@@ -96,6 +96,18 @@ describe('a tenant change commits with its audit event or not at all', () => {
     expect((await stored())?.displayName).toBe(before?.displayName);
   });
 
+  it('UpdateTenant whose event fails while being written at commit leaves the tenant as it was', async () => {
+    // The real log queues the event and writes it right before the commit: fail it there.
+    const failsAtCommit = new PgAuditLog(database.appKnex, () => {
+      throw new Error('chain hash failed');
+    });
+    const before = await stored();
+    await expect(
+      updater(failsAtCommit).run(ADMIN, { id: TENANT_A_ID, displayName: 'Never Saved Either' }),
+    ).rejects.toThrow('chain hash failed');
+    expect((await stored())?.displayName).toBe(before?.displayName);
+  });
+
   it('UpdateTenant writes the change and its event together', async () => {
     const events = await tenantEvents('tenant.updated');
     const updated = await updater(audit).run(ADMIN, { id: TENANT_A_ID, displayName: 'Acme 2' });

@@ -151,8 +151,8 @@ let ambientRuns = 0;
 /**
  * Runs a request transaction's work, and switches the two storages off once none is running.
  * An enabled AsyncLocalStorage makes Node 20 run a hook for every promise and native handle of
- * the whole process (about 5 µs of a cheap call's CPU); switched off, only the keyed requests
- * in flight pay for it. Disabling loses nothing: no work of a finished request may still join
+ * the whole process (about 5 µs of a cheap call's CPU); switched off, only the requests in a
+ * transaction of their own (keyed calls, changes recorded with their audit event) pay for it. Disabling loses nothing: no work of a finished request may still join
  * its transaction, and `run` switches a storage back on by itself.
  */
 async function whileAmbient<T>(work: () => Promise<T>): Promise<T> {

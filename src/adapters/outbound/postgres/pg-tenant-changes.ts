@@ -1,10 +1,12 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { TenantChanges } from '../../../domain/tenancy/tenant-changes.port.js';
+import { afterCommit } from './after-commit.js';
 import { PgChannel } from './pg-channel.js';
 
 /**
- * Tenant change announcements across every replica on one database, through LISTEN/NOTIFY.
+ * Tenant change announcements across every replica on one database, through LISTEN/NOTIFY,
+ * after the change has committed.
  * Local listeners hear a change at once; other replicas when the notification arrives (a few
  * milliseconds). While the listening connection is down, caches fall back on their TTL.
  */
@@ -24,8 +26,12 @@ export class PgTenantChanges implements TenantChanges {
   }
 
   changed(tenantId: string): void {
-    this.emit(tenantId);
-    this.channel.publish(tenantId);
+    // Inside a request transaction (an idempotent call) only once it has committed: announced
+    // earlier, a read in between would cache the old row again until its TTL.
+    afterCommit(() => {
+      this.emit(tenantId);
+      this.channel.publish(tenantId);
+    });
   }
 
   onChange(listener: (tenantId: string) => void): void {

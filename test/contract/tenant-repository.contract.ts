@@ -30,6 +30,10 @@ export function tenantRepositoryContract(name: string, makeUnitOfWork: MakeUnitO
         expect(await tenants.findBySlug('acme')).toEqual(aTenant());
         expect(await tenants.findBySlug('nope')).toBeUndefined();
         expect(await tenants.findById('0f000000-0000-4000-8000-00000000000f')).toBeUndefined();
+        expect(await tenants.findByIdForUpdate(TENANT_A_ID)).toEqual(aTenant());
+        expect(
+          await tenants.findByIdForUpdate('0f000000-0000-4000-8000-00000000000f'),
+        ).toBeUndefined();
       });
     });
 

@@ -54,7 +54,7 @@ export class TenantStatusChanger {
     transition: (tenant: Tenant, now: Date) => Tenant,
   ): Promise<Tenant> {
     const { before, updated, changed } = await this.uow.inTenant(actor.tenantId, async (scope) => {
-      const tenant = await scope.tenants.findById(id);
+      const tenant = await scope.tenants.findByIdForUpdate(id);
       if (tenant === undefined) throw tenantNotFound();
       const next = transition(tenant, this.clock.now());
       if (next !== tenant) await scope.tenants.update(next);

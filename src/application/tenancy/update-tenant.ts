@@ -66,7 +66,7 @@ export class TenantUpdater {
     context: AuditContext,
   ): Promise<Tenant> {
     const { before, updated } = await this.uow.inTenant(actor.tenantId, async (scope) => {
-      const tenant = await scope.tenants.findById(id);
+      const tenant = await scope.tenants.findByIdForUpdate(id);
       if (tenant === undefined || !mayReach(actor, tenant.id)) throw tenantNotFound();
       const next: Tenant = { ...tenant, ...edits, updatedAt: this.clock.now() };
       await scope.tenants.update(next);

@@ -34,6 +34,14 @@ export class InMemoryTenantRepository implements TenantRepository {
     });
   }
 
+  /**
+   * The same as `findById`: memory units of work run on snapshots and hold no row locks, so this
+   * twin does not show the lock (test/postgres/tenant-row-lock.test.ts does, on Postgres).
+   */
+  findByIdForUpdate(id: string): Promise<Tenant | undefined> {
+    return this.findById(id);
+  }
+
   findById(id: string): Promise<Tenant | undefined> {
     return this.run(() =>
       this.tx.read((tables) => {

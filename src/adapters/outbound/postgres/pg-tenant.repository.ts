@@ -61,6 +61,11 @@ export class PgTenantRepository implements TenantRepository {
     return row === undefined ? undefined : toTenant(row);
   }
 
+  async findByIdForUpdate(id: string): Promise<Tenant | undefined> {
+    const row = await this.db<TenantRow>(TABLE.tenants).where({ id }).forUpdate().first();
+    return row === undefined ? undefined : toTenant(row);
+  }
+
   async findBySlug(slug: string): Promise<Tenant | undefined> {
     const row = await this.db<TenantRow>(TABLE.tenants).where({ slug }).first();
     return row === undefined ? undefined : toTenant(row);

@@ -42,29 +42,22 @@ const brokenAudit: AuditLog = {
 
 const noAnnouncements = new InProcessTenantChanges();
 
-function updater(log: AuditLog): TenantUpdater {
-  const transactions = new PgJoinedTransactions(new PgRequestTransactions(database.appKnex));
-  return new TenantUpdater(
-    uow,
-    new SystemClock(),
-    noAnnouncements,
-    log,
-    new RandomIdGenerator(),
-    transactions,
-  );
-}
+const joinedTransactions = () =>
+  new PgJoinedTransactions(new PgRequestTransactions(database.appKnex));
 
-function statusChanger(log: AuditLog): TenantStatusChanger {
-  const transactions = new PgJoinedTransactions(new PgRequestTransactions(database.appKnex));
-  return new TenantStatusChanger(
+/** What both tenant use cases are made of, with the audit log under test. */
+const tenantChangeParts = (log: AuditLog) =>
+  [
     uow,
     new SystemClock(),
     noAnnouncements,
     log,
     new RandomIdGenerator(),
-    transactions,
-  );
-}
+    joinedTransactions(),
+  ] as const;
+
+const updater = (log: AuditLog) => new TenantUpdater(...tenantChangeParts(log));
+const statusChanger = (log: AuditLog) => new TenantStatusChanger(...tenantChangeParts(log));
 
 const stored = () => uow.inTenant(TENANT_A_ID, ({ tenants }) => tenants.findById(TENANT_A_ID));
 
@@ -129,9 +122,14 @@ describe('a tenant change commits with its audit event or not at all', () => {
 
 describe('a service account change commits with its audit event or not at all', () => {
   it('DeleteServiceAccount whose event cannot be written leaves the account live', async () => {
-    const transactions = new PgJoinedTransactions(new PgRequestTransactions(database.appKnex));
     const deleter = (log: AuditLog) =>
-      new ServiceAccountDeleter(uow, new SystemClock(), new RandomIdGenerator(), log, transactions);
+      new ServiceAccountDeleter(
+        uow,
+        new SystemClock(),
+        new RandomIdGenerator(),
+        log,
+        joinedTransactions(),
+      );
     const live = () =>
       uow.inTenant(TENANT_A_ID, ({ serviceAccounts }) =>
         serviceAccounts.findById(SERVICE_ACCOUNT_ID),

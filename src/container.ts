@@ -1010,7 +1010,7 @@ const recoveryModule = new ContainerModule(({ bind }) => {
     ],
   );
   bind(TYPES.PasswordResetter).toResolvedValue(
-    (uow, secrets, hasher, clock, ids, audit, sessions) =>
+    (uow, secrets, hasher, clock, ids, audit, sessions, transactions) =>
       new PasswordResetter(
         uow,
         secrets,
@@ -1020,6 +1020,7 @@ const recoveryModule = new ContainerModule(({ bind }) => {
         audit,
         sessions,
         DEFAULT_PASSWORD_POLICY,
+        transactions,
       ),
     [
       TYPES.RecoveryUnitOfWork,
@@ -1029,6 +1030,7 @@ const recoveryModule = new ContainerModule(({ bind }) => {
       TYPES.IdGenerator,
       TYPES.AuditLog,
       TYPES.SessionManager,
+      TYPES.JoinedTransactions,
     ],
   );
   bind(TYPES.EmailVerificationRequester).toResolvedValue(

@@ -14,6 +14,13 @@ import type { AuditLog } from '../../src/domain/audit/audit-log.port.js';
 import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
 import { aServiceAccount, SERVICE_ACCOUNT_ID } from '../mothers/service-account.mother.js';
 import { aTenant, TENANT_A_ID } from '../mothers/tenant.mother.js';
+import { RandomOneTimeSecrets } from '../../src/adapters/outbound/crypto/random-one-time-secrets.js';
+import { PgRecoveryUnitOfWork } from '../../src/adapters/outbound/postgres/pg-recovery-unit-of-work.js';
+import { PasswordResetter } from '../../src/application/identity/reset-password.js';
+import type { PasswordHasher } from '../../src/domain/identity/password-hasher.port.js';
+import { DEFAULT_PASSWORD_POLICY } from '../../src/domain/identity/password-policy.js';
+import { formatUserToken } from '../../src/domain/identity/user-token.js';
+import { aUser, USER_ID } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 // A change and its audit event are one transaction, with or without an idempotency
@@ -141,5 +148,59 @@ describe('a service account change commits with its audit event or not at all', 
     await deleter(audit).run(ADMIN, SERVICE_ACCOUNT_ID);
     expect(await live()).toBeUndefined();
     expect(await tenantEvents('service_account.deleted')).toBe(1);
+  });
+});
+
+describe('a password reset commits with its audit event or not at all', () => {
+  it('ResetPassword whose event cannot be written leaves the password and the token unused', async () => {
+    const secrets = new RandomOneTimeSecrets();
+    const recovery = new PgRecoveryUnitOfWork(database.appKnex, new RandomIdGenerator());
+    const hasher: PasswordHasher = {
+      hash: (password) => Promise.resolve(`hash:${password}`),
+      verify: (hash, password) => Promise.resolve(hash === `hash:${password}`),
+      needsRehash: () => false,
+      verifyDummy: () => Promise.resolve(),
+    };
+    await uow.inTenant(TENANT_A_ID, ({ users }) =>
+      users.insert(aUser({ passwordHash: 'hash:before' })),
+    );
+    const secret = secrets.newSecret();
+    await recovery.inTenant(TENANT_A_ID, (scope) =>
+      scope.tokens.insert({
+        tenantId: TENANT_A_ID,
+        id: '0d000000-0000-4000-8000-0000000000c1',
+        userId: USER_ID,
+        purpose: 'password_reset',
+        tokenHash: secrets.hash(secret),
+        expiresAt: new Date(Date.now() + 60_000),
+        usedAt: undefined,
+        createdAt: new Date(),
+      }),
+    );
+    const resetter = (log: AuditLog) =>
+      new PasswordResetter(
+        recovery,
+        secrets,
+        hasher,
+        new SystemClock(),
+        new RandomIdGenerator(),
+        log,
+        undefined,
+        DEFAULT_PASSWORD_POLICY,
+        joinedTransactions(),
+      );
+    const input = {
+      token: formatUserToken(TENANT_A_ID, secret),
+      newPassword: 'a new long passphrase',
+    };
+    const passwordHash = async () =>
+      (await uow.inTenant(TENANT_A_ID, ({ users }) => users.findById(USER_ID)))?.passwordHash;
+
+    await expect(resetter(brokenAudit).run(input)).rejects.toThrow('audit log unavailable');
+    expect(await passwordHash()).toBe('hash:before');
+    // The token was not used up: the reset can be done once the event can be written.
+    await resetter(audit).run(input);
+    expect(await passwordHash()).toBe('hash:a new long passphrase');
+    expect(await tenantEvents('auth.password.reset')).toBe(1);
   });
 });

@@ -13,6 +13,8 @@ import { isUserActive } from '../../domain/identity/user.js';
 import type { Clock } from '../../domain/shared/clock.port.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import type { AuditContext } from '../shared/audit-context.js';
+import { inOneTransaction } from '../shared/in-one-transaction.js';
+import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
 
 export interface ResetPasswordInput {
   readonly token: string;
@@ -36,6 +38,8 @@ export class PasswordResetter {
     private readonly audit: AuditLog,
     private readonly sessions: SessionRevoker | undefined,
     private readonly policy: PasswordPolicy,
+    /** The new hash, the used token, the sessions' end and the event: one transaction. */
+    private readonly transactions: RequestTransactions,
   ) {}
 
   async run(input: ResetPasswordInput, context: AuditContext = {}): Promise<void> {
@@ -51,6 +55,17 @@ export class PasswordResetter {
       }
     });
     const passwordHash = await this.hasher.hash(password);
+    await inOneTransaction(this.transactions, tenantId, () =>
+      this.resetAndRecord(tenantId, tokenHash, passwordHash, context),
+    );
+  }
+
+  private async resetAndRecord(
+    tenantId: string,
+    tokenHash: Uint8Array,
+    passwordHash: string,
+    context: AuditContext,
+  ): Promise<void> {
     const userId = await this.uow.inTenant(tenantId, async (scope) => {
       const now = this.clock.now();
       const token = await scope.tokens.findByHash(tokenHash, 'password_reset');

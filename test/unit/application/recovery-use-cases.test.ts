@@ -146,7 +146,17 @@ describe('recovery use cases (memory adapters)', () => {
       HALF_HOUR,
     );
     const policy = DEFAULT_PASSWORD_POLICY;
-    reset = new PasswordResetter(recovery, secrets, hasher, clock, ids, audit, sessions, policy);
+    reset = new PasswordResetter(
+      recovery,
+      secrets,
+      hasher,
+      clock,
+      ids,
+      audit,
+      sessions,
+      policy,
+      new InMemoryRequestTransactions(),
+    );
     change = new PasswordChanger(
       uow,
       hasher,

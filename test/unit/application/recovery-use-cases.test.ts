@@ -146,6 +146,7 @@ describe('recovery use cases (memory adapters)', () => {
       HALF_HOUR,
     );
     const policy = DEFAULT_PASSWORD_POLICY;
+    const transactions = new InMemoryRequestTransactions();
     reset = new PasswordResetter(
       recovery,
       secrets,
@@ -155,18 +156,9 @@ describe('recovery use cases (memory adapters)', () => {
       audit,
       sessions,
       policy,
-      new InMemoryRequestTransactions(),
+      transactions,
     );
-    change = new PasswordChanger(
-      uow,
-      hasher,
-      clock,
-      ids,
-      audit,
-      sessions,
-      policy,
-      new InMemoryRequestTransactions(),
-    );
+    change = new PasswordChanger(uow, hasher, clock, ids, audit, sessions, policy, transactions);
     requestVerification = new EmailVerificationRequester(recovery, secrets, clock, ids, 86_400_000);
     verify = new EmailVerifier(recovery, secrets, clock);
     dispatcher = new OutboxDispatcher(

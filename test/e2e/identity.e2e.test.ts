@@ -119,6 +119,18 @@ describe('IdentityService end to end: Login, GetJwks and token checks', () => {
       ),
     );
     expect(basic.code).toBe(status.UNAUTHENTICATED);
+    // The scheme is checked up front, the token's own form where it is verified.
+    for (const authorization of ['Bearer ', 'Bearer', `Bearer  ${good}`, `Bearer ${good} x`]) {
+      const refused = await failureOf(
+        call(
+          t.tenancy,
+          'listTenants',
+          { page: undefined, status: TenantStatus.TENANT_STATUS_UNSPECIFIED },
+          metadataOf({ authorization }),
+        ),
+      );
+      expect(refused.code, authorization.slice(0, 10)).toBe(status.UNAUTHENTICATED);
+    }
   });
 
   it('ignores credentials on public methods, so a stale token never blocks Login', async () => {

@@ -153,10 +153,15 @@ export class PolicyDecisionPoint {
   }
 
   /** Check: one decision for a subject (default: the caller) in the acting tenant. */
-  async check(actor: Actor, input: CheckInput, context: AuditContext = {}): Promise<CheckOutcome> {
-    const parsed = this.parse(actor, input, '');
-    await this.mayCheck(actor, [parsed], context);
-    const [outcome] = await this.decideAll(actor, [parsed], context);
+  async check(
+    actor: Actor,
+    input: CheckInput,
+    context: LazyAccessContext = {},
+  ): Promise<CheckOutcome> {
+    const self = actor.principal.subjectId.toLowerCase();
+    const parsed = this.parse(self, input, '');
+    await this.mayCheck(actor, [parsed], self, context);
+    const [outcome] = await this.decideAll(actor, [parsed], self, context);
     if (outcome === undefined) throw new Error('no decision');
     return outcome;
   }
@@ -165,7 +170,7 @@ export class PolicyDecisionPoint {
   async checkMany(
     actor: Actor,
     items: readonly CheckInput[],
-    context: AuditContext = {},
+    context: LazyAccessContext = {},
   ): Promise<CheckOutcome[]> {
     if (items.length === 0 || items.length > MAX_CHECK_ITEMS) {
       throw new InvalidArgumentError(
@@ -173,29 +178,29 @@ export class PolicyDecisionPoint {
         `must hold 1 to ${String(MAX_CHECK_ITEMS)} checks (got ${String(items.length)})`,
       );
     }
-    const parsed = items.map((item, index) => this.parse(actor, item, `items[${String(index)}].`));
-    await this.mayCheck(actor, parsed, context);
-    return this.decideAll(actor, parsed, context);
+    const self = actor.principal.subjectId.toLowerCase();
+    const parsed = items.map((item, index) => this.parse(self, item, `items[${String(index)}].`));
+    await this.mayCheck(actor, parsed, self, context);
+    return this.decideAll(actor, parsed, self, context);
   }
 
   /** The effective permissions of a subject (default: the caller), sorted, wildcards kept. */
   async listPermissions(
     actor: Actor,
     input: { readonly subjectId: string; readonly resource: string },
-    context: AuditContext = {},
+    context: LazyAccessContext = {},
   ): Promise<readonly string[]> {
-    const parsed = this.parse(actor, { ...input, permission: '*' }, '');
-    await this.mayCheck(actor, [parsed], context);
+    const self = actor.principal.subjectId.toLowerCase();
+    const parsed = this.parse(self, { ...input, permission: '*' }, '');
+    await this.mayCheck(actor, [parsed], self, context);
     const subject = await this.cache.subject(actor.tenantId, parsed.subjectId);
     return subject.permissions(parsed.resource, this.clock.now());
   }
 
-  private parse(actor: Actor, input: CheckInput, prefix: string): ParsedCheck {
+  /** `self`: the caller's subject id, lowercase (what an empty subject id stands for). */
+  private parse(self: string, input: CheckInput, prefix: string): ParsedCheck {
     return {
-      subjectId:
-        input.subjectId === ''
-          ? actor.principal.subjectId.toLowerCase()
-          : parseUuid(`${prefix}subject_id`, input.subjectId),
+      subjectId: input.subjectId === '' ? self : parseUuid(`${prefix}subject_id`, input.subjectId),
       permission: parsePermission(`${prefix}permission`, input.permission),
       resource:
         input.resource === '' ? undefined : parseResource(`${prefix}resource`, input.resource),
@@ -206,11 +211,13 @@ export class PolicyDecisionPoint {
   private async mayCheck(
     actor: Actor,
     checks: readonly ParsedCheck[],
-    context: AuditContext,
+    self: string,
+    context: LazyAccessContext,
   ): Promise<void> {
     const { principal } = actor;
-    const self = principal.subjectId.toLowerCase();
-    const ownTenant = actor.tenantId.toLowerCase() === principal.tenantId.toLowerCase();
+    const ownTenant =
+      actor.tenantId === principal.tenantId ||
+      actor.tenantId.toLowerCase() === principal.tenantId.toLowerCase();
     if (ownTenant && checks.every((check) => check.subjectId === self)) return;
     await this.authorize(principal, CHECK_OTHERS_PERMISSION, context);
   }
@@ -218,10 +225,10 @@ export class PolicyDecisionPoint {
   private async decideAll(
     actor: Actor,
     checks: readonly ParsedCheck[],
-    context: AuditContext,
+    self: string,
+    context: LazyAccessContext,
   ): Promise<CheckOutcome[]> {
     const now = this.clock.now();
-    const self = actor.principal.subjectId.toLowerCase();
     const subjects = await this.compiledSubjects(actor.tenantId, checks);
     const decisions = checks.map((check) => {
       const subject = subjects.get(check.subjectId);
@@ -309,7 +316,7 @@ export class PolicyDecisionPoint {
     if (decision.allowed) return;
     const check = { subjectId: principal.subjectId, permission, resource: undefined };
     const id = this.ids.newId();
-    this.audit(principal.tenantId, principal, check, decision, id, now, contextOf(context));
+    this.audit(principal.tenantId, principal, check, decision, id, now, context);
     throw permissionDenied(permission);
   }
 
@@ -327,15 +334,7 @@ export class PolicyDecisionPoint {
       summary: why,
     };
     const now = this.clock.now();
-    this.audit(
-      principal.tenantId,
-      principal,
-      check,
-      decision,
-      this.ids.newId(),
-      now,
-      contextOf(context),
-    );
+    this.audit(principal.tenantId, principal, check, decision, this.ids.newId(), now, context);
     throw permissionDenied(permission);
   }
 
@@ -363,9 +362,10 @@ export class PolicyDecisionPoint {
     decision: Decision,
     decisionId: string,
     now: Date,
-    context: AccessContext,
+    lazyContext: LazyAccessContext,
   ): void {
     if (decision.allowed && !this.isSensitive(check.permission)) return;
+    const context = contextOf(lazyContext);
     const event: AuditEvent = {
       tenantId,
       id: decisionId,

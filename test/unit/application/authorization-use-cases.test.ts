@@ -509,6 +509,28 @@ describe('authorization use cases (memory adapters)', () => {
       });
     });
 
+    it('makes the audit context only for an audited decision', async () => {
+      let made = 0;
+      const context = () => {
+        made += 1;
+        return { requestId: 'req-lazy', ip: '192.0.2.7' };
+      };
+      const input = (permission: string) => ({ subjectId: '', permission, resource: '' });
+      await world.pdp.check(admin, input('users:read'), context);
+      await world.pdp.checkMany(admin, [input('users:read'), input('tenant:read')], context);
+      expect(made).toBe(0);
+      await world.pdp.check(member, input('users:write'), context);
+      await world.pdp.checkMany(admin, [input('users:read'), input('roles:write')], context);
+      expect(made).toBe(2);
+      expect(world.recorder.events.map((event) => [event.action, event.actor])).toEqual([
+        ['authz.check.denied', expect.objectContaining({ requestId: 'req-lazy', ip: '192.0.2.7' })],
+        [
+          'authz.check.granted',
+          expect.objectContaining({ requestId: 'req-lazy', ip: '192.0.2.7' }),
+        ],
+      ]);
+    });
+
     it('answers CheckMany in order, names the bad item and refuses 0 or 101 items', async () => {
       const items = [
         { subjectId: '', permission: 'profile:read', resource: '' },

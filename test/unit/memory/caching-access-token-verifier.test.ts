@@ -48,6 +48,24 @@ describe('CachingAccessTokenVerifier', () => {
     expect(calls).toEqual(['bad-1', 'bad-1', 'good-1', 'good-2']);
   });
 
+  it('serves only the identical token: one sharing its signature segment is verified in full', async () => {
+    const { verifier, calls } = fixture();
+    await verifier.verify('good.payload-1.signature');
+    await verifier.verify('good.payload-1.signature');
+    // Same last segment (the lookup key), another payload: a forgery must reach the verifier.
+    await expect(verifier.verify('bad.payload-2.signature')).rejects.toMatchObject({
+      code: 'INVALID_TOKEN',
+    });
+    await verifier.verify('good.payload-3.signature');
+    await verifier.verify('good.payload-1.signature');
+    expect(calls).toEqual([
+      'good.payload-1.signature',
+      'bad.payload-2.signature',
+      'good.payload-3.signature',
+      'good.payload-1.signature',
+    ]);
+  });
+
   it('stays within its bound, dropping the oldest entry', async () => {
     const { verifier, calls } = fixture(2);
     for (const token of ['good-1', 'good-2', 'good-3', 'good-1']) await verifier.verify(token);

@@ -32,6 +32,11 @@ const ALG = 'EdDSA';
 const TOKEN_TYPE = 'at+jwt';
 /** Larger tokens are refused before any parsing. */
 export const MAX_ACCESS_TOKEN_BYTES = 8 * 1024;
+/**
+ * JWS compact serialization: three base64url segments (an empty signature is let through, so
+ * an unsigned token is refused for its algorithm, the clearer reason).
+ */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const KINDS: ReadonlySet<string> = new Set<PrincipalKind>(['user', 'service']);
 const MAX_ROLES = 256;
 
@@ -405,6 +410,7 @@ export class JoseTokenService implements AccessTokenIssuer, AccessTokenVerifier,
     const raw: unknown = token; // callers outside TypeScript may pass anything
     if (typeof raw !== 'string' || raw.length === 0) throw invalidToken('missing');
     if (token.length > MAX_ACCESS_TOKEN_BYTES) throw invalidToken('too large');
+    if (!COMPACT_JWS.test(token)) throw invalidToken('malformed');
 
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {

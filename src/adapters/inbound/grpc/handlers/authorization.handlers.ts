@@ -35,11 +35,14 @@ export function authorizationHandlers(
 ): AsyncService<AuthorizationServiceServer> {
   const { decisions, roles, bindings } = useCases;
   return {
+    // The audit context is made only for an audited decision (a denial, a sensitive grant).
     check: async (request, ctx) =>
-      toCheckResponse(await decisions.check(ctx.requireActor(), request, auditContextOf(ctx))),
+      toCheckResponse(
+        await decisions.check(ctx.requireActor(), request, () => auditContextOf(ctx)),
+      ),
     checkMany: async (request, ctx) => ({
       results: (
-        await decisions.checkMany(ctx.requireActor(), request.items, auditContextOf(ctx))
+        await decisions.checkMany(ctx.requireActor(), request.items, () => auditContextOf(ctx))
       ).map(toCheckResponse),
     }),
     listPermissions: async (request, ctx) => ({

@@ -3,7 +3,7 @@ import type { ActingTenantResolver } from '../../../../application/tenancy/resol
 import { invalidToken } from '../../../../domain/identity/identity.errors.js';
 import type { Interceptor } from '../interceptor.js';
 
-const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
+const SCHEME = 'Bearer ';
 
 /**
  * Verifies the bearer token and settles the tenant the call acts in (its own, or the
@@ -18,9 +18,12 @@ export function authenticationInterceptor(
     if (ctx.method.access.kind === 'public') return next();
     const header = ctx.header('authorization');
     if (header !== undefined) {
-      const match = BEARER.exec(header);
-      if (match?.[1] === undefined) throw invalidToken('authorization must be "Bearer <token>"');
-      const principal = await authenticator.run(match[1]);
+      // Only the scheme is checked here: the token's own form is checked where it is verified,
+      // so a token already verified costs no scan of its ~600 characters on every call.
+      if (!header.startsWith(SCHEME) || header.length === SCHEME.length) {
+        throw invalidToken('authorization must be "Bearer <token>"');
+      }
+      const principal = await authenticator.run(header.slice(SCHEME.length));
       ctx.actor = await actingTenant.run(principal, ctx.header('x-tenant-id'));
     }
     return next();

@@ -27,12 +27,12 @@ export class CachedTenantDirectory implements TenantDirectory {
   ) {}
 
   bySlug(slug: string): Promise<TenantRef | undefined> {
-    return this.lookup(`slug:${slug}`, this.bySlugCache, slug, () => this.inner.bySlug(slug));
+    return this.lookup('slug', this.bySlugCache, slug, () => this.inner.bySlug(slug));
   }
 
   byId(id: string): Promise<TenantRef | undefined> {
     const key = id.toLowerCase();
-    return this.lookup(`id:${key}`, this.byIdCache, key, () => this.inner.byId(id));
+    return this.lookup('id', this.byIdCache, key, () => this.inner.byId(id));
   }
 
   invalidate(tenantId: string): void {
@@ -50,7 +50,7 @@ export class CachedTenantDirectory implements TenantDirectory {
   }
 
   private lookup(
-    flightKey: string,
+    kind: 'slug' | 'id',
     cache: Map<string, Entry>,
     key: string,
     load: () => Promise<TenantRef | undefined>,
@@ -58,6 +58,8 @@ export class CachedTenantDirectory implements TenantDirectory {
     const now = this.clock.now().getTime();
     const cached = cache.get(key);
     if (cached !== undefined && cached.expiresAt > now) return Promise.resolve(cached.ref);
+    // Made on a miss only: a fresh string is hashed on every lookup it is used for.
+    const flightKey = `${kind}:${key}`;
     const pending = this.inFlight.get(flightKey);
     if (pending !== undefined) return pending;
 

@@ -568,8 +568,16 @@ const identityModule = new ContainerModule(({ bind }) => {
   bind(TYPES.UserFinder).toResolvedValue((uow) => new UserFinder(uow), [TYPES.UnitOfWork]);
   bind(TYPES.UserLister).toResolvedValue((uow) => new UserLister(uow), [TYPES.UnitOfWork]);
   bind(TYPES.UserDisabler).toResolvedValue(
-    (uow, sessions) => new UserDisabler(uow, sessions),
-    [TYPES.UnitOfWork, TYPES.SessionManager],
+    (uow, clock, ids, audit, sessions, transactions) =>
+      new UserDisabler(uow, clock, ids, audit, sessions, transactions),
+    [
+      TYPES.UnitOfWork,
+      TYPES.Clock,
+      TYPES.IdGenerator,
+      TYPES.AuditLog,
+      TYPES.SessionManager,
+      TYPES.JoinedTransactions,
+    ],
   );
 });
 

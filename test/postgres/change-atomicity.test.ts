@@ -17,6 +17,7 @@ import { aTenant, TENANT_A_ID } from '../mothers/tenant.mother.js';
 import { RandomOneTimeSecrets } from '../../src/adapters/outbound/crypto/random-one-time-secrets.js';
 import { PgRecoveryUnitOfWork } from '../../src/adapters/outbound/postgres/pg-recovery-unit-of-work.js';
 import { PasswordResetter } from '../../src/application/identity/reset-password.js';
+import { UserDisabler } from '../../src/application/identity/disable-user.js';
 import type { PasswordHasher } from '../../src/domain/identity/password-hasher.port.js';
 import { DEFAULT_PASSWORD_POLICY } from '../../src/domain/identity/password-policy.js';
 import { formatUserToken } from '../../src/domain/identity/user-token.js';
@@ -202,5 +203,35 @@ describe('a password reset commits with its audit event or not at all', () => {
     await resetter(audit).run(input);
     expect(await passwordHash()).toBe('hash:a new long passphrase');
     expect(await tenantEvents('auth.password.reset')).toBe(1);
+  });
+});
+
+describe('disabling a user commits with its audit event or not at all', () => {
+  it('DisableUser whose event cannot be written leaves the user active', async () => {
+    const leaverId = '0c000000-0000-4000-8000-0000000000d1';
+    await uow.inTenant(TENANT_A_ID, ({ users }) =>
+      users.insert(
+        aUser({ id: leaverId, email: 'leaver@acme.test', emailNormalized: 'leaver@acme.test' }),
+      ),
+    );
+    const disabler = (log: AuditLog) =>
+      new UserDisabler(
+        uow,
+        new SystemClock(),
+        new RandomIdGenerator(),
+        log,
+        undefined,
+        joinedTransactions(),
+      );
+    const status = async () =>
+      (await uow.inTenant(TENANT_A_ID, ({ users }) => users.findById(leaverId)))?.status;
+
+    await expect(disabler(brokenAudit).run(ADMIN, leaverId)).rejects.toThrow(
+      'audit log unavailable',
+    );
+    expect(await status()).toBe('active');
+    await disabler(audit).run(ADMIN, leaverId);
+    expect(await status()).toBe('disabled');
+    expect(await tenantEvents('auth.user.disabled')).toBe(1);
   });
 });

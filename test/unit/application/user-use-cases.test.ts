@@ -1,4 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { InMemoryAuditLog } from '../../../src/adapters/outbound/memory/in-memory-audit-log.js';
+import { InMemoryRequestTransactions } from '../../../src/adapters/outbound/memory/in-memory-request-transactions.js';
 import { InMemoryTenantDirectory } from '../../../src/adapters/outbound/memory/in-memory-tenant-directory.js';
 import { InMemoryUnitOfWork } from '../../../src/adapters/outbound/memory/in-memory-unit-of-work.js';
 import { MemoryDatabase } from '../../../src/adapters/outbound/memory/memory-database.js';
@@ -134,11 +136,25 @@ describe('user use cases (memory adapters)', () => {
   });
 
   it('disables others idempotently but never the caller; other tenants see USER_NOT_FOUND', async () => {
-    const admin = actorOf(TENANT_A_ID, 'admin');
+    const admin = actorOf(TENANT_A_ID, '0a000000-0000-4000-8000-0000000000ad');
     const user = await registrar.run(admin, input('leaver@acme.io'));
-    const disabler = new UserDisabler(uow);
-    expect((await disabler.run(admin, user.id)).status).toBe('disabled');
+    const audit = new InMemoryAuditLog();
+    const clock = { now: () => NOW };
+    const transactions = new InMemoryRequestTransactions();
+    const disabler = new UserDisabler(uow, clock, ids, audit, undefined, transactions);
+    expect((await disabler.run(admin, user.id, { requestId: 'req-1' })).status).toBe('disabled');
     expect(await disabler.run(admin, user.id)).toEqual({ ...user, status: 'disabled' });
+    // One event, for the real change only (the repeat changes nothing).
+    expect(await audit.list(TENANT_A_ID, 10)).toMatchObject([
+      {
+        action: 'auth.user.disabled',
+        outcome: 'success',
+        occurredAt: NOW,
+        actor: { subjectId: admin.principal.subjectId, requestId: 'req-1' },
+        target: { type: 'user', id: user.id },
+        details: { 'before.status': 'active', 'after.status': 'disabled' },
+      },
+    ]);
     await expect(disabler.run(actorOf(TENANT_A_ID, user.id), user.id)).rejects.toMatchObject({
       code: 'CANNOT_DISABLE_SELF',
     });

@@ -92,16 +92,47 @@ export function userRepositoryContract(name: string, makeUnitOfWork: MakeUnitOfW
         aUser({ lastLoginAt: at }),
       );
       const later = new Date('2025-03-05T00:00:00.000Z');
+      const rehash = { from: aUser().passwordHash, to: '$argon2id$new' };
+      await uow.inTenant(TENANT_A_ID, ({ users }) => users.recordLogin(USER_ID, later, rehash));
+      expect(await uow.inTenant(TENANT_A_ID, ({ users }) => users.findById(USER_ID))).toEqual(
+        aUser({ lastLoginAt: later, passwordHash: '$argon2id$new' }),
+      );
+      await uow.inTenant(TENANT_B_ID, ({ users }) =>
+        users.recordLogin(USER_ID, new Date(0), { from: '$argon2id$new', to: 'x' }),
+      );
+      expect(await uow.inTenant(TENANT_A_ID, ({ users }) => users.findById(USER_ID))).toEqual(
+        aUser({ lastLoginAt: later, passwordHash: '$argon2id$new' }),
+      );
+    });
+
+    it('keeps a password changed since the rehashed hash was read, recording the login still', async () => {
+      await uow.inTenant(TENANT_A_ID, ({ users }) => users.insert(aUser()));
+      const verified = aUser().passwordHash;
       await uow.inTenant(TENANT_A_ID, ({ users }) =>
-        users.recordLogin(USER_ID, later, '$argon2id$new'),
+        users.update(aUser({ passwordHash: '$argon2id$changed' })),
+      );
+      const at = new Date('2025-03-04T05:06:07.089Z');
+      await uow.inTenant(TENANT_A_ID, ({ users }) =>
+        users.recordLogin(USER_ID, at, { from: verified, to: '$argon2id$rehashed' }),
       );
       expect(await uow.inTenant(TENANT_A_ID, ({ users }) => users.findById(USER_ID))).toEqual(
-        aUser({ lastLoginAt: later, passwordHash: '$argon2id$new' }),
+        aUser({ lastLoginAt: at, passwordHash: '$argon2id$changed' }),
       );
-      await uow.inTenant(TENANT_B_ID, ({ users }) => users.recordLogin(USER_ID, new Date(0), 'x'));
-      expect(await uow.inTenant(TENANT_A_ID, ({ users }) => users.findById(USER_ID))).toEqual(
-        aUser({ lastLoginAt: later, passwordHash: '$argon2id$new' }),
-      );
+    });
+
+    it('reads a user for update like findById, within its tenant only', async () => {
+      await uow.inTenant(TENANT_A_ID, ({ users }) => users.insert(aUser()));
+      expect(
+        await uow.inTenant(TENANT_A_ID, ({ users }) => users.findByIdForUpdate(USER_ID)),
+      ).toEqual(aUser());
+      for (const [tenantId, id] of [
+        [TENANT_A_ID, OTHER_USER_ID],
+        [TENANT_B_ID, USER_ID],
+      ] as const) {
+        expect(
+          await uow.inTenant(tenantId, ({ users }) => users.findByIdForUpdate(id)),
+        ).toBeUndefined();
+      }
     });
 
     it('lists users oldest first, ties broken by id, page by page with a keyset cursor', async () => {

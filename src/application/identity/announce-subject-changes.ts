@@ -1,7 +1,7 @@
 import type { ServiceAccountRepository } from '../../domain/identity/service-account.repository.port.js';
 import type { SubjectChanges } from '../../domain/identity/subject-changes.port.js';
 import type { User } from '../../domain/identity/user.js';
-import type { UserRepository } from '../../domain/identity/user.repository.port.js';
+import type { PasswordRehash, UserRepository } from '../../domain/identity/user.repository.port.js';
 
 /** The shape shared by `UnitOfWork` and `RecoveryUnitOfWork`. */
 interface TenantWork<S> {
@@ -63,6 +63,10 @@ class WatchedUsers implements UserRepository {
     return this.inner.findById(id);
   }
 
+  findByIdForUpdate(id: string): Promise<User | undefined> {
+    return this.inner.findByIdForUpdate(id);
+  }
+
   list(...args: Parameters<UserRepository['list']>): ReturnType<UserRepository['list']> {
     return this.inner.list(...args);
   }
@@ -72,8 +76,8 @@ class WatchedUsers implements UserRepository {
     this.touched.add(user.id.toLowerCase());
   }
 
-  async recordLogin(id: string, at: Date, passwordHash?: string): Promise<void> {
-    await this.inner.recordLogin(id, at, passwordHash);
+  async recordLogin(id: string, at: Date, rehash?: PasswordRehash): Promise<void> {
+    await this.inner.recordLogin(id, at, rehash);
     this.touched.add(id.toLowerCase());
   }
 }

@@ -70,7 +70,7 @@ export class PasswordChanger {
     const passwordHash = await this.hasher.hash(next);
     await inOneTransaction(this.transactions, tenantId, async () => {
       await this.uow.inTenant(tenantId, async (scope) => {
-        const fresh = await scope.users.findById(user.id);
+        const fresh = await scope.users.findByIdForUpdate(user.id);
         if (fresh === undefined) throw userNotFound();
         await scope.users.update({ ...fresh, passwordHash });
       });

@@ -38,7 +38,7 @@ export class UserDisabler {
     const { tenantId } = actor;
     return inOneTransaction(this.transactions, tenantId, async () => {
       const { before, after } = await this.uow.inTenant(tenantId, async (scope) => {
-        const user = await scope.users.findById(id);
+        const user = await scope.users.findByIdForUpdate(id);
         if (user === undefined) throw userNotFound();
         const next = disableUser(user);
         if (next !== user) await scope.users.update(next);

@@ -102,11 +102,11 @@ export class PasswordLogin {
     const ok = await this.hasher.verify(user.passwordHash, password);
     if (!ok) return this.fail(attempt, known, context, 'wrong_password');
     if (user.status !== 'active') return this.fail(attempt, known, context, 'user_not_active');
-    const rehashed = this.hasher.needsRehash(user.passwordHash)
-      ? await this.hasher.hash(password)
+    const rehash = this.hasher.needsRehash(user.passwordHash)
+      ? { from: user.passwordHash, to: await this.hasher.hash(password) }
       : undefined;
     const roles = await this.uow.inTenant(tenant.id, async (scope) => {
-      await scope.users.recordLogin(user.id, this.clock.now(), rehashed);
+      await scope.users.recordLogin(user.id, this.clock.now(), rehash);
       return scope.roles.roleNamesOf(user.id);
     });
     await this.throttle.recordSuccess(attempt);

@@ -70,7 +70,7 @@ export class PasswordResetter {
       const now = this.clock.now();
       const token = await scope.tokens.findByHash(tokenHash, 'password_reset');
       if (token === undefined || !isUserTokenUsable(token, now)) throw invalidOrExpiredToken();
-      const user = await scope.users.findById(token.userId);
+      const user = await scope.users.findByIdForUpdate(token.userId);
       if (user === undefined || !isUserActive(user)) throw invalidOrExpiredToken();
       if (!(await scope.tokens.markUsed(token.id, now))) throw invalidOrExpiredToken();
       await scope.users.update({ ...user, passwordHash });

@@ -26,7 +26,7 @@ export class EmailVerifier {
       const now = this.clock.now();
       const token = await scope.tokens.findByHash(tokenHash, 'email_verification');
       if (token === undefined || !isUserTokenUsable(token, now)) throw invalidOrExpiredToken();
-      const user = await scope.users.findById(token.userId);
+      const user = await scope.users.findByIdForUpdate(token.userId);
       if (user === undefined) throw invalidOrExpiredToken();
       if (!(await scope.tokens.markUsed(token.id, now))) throw invalidOrExpiredToken();
       await scope.users.update({ ...user, emailVerifiedAt: user.emailVerifiedAt ?? now });

@@ -8,6 +8,12 @@ export interface UserRepository {
   findByEmail(emailNormalized: string): Promise<User | undefined>;
   findById(id: string): Promise<User | undefined>;
   /**
+   * `findById`, keeping the row locked until the unit of work ends: a change reads, edits and
+   * writes the whole row back (`update`) without undoing a concurrent one (an email
+   * verification racing a disable must not re-enable the user).
+   */
+  findByIdForUpdate(id: string): Promise<User | undefined>;
+  /**
    * Oldest first (created_at, then id); `after` is a cursor from `encodeUserCursor` (the
    * caller validates it with `parseUserCursor`).
    */
@@ -18,5 +24,16 @@ export interface UserRepository {
    * new normalised email belongs to another user of the tenant.
    */
   update(user: User): Promise<void>;
-  recordLogin(id: string, at: Date, passwordHash?: string): Promise<void>;
+  /**
+   * Sets the last login; with `rehash`, also replaces the password hash, but only if the stored
+   * one is still `rehash.from`: the new hash was computed from the password that hash verified,
+   * so it must not undo a password change made since.
+   */
+  recordLogin(id: string, at: Date, rehash?: PasswordRehash): Promise<void>;
+}
+
+/** A stronger hash (`to`) of the password the stored hash `from` verified. */
+export interface PasswordRehash {
+  readonly from: string;
+  readonly to: string;
 }

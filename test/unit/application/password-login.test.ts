@@ -18,16 +18,29 @@ const PASSWORD = 'the right password 123';
 const CONTEXT = { ip: '203.0.113.7', requestId: 'req-1' };
 
 /** Hashes are the password itself: what matters here is which branch runs, not argon2. */
-const hasher: PasswordHasher & { verified: number; down: boolean } = {
+const hasher: PasswordHasher & {
+  verified: number;
+  down: boolean;
+  rehash: boolean;
+  /** Runs while a login computes its rehash, between reading the user and recording the login. */
+  whileHashing: (() => Promise<void>) | undefined;
+} = {
   verified: 0,
   down: false,
-  hash: (password) => Promise.resolve(`plain:${password}`),
+  rehash: false,
+  whileHashing: undefined,
+  async hash(password) {
+    await this.whileHashing?.();
+    return `rehashed:${password}`;
+  },
   verify(hash, password) {
     this.verified += 1;
     if (this.down) return Promise.reject(passwordHasherUnavailable());
-    return Promise.resolve(hash === `plain:${password}`);
+    return Promise.resolve(hash === `plain:${password}` || hash === `rehashed:${password}`);
   },
-  needsRehash: () => false,
+  needsRehash(hash) {
+    return this.rehash && hash.startsWith('plain:');
+  },
   verifyDummy() {
     this.verified += 1;
     return Promise.resolve();
@@ -36,10 +49,11 @@ const hasher: PasswordHasher & { verified: number; down: boolean } = {
 
 let audit: InMemoryAuditLog;
 let login: PasswordLogin;
+let uow: InMemoryUnitOfWork;
 
 beforeEach(async () => {
   const database = new MemoryDatabase();
-  const uow = new InMemoryUnitOfWork(database);
+  uow = new InMemoryUnitOfWork(database);
   await uow.inTenant(PLATFORM_TENANT_ID, ({ tenants }) => tenants.insert(aTenant()));
   await uow.inTenant(TENANT_A_ID, ({ users }) =>
     users.insert(aUser({ passwordHash: `plain:${PASSWORD}` })),
@@ -66,6 +80,8 @@ beforeEach(async () => {
   );
   hasher.verified = 0;
   hasher.down = false;
+  hasher.rehash = false;
+  hasher.whileHashing = undefined;
 });
 
 const attempt = (email: string, password: string, tenantSlug = 'acme'): Promise<unknown> =>
@@ -175,5 +191,26 @@ describe('PasswordLogin with brute-force protection and audit', () => {
     await attempt('ada.lovelace@example.com', PASSWORD);
     const text = JSON.stringify(await audit.list(TENANT_A_ID, 10));
     expect(text).not.toContain('password 123');
+  });
+
+  it('stores the rehash of an outdated hash', async () => {
+    hasher.rehash = true;
+    await attempt('ada.lovelace@example.com', PASSWORD);
+    const user = await uow.inTenant(TENANT_A_ID, ({ users }) => users.findById(USER_ID));
+    expect(user?.passwordHash).toBe(`rehashed:${PASSWORD}`);
+  });
+
+  it('does not overwrite a password changed while the rehash was computed', async () => {
+    hasher.rehash = true;
+    hasher.whileHashing = () =>
+      uow.inTenant(TENANT_A_ID, async ({ users }) => {
+        const user = await users.findByIdForUpdate(USER_ID);
+        if (user !== undefined)
+          await users.update({ ...user, passwordHash: 'plain:changed meanwhile' });
+      });
+    await attempt('ada.lovelace@example.com', PASSWORD);
+    const user = await uow.inTenant(TENANT_A_ID, ({ users }) => users.findById(USER_ID));
+    expect(user?.passwordHash).toBe('plain:changed meanwhile');
+    expect(user?.lastLoginAt).toEqual(new Date('2025-03-01T00:00:00Z'));
   });
 });

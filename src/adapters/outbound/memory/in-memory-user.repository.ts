@@ -1,5 +1,8 @@
 import { userEmailTaken, userNotFound } from '../../../domain/identity/identity.errors.js';
-import type { UserRepository } from '../../../domain/identity/user.repository.port.js';
+import type {
+  PasswordRehash,
+  UserRepository,
+} from '../../../domain/identity/user.repository.port.js';
 import {
   compareUsersByCursor,
   encodeUserCursor,
@@ -49,6 +52,14 @@ export class InMemoryUserRepository implements UserRepository {
     );
   }
 
+  /**
+   * The same as `findById`: memory units of work run on snapshots and hold no row locks, so this
+   * twin does not show the lock (test/postgres/user-row-lock.test.ts does, on Postgres).
+   */
+  findByIdForUpdate(id: string): Promise<User | undefined> {
+    return this.findById(id);
+  }
+
   findById(id: string): Promise<User | undefined> {
     return run(() => this.tx.read((tables) => tables.users.get(rowKey(this.scopeTenantId, id))));
   }
@@ -90,16 +101,18 @@ export class InMemoryUserRepository implements UserRepository {
     });
   }
 
-  recordLogin(id: string, at: Date, passwordHash?: string): Promise<void> {
+  recordLogin(id: string, at: Date, rehash?: PasswordRehash): Promise<void> {
     const key = rowKey(this.scopeTenantId, id);
     return run(() => {
+      // Replayed on commit against the rows as they are then, so the guard sees a newer hash.
       this.tx.write((tables) => {
         const user = tables.users.get(key);
         if (user === undefined) return;
+        const rehashed = rehash?.from === user.passwordHash;
         tables.users.set(key, {
           ...user,
           lastLoginAt: at,
-          passwordHash: passwordHash ?? user.passwordHash,
+          passwordHash: rehashed ? rehash.to : user.passwordHash,
         });
       });
     });

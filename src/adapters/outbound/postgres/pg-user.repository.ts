@@ -1,7 +1,10 @@
 import type { Knex } from 'knex';
 
 import { userEmailTaken, userNotFound } from '../../../domain/identity/identity.errors.js';
-import type { UserRepository } from '../../../domain/identity/user.repository.port.js';
+import type {
+  PasswordRehash,
+  UserRepository,
+} from '../../../domain/identity/user.repository.port.js';
 import {
   encodeUserCursor,
   parseUserCursor,
@@ -75,6 +78,11 @@ export class PgUserRepository implements UserRepository {
     return row === undefined ? undefined : toUser(row);
   }
 
+  async findByIdForUpdate(id: string): Promise<User | undefined> {
+    const row = await this.db<UserRow>(TABLE.users).where({ id }).forUpdate().first();
+    return row === undefined ? undefined : toUser(row);
+  }
+
   async list(query: PageQuery): Promise<Page<User>> {
     const builder = this.db<UserRow>(TABLE.users)
       .select('*')
@@ -117,13 +125,20 @@ export class PgUserRepository implements UserRepository {
     if (updated === 0) throw userNotFound();
   }
 
-  async recordLogin(id: string, at: Date, passwordHash?: string): Promise<void> {
+  async recordLogin(id: string, at: Date, rehash?: PasswordRehash): Promise<void> {
     await this.db<UserRow>(TABLE.users)
       .where({ id })
       .update(
-        passwordHash === undefined
+        rehash === undefined
           ? { last_login_at: at }
-          : { last_login_at: at, password_hash: passwordHash },
+          : {
+              last_login_at: at,
+              // Evaluated on the row as it is when updated, after any concurrent change commits.
+              password_hash: this.db.raw(
+                'case when password_hash = ? then ? else password_hash end',
+                [rehash.from, rehash.to],
+              ),
+            },
       );
   }
 }

@@ -159,7 +159,7 @@ export class PolicyDecisionPoint {
     context: LazyAccessContext = {},
   ): Promise<CheckOutcome> {
     const self = actor.principal.subjectId.toLowerCase();
-    const parsed = this.parse(self, input, '');
+    const parsed = this.parse(self, input);
     await this.mayCheck(actor, [parsed], self, context);
     const [outcome] = await this.decideAll(actor, [parsed], self, context);
     if (outcome === undefined) throw new Error('no decision');
@@ -179,7 +179,7 @@ export class PolicyDecisionPoint {
       );
     }
     const self = actor.principal.subjectId.toLowerCase();
-    const parsed = items.map((item, index) => this.parse(self, item, `items[${String(index)}].`));
+    const parsed = items.map((item, index) => this.parseItem(self, item, index));
     await this.mayCheck(actor, parsed, self, context);
     return this.decideAll(actor, parsed, self, context);
   }
@@ -191,20 +191,29 @@ export class PolicyDecisionPoint {
     context: LazyAccessContext = {},
   ): Promise<readonly string[]> {
     const self = actor.principal.subjectId.toLowerCase();
-    const parsed = this.parse(self, { ...input, permission: '*' }, '');
+    const parsed = this.parse(self, { ...input, permission: '*' });
     await this.mayCheck(actor, [parsed], self, context);
     const subject = await this.cache.subject(actor.tenantId, parsed.subjectId);
     return subject.permissions(parsed.resource, this.clock.now());
   }
 
   /** `self`: the caller's subject id, lowercase (what an empty subject id stands for). */
-  private parse(self: string, input: CheckInput, prefix: string): ParsedCheck {
+  private parse(self: string, input: CheckInput): ParsedCheck {
     return {
-      subjectId: input.subjectId === '' ? self : parseUuid(`${prefix}subject_id`, input.subjectId),
-      permission: parsePermission(`${prefix}permission`, input.permission),
-      resource:
-        input.resource === '' ? undefined : parseResource(`${prefix}resource`, input.resource),
+      subjectId: input.subjectId === '' ? self : parseUuid('subject_id', input.subjectId),
+      permission: parsePermission('permission', input.permission),
+      resource: input.resource === '' ? undefined : parseResource('resource', input.resource),
     };
+  }
+
+  /** One CheckMany item; a bad field is named by its path (the path is made only then). */
+  private parseItem(self: string, input: CheckInput, index: number): ParsedCheck {
+    try {
+      return this.parse(self, input);
+    } catch (error) {
+      if (error instanceof InvalidArgumentError) throw error.within(`items[${String(index)}].`);
+      throw error;
+    }
   }
 
   /** Anyone but yourself in your own tenant needs authz:check (in your own tenant). */

@@ -33,9 +33,14 @@ export class DomainError extends Error {
 export class InvalidArgumentError extends DomainError {
   constructor(
     readonly field: string,
-    description: string,
+    readonly description: string,
   ) {
     super('invalid_argument', 'INVALID_ARGUMENT', `${field}: ${description}`, { field });
+  }
+
+  /** The same error about the field inside a parent (`items[3].` + `permission`). */
+  within(parentPath: string): InvalidArgumentError {
+    return new InvalidArgumentError(`${parentPath}${this.field}`, this.description);
   }
 }
 

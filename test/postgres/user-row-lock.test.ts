@@ -194,8 +194,8 @@ describe('user use cases racing a concurrent change on Postgres', () => {
     expect(await stored()).toMatchObject({ status: 'disabled', emailVerifiedAt: VERIFIED_AT });
   });
 
-  it('ChangePassword does not re-enable a user disabled meanwhile', async () => {
-    const changer = new PasswordChanger(
+  const passwordChanger = () =>
+    new PasswordChanger(
       uow,
       hasher,
       clock,
@@ -205,18 +205,28 @@ describe('user use cases racing a concurrent change on Postgres', () => {
       DEFAULT_PASSWORD_POLICY,
       transactions(),
     );
-    const self = actorFor(USER_ID, ['member']);
-
-    expect(
-      await whileChangeHeld(disabled, () =>
-        changer.run(self, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }),
-      ),
-    ).toBeUndefined();
-
-    expect(await stored()).toMatchObject({
-      status: 'disabled',
-      passwordHash: `hash:${NEW_PASSWORD}`,
+  const changeOwnPassword = () =>
+    passwordChanger().run(actorFor(USER_ID, ['member']), {
+      currentPassword: PASSWORD,
+      newPassword: NEW_PASSWORD,
     });
+
+  it('ChangePassword of a user disabled meanwhile is refused and re-enables nobody', async () => {
+    expect(await whileChangeHeld(disabled, changeOwnPassword)).toMatchObject({
+      code: 'USER_NOT_FOUND',
+    });
+
+    expect(await stored()).toMatchObject({ status: 'disabled', passwordHash: `hash:${PASSWORD}` });
+  });
+
+  it('ChangePassword proven against a password reset meanwhile is refused, the reset stays', async () => {
+    const reset = (user: User): User => ({ ...user, passwordHash: 'hash:set by a reset' });
+
+    expect(await whileChangeHeld(reset, changeOwnPassword)).toMatchObject({
+      code: 'INVALID_CREDENTIALS',
+    });
+
+    expect(await stored()).toMatchObject({ status: 'active', passwordHash: 'hash:set by a reset' });
   });
 
   it('ResetPassword sees a disable made meanwhile: the reset is refused, the user stays disabled', async () => {

@@ -71,7 +71,10 @@ export class PasswordChanger {
     await inOneTransaction(this.transactions, tenantId, async () => {
       await this.uow.inTenant(tenantId, async (scope) => {
         const fresh = await scope.users.findByIdForUpdate(user.id);
-        if (fresh === undefined) throw userNotFound();
+        // Checked again under the lock: the user may have been disabled, or the password
+        // changed (a reset), while the presented one was verified against the hash read first.
+        if (fresh?.status !== 'active') throw userNotFound();
+        if (fresh.passwordHash !== user.passwordHash) throw invalidCredentials();
         await scope.users.update({ ...fresh, passwordHash });
       });
       await this.sessions?.revokeAllOfUser(

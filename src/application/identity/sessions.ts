@@ -27,6 +27,7 @@ import type { Clock } from '../../domain/shared/clock.port.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import { pageFrom, pageQuery, type Page } from '../../domain/shared/page.js';
 import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
+import { inOneTransaction } from '../shared/in-one-transaction.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { isUuid, parseUuid } from '../../domain/shared/uuid.js';
 import { isTenantUsable } from '../../domain/tenancy/tenant.js';
@@ -100,7 +101,10 @@ export class SessionManager implements SessionRevoker {
     private readonly policy: SessionPolicy,
     /** Decides who may read or end other users' sessions. */
     private readonly permissions: PermissionHolder,
-    /** Makes a mass revocation and its audit event one transaction (absent: one after the other). */
+    /**
+     * Makes a session's end and its audit event one transaction: logout, revoke, and mass
+     * revocation (absent: one after the other).
+     */
     private readonly transactions?: RequestTransactions,
   ) {}
 
@@ -248,9 +252,11 @@ export class SessionManager implements SessionRevoker {
   async logout(actor: Actor, origin: AuditContext = {}): Promise<void> {
     const { sessionId, tenantId } = actor.principal;
     if (sessionId === undefined) return;
-    const userId = await this.end(tenantId, sessionId, 'logout');
-    if (userId !== undefined)
-      await this.recordEnd(actor, origin, tenantId, sessionId, userId, 'logout');
+    await this.withItsEvent(tenantId, async () => {
+      const userId = await this.end(tenantId, sessionId, 'logout');
+      if (userId !== undefined)
+        await this.recordEnd(actor, origin, tenantId, sessionId, userId, 'logout');
+    });
   }
 
   /**
@@ -285,17 +291,20 @@ export class SessionManager implements SessionRevoker {
         ? actor.principal.subjectId.toLowerCase()
         : undefined;
     const mayOthers = await this.may(actor, 'sessions:write');
-    const ended = await this.store.inTenant(actor.tenantId, async (sessions) => {
-      const session = await sessions.lockSession(sessionId);
-      if (session === undefined || (session.userId !== self && !mayOthers)) {
-        throw sessionNotFound();
-      }
-      const revoked = await sessions.revokeSession(sessionId, this.clock.now(), 'revoked');
-      return revoked ? session.userId : undefined;
+    await this.withItsEvent(actor.tenantId, async () => {
+      const ended = await this.store.inTenant(actor.tenantId, async (sessions) => {
+        const session = await sessions.lockSession(sessionId);
+        if (session === undefined || (session.userId !== self && !mayOthers)) {
+          throw sessionNotFound();
+        }
+        const revoked = await sessions.revokeSession(sessionId, this.clock.now(), 'revoked');
+        return revoked ? session.userId : undefined;
+      });
+      if (ended === undefined) return;
+      // Heard once the transaction commits (the feed waits for it).
+      this.revocations.revoked([sessionId]);
+      await this.recordEnd(actor, origin, actor.tenantId, sessionId, ended, 'revoked');
     });
-    if (ended === undefined) return;
-    this.revocations.revoked([sessionId]);
-    await this.recordEnd(actor, origin, actor.tenantId, sessionId, ended, 'revoked');
   }
 
   async revokeAllOfUser(
@@ -332,9 +341,14 @@ export class SessionManager implements SessionRevoker {
       this.revocations.revoked(ended);
       return ended.length;
     };
+    return this.withItsEvent(tenantId, work);
+  }
+
+  /** Runs a change and the writing of its event in one transaction, when there are transactions. */
+  private withItsEvent<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
     return this.transactions === undefined
       ? work()
-      : this.transactions.run(tenantId, work, () => Promise.resolve());
+      : inOneTransaction(this.transactions, tenantId, work);
   }
 
   /** Whether a session exists in the tenant and is live (the liveness cache's source). */

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgUnitOfWork } from '../../src/adapters/outbound/postgres/pg-unit-of-work.js';
 import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
 import { aTenant, TENANT_A_ID } from '../mothers/tenant.mother.js';
+import { aUser } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 // Tenant changes read the row, edit it and write all of it back: the row lock is what keeps a
@@ -21,6 +22,34 @@ afterAll(async () => {
 });
 
 describe('TenantRepository.findByIdForUpdate on Postgres', () => {
+  it('leaves alone rows that refer to the tenant: a user is registered while it is locked', async () => {
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const holder = uow.inTenant(PLATFORM_TENANT_ID, async ({ tenants }) => {
+      await tenants.findByIdForUpdate(TENANT_A_ID);
+      locked();
+      await released;
+    });
+    await isLocked;
+    // The insert's foreign key check takes a key share lock on the tenant row: FOR UPDATE would
+    // make every write of the tenant wait for a profile edit.
+    const inserted = uow.inTenant(TENANT_A_ID, ({ users }) => users.insert(aUser()));
+    const outcome = await Promise.race([
+      inserted.then(() => 'inserted'),
+      new Promise((resolve) => setTimeout(resolve, 2_000)).then(() => 'waiting for the tenant row'),
+    ]);
+    release();
+    await holder;
+    await inserted;
+    expect(outcome).toBe('inserted');
+  });
+
   it('makes a concurrent change wait, so neither change undoes the other', async () => {
     let editorHasRead!: () => void;
     const read = new Promise<void>((resolve) => {

@@ -143,6 +143,34 @@ afterAll(async () => {
 });
 
 describe('UserRepository.findByIdForUpdate on Postgres', () => {
+  it('leaves alone rows that refer to the user: a token is issued while the user is locked', async () => {
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const holder = uow.inTenant(TENANT_A_ID, async ({ users }) => {
+      await users.findByIdForUpdate(USER_ID);
+      locked();
+      await released;
+    });
+    await isLocked;
+    // The insert's foreign key check takes a key share lock on the user row: FOR UPDATE would
+    // make it wait for the holder (and deadlock a reset racing a new reset request).
+    const issued = issueToken('password_reset');
+    const outcome = await Promise.race([
+      issued.then(() => 'issued'),
+      sleep(2_000).then(() => 'waiting for the user row'),
+    ]);
+    release();
+    await holder;
+    await issued;
+    expect(outcome).toBe('issued');
+  });
+
   it('makes a concurrent change wait, so neither change undoes the other', async () => {
     let editorHasRead!: () => void;
     const read = new Promise<void>((resolve) => {

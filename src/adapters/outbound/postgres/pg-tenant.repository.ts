@@ -61,8 +61,11 @@ export class PgTenantRepository implements TenantRepository {
     return row === undefined ? undefined : toTenant(row);
   }
 
+  // NO KEY UPDATE: serializes the read-modify-writes like FOR UPDATE, but leaves alone the key
+  // share lock a foreign key check takes, so rows referring to this one can still be inserted
+  // meanwhile (FOR UPDATE deadlocked a password reset with a concurrent reset request).
   async findByIdForUpdate(id: string): Promise<Tenant | undefined> {
-    const row = await this.db<TenantRow>(TABLE.tenants).where({ id }).forUpdate().first();
+    const row = await this.db<TenantRow>(TABLE.tenants).where({ id }).forNoKeyUpdate().first();
     return row === undefined ? undefined : toTenant(row);
   }
 

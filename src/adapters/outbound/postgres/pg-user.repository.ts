@@ -78,8 +78,11 @@ export class PgUserRepository implements UserRepository {
     return row === undefined ? undefined : toUser(row);
   }
 
+  // NO KEY UPDATE: serializes the read-modify-writes like FOR UPDATE, but leaves alone the key
+  // share lock a foreign key check takes, so rows referring to this one can still be inserted
+  // meanwhile (FOR UPDATE deadlocked a password reset with a concurrent reset request).
   async findByIdForUpdate(id: string): Promise<User | undefined> {
-    const row = await this.db<UserRow>(TABLE.users).where({ id }).forUpdate().first();
+    const row = await this.db<UserRow>(TABLE.users).where({ id }).forNoKeyUpdate().first();
     return row === undefined ? undefined : toUser(row);
   }
 

@@ -29,8 +29,6 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 const PASSWORD = 'the current passphrase 1';
 const NEW_PASSWORD = 'a brand new passphrase 2';
 const VERIFIED_AT = new Date('2025-04-05T06:07:08.009Z');
-/** Long enough for the racing use case to reach its read while the other change is held. */
-const HOLD_MS = 200;
 
 let database: TestDatabase;
 let uow: PgUnitOfWork;
@@ -87,8 +85,8 @@ async function issueToken(purpose: UserTokenPurpose): Promise<string> {
 }
 
 /**
- * Writes `change` to the user in a transaction that stays open, the row locked, while `racing`
- * runs for HOLD_MS; then commits. A racing read-modify-write that does not lock reads the row
+ * Writes `change` to the user in a transaction that stays open, the row locked, until `racing`
+ * waits for that lock; then commits. A racing read-modify-write that does not lock reads the row
  * as it was, waits at its write, and then undoes `change`. Resolves to what `racing` threw, if
  * anything.
  */
@@ -116,10 +114,26 @@ async function whileChangeHeld(
     () => undefined,
     (error: unknown) => error,
   );
-  await sleep(HOLD_MS);
+  await untilSomeoneWaitsForALock();
   release();
   await holder;
   return failure;
+}
+
+/**
+ * Returns once a backend of the test database waits for a lock (the racing use case has come
+ * up against the held row, at its locking read or, without the lock, at its write), or after
+ * five seconds: releasing earlier could let the race go unobserved on a slow machine.
+ */
+async function untilSomeoneWaitsForALock(): Promise<void> {
+  for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
+    const { rows } = await database.appKnex.raw<{ rows: { waiting: number }[] }>(
+      `select count(*)::int as waiting from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'`,
+    );
+    if ((rows[0]?.waiting ?? 0) > 0) return;
+    await sleep(10);
+  }
 }
 
 const disabled = (user: User): User => ({ ...user, status: 'disabled' });
@@ -181,7 +195,7 @@ describe('UserRepository.findByIdForUpdate on Postgres', () => {
       if (user === undefined) throw new Error('the user is missing');
       editorHasRead();
       // The disable below starts now; without the lock it would commit before this write.
-      await sleep(HOLD_MS);
+      await untilSomeoneWaitsForALock();
       await users.update({ ...user, emailVerifiedAt: VERIFIED_AT });
     });
     await read;

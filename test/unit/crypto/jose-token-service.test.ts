@@ -369,8 +369,13 @@ describe('JoseTokenService', () => {
 
   it('turns garbage of every shape into INVALID_TOKEN and nothing else', async () => {
     const { token } = await service.issue(claims);
-    const [header, payload] = token.split('.') as [string, string, string];
+    const [header, payload, signature] = token.split('.') as [string, string, string];
     const garbage = [
+      // Not base64url JWS compact form, though jose's own parsing would let these through.
+      `${header}.${payload}.${signature.slice(0, 10)} ${signature.slice(10)}`,
+      `${token}==`,
+      `${token}\n`,
+      `${header}.${payload}.${signature.slice(0, 10)}+/${signature.slice(12)}`,
       '',
       '.',
       '..',

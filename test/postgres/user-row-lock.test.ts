@@ -261,11 +261,12 @@ describe('user use cases racing a concurrent change on Postgres', () => {
     expect(await stored()).toMatchObject({ status: 'disabled', passwordHash: `hash:${PASSWORD}` });
   });
 
-  it('ChangePassword proven against a password reset meanwhile is refused, the reset stays', async () => {
+  it('ChangePassword proven against a hash replaced meanwhile is refused as retryable, the new hash stays', async () => {
     const reset = (user: User): User => ({ ...user, passwordHash: 'hash:set by a reset' });
 
     expect(await whileChangeHeld(reset, changeOwnPassword)).toMatchObject({
-      code: 'INVALID_CREDENTIALS',
+      category: 'aborted',
+      code: 'PASSWORD_CHANGED_MEANWHILE',
     });
 
     expect(await stored()).toMatchObject({ status: 'active', passwordHash: 'hash:set by a reset' });

@@ -1,5 +1,9 @@
 import type { AuditLog } from '../../domain/audit/audit-log.port.js';
-import { invalidCredentials, userNotFound } from '../../domain/identity/identity.errors.js';
+import {
+  invalidCredentials,
+  passwordChangedMeanwhile,
+  userNotFound,
+} from '../../domain/identity/identity.errors.js';
 import type { PasswordHasher } from '../../domain/identity/password-hasher.port.js';
 import {
   checkNewPassword,
@@ -25,7 +29,9 @@ export interface ChangePasswordInput {
  * one; their other sessions end. Hashing runs outside any unit of work.
  *
  * Failures: INVALID_ARGUMENT (current_password, new_password), INVALID_CREDENTIALS (wrong
- * current password), USER_NOT_FOUND (service principals, a user gone meanwhile).
+ * current password), USER_NOT_FOUND (service principals, a user gone or disabled meanwhile),
+ * PASSWORD_CHANGED_MEANWHILE (ABORTED, retryable: the stored hash changed while the current
+ * password was checked against it, by a reset or a login's rehash).
  */
 export class PasswordChanger {
   constructor(
@@ -71,10 +77,10 @@ export class PasswordChanger {
     await inOneTransaction(this.transactions, tenantId, async () => {
       await this.uow.inTenant(tenantId, async (scope) => {
         const fresh = await scope.users.findByIdForUpdate(user.id);
-        // Checked again under the lock: the user may have been disabled, or the password
-        // changed (a reset), while the presented one was verified against the hash read first.
+        // Checked again under the lock: the user may have been disabled, or the hash replaced
+        // (a reset, a login's rehash), while the presented password was checked against it.
         if (fresh?.status !== 'active') throw userNotFound();
-        if (fresh.passwordHash !== user.passwordHash) throw invalidCredentials();
+        if (fresh.passwordHash !== user.passwordHash) throw passwordChangedMeanwhile();
         await scope.users.update({ ...fresh, passwordHash });
       });
       await this.sessions?.revokeAllOfUser(

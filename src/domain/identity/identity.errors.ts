@@ -25,5 +25,16 @@ export const selfSignUpDisabled = (): DomainError =>
     'self sign-up is not available for this tenant',
   );
 
+/**
+ * The stored password hash changed while a presented password was being checked against it (a
+ * login stored a stronger hash of it, or a reset replaced it): retrying checks it afresh.
+ */
+export const passwordChangedMeanwhile = (): DomainError =>
+  new DomainError(
+    'aborted',
+    'PASSWORD_CHANGED_MEANWHILE',
+    'the password changed while this call was checking it; retry',
+  );
+
 export const cannotDisableSelf = (): DomainError =>
   new DomainError('failed_precondition', 'CANNOT_DISABLE_SELF', 'users cannot disable themselves');

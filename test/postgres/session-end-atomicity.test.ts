@@ -11,6 +11,7 @@ import { PgRequestTransactions } from '../../src/adapters/outbound/postgres/pg-r
 import { PgSessionStore } from '../../src/adapters/outbound/postgres/pg-session-store.js';
 import { PgTenantDirectory } from '../../src/adapters/outbound/postgres/pg-tenant-directory.js';
 import { PgUnitOfWork } from '../../src/adapters/outbound/postgres/pg-unit-of-work.js';
+import { UserDisabler } from '../../src/application/identity/disable-user.js';
 import { SessionManager } from '../../src/application/identity/sessions.js';
 import type { Actor } from '../../src/application/shared/actor.js';
 import type { AuditLog } from '../../src/domain/audit/audit-log.port.js';
@@ -62,9 +63,11 @@ function sessionsWith(log: AuditLog): SessionManager {
     {
       holds: (principal, permission) => systemRolesGrant(TENANT_A_ID, principal.roles, permission),
     },
-    new PgJoinedTransactions(new PgRequestTransactions(database.appKnex)),
+    joined(),
   );
 }
+
+const joined = () => new PgJoinedTransactions(new PgRequestTransactions(database.appKnex));
 
 const actorOf = (sessionId: string | undefined, roles = ['member']): Actor => ({
   tenantId: TENANT_A_ID,
@@ -125,5 +128,46 @@ describe('a session ends with its audit event or not at all', () => {
     expect(await sessionsWith(audit).isLive(TENANT_A_ID, sessionId)).toBe(false);
     expect(heard).toEqual([sessionId]);
     expect(await endEvents()).toBe(before + 1);
+  });
+});
+
+describe('disabling a user ends their sessions in the same transaction as its events', () => {
+  it('DisableUser whose events fail at commit leaves the user active, their sessions live and unannounced', async () => {
+    const { sessionId } = await sessionsWith(audit).start(TENANT_A_ID, USER_ID, {});
+    heard.length = 0;
+    const uow = new PgUnitOfWork(database.appKnex);
+    const disabler = (log: AuditLog) =>
+      new UserDisabler(
+        uow,
+        new SystemClock(),
+        new RandomIdGenerator(),
+        log,
+        sessionsWith(log),
+        joined(),
+      );
+    const admin = actorOf(undefined, ['admin']);
+    const operator: Actor = {
+      ...admin,
+      principal: { ...admin.principal, subjectId: '01a00000-0000-7000-8000-0000000000ad' },
+    };
+    const status = async () =>
+      (await uow.inTenant(TENANT_A_ID, ({ users }) => users.findById(USER_ID)))?.status;
+    // The real log writes its events right before the commit: fail them there, after the
+    // sessions were ended in the same transaction.
+    const failsAtCommit = new PgAuditLog(database.appKnex, () => {
+      throw new Error('chain hash failed');
+    });
+
+    await expect(disabler(failsAtCommit).run(operator, USER_ID)).rejects.toThrow(
+      'chain hash failed',
+    );
+    expect(await status()).toBe('active');
+    expect(await sessionsWith(audit).isLive(TENANT_A_ID, sessionId)).toBe(true);
+    expect(heard).toEqual([]);
+
+    await disabler(audit).run(operator, USER_ID);
+    expect(await status()).toBe('disabled');
+    expect(await sessionsWith(audit).isLive(TENANT_A_ID, sessionId)).toBe(false);
+    expect(heard).toContain(sessionId);
   });
 });

@@ -207,7 +207,7 @@ describe('a password reset commits with its audit event or not at all', () => {
 });
 
 describe('disabling a user commits with its audit event or not at all', () => {
-  it('DisableUser whose event cannot be written leaves the user active', async () => {
+  it('DisableUser whose event cannot be written, or whose sessions cannot be ended, leaves the user active', async () => {
     const leaverId = '0c000000-0000-4000-8000-0000000000d1';
     await uow.inTenant(TENANT_A_ID, ({ users }) =>
       users.insert(
@@ -229,6 +229,21 @@ describe('disabling a user commits with its audit event or not at all', () => {
     await expect(disabler(brokenAudit).run(ADMIN, leaverId)).rejects.toThrow(
       'audit log unavailable',
     );
+    expect(await status()).toBe('active');
+    // Sessions that cannot be ended: not disabled either (their end is in the same transaction).
+    const sessionsDown = {
+      revokeAllOfUser: () => Promise.reject(new Error('sessions unavailable')),
+    };
+    await expect(
+      new UserDisabler(
+        uow,
+        new SystemClock(),
+        new RandomIdGenerator(),
+        audit,
+        sessionsDown,
+        joinedTransactions(),
+      ).run(ADMIN, leaverId),
+    ).rejects.toThrow('sessions unavailable');
     expect(await status()).toBe('active');
     await disabler(audit).run(ADMIN, leaverId);
     expect(await status()).toBe('disabled');

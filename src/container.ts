@@ -496,7 +496,7 @@ const identityModule = new ContainerModule(({ bind }) => {
           reuseGraceSeconds: config.REFRESH_REUSE_GRACE_SECONDS,
         },
         pdp,
-        // A mass revocation and its audit event commit together.
+        // A session's end (logout, revoke, mass revocation) and its audit event commit together.
         joined,
       ),
     [

@@ -87,6 +87,13 @@ export type LazyAccessContext = AccessContext | (() => AccessContext);
 const contextOf = (context: LazyAccessContext): AccessContext =>
   typeof context === 'function' ? context() : context;
 
+/** Made at most once however many of a call's decisions are audited. */
+function once(context: LazyAccessContext): LazyAccessContext {
+  if (typeof context !== 'function') return context;
+  let made: AccessContext | undefined;
+  return () => (made ??= context());
+}
+
 interface ParsedCheck {
   readonly subjectId: string;
   readonly permission: string;
@@ -180,8 +187,9 @@ export class PolicyDecisionPoint {
     }
     const self = actor.principal.subjectId.toLowerCase();
     const parsed = items.map((item, index) => this.parseItem(self, item, index));
-    await this.mayCheck(actor, parsed, self, context);
-    return this.decideAll(actor, parsed, self, context);
+    const shared = once(context);
+    await this.mayCheck(actor, parsed, self, shared);
+    return this.decideAll(actor, parsed, self, shared);
   }
 
   /** The effective permissions of a subject (default: the caller), sorted, wildcards kept. */

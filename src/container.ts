@@ -524,8 +524,19 @@ const identityModule = new ContainerModule(({ bind }) => {
     [TYPES.SessionManager, TYPES.Clock, TYPES.SessionRevocations, TYPES.Config],
   );
   bind(TYPES.PasswordLogin).toResolvedValue(
-    (directory, uow, hasher, tokens, clock, throttle, audit, ids, sessions) =>
-      new PasswordLogin(directory, uow, hasher, tokens, clock, throttle, audit, ids, sessions),
+    (directory, uow, hasher, tokens, clock, throttle, audit, ids, sessions, transactions) =>
+      new PasswordLogin(
+        directory,
+        uow,
+        hasher,
+        tokens,
+        clock,
+        throttle,
+        audit,
+        ids,
+        sessions,
+        transactions,
+      ),
     [
       TYPES.TenantDirectory,
       TYPES.UnitOfWork,
@@ -536,6 +547,7 @@ const identityModule = new ContainerModule(({ bind }) => {
       TYPES.AuditLog,
       TYPES.IdGenerator,
       TYPES.SessionManager,
+      TYPES.JoinedTransactions,
     ],
   );
   bind(TYPES.AccessTokenVerifier).toResolvedValue(

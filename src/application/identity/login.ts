@@ -13,11 +13,13 @@ import type { Clock } from '../../domain/shared/clock.port.js';
 import { isDomainError } from '../../domain/shared/errors.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import { PLATFORM_TENANT_ID } from '../../domain/shared/platform-tenant.js';
+import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { isTenantUsable } from '../../domain/tenancy/tenant.js';
 import type { TenantDirectory } from '../../domain/tenancy/tenant-directory.port.js';
 import { parseTenantSlug } from '../../domain/tenancy/tenant-slug.js';
 import type { AuditContext } from '../shared/audit-context.js';
+import { inOneTransaction } from '../shared/in-one-transaction.js';
 import type { IssuedRefreshToken, SessionManager, SessionOrigin } from './sessions.js';
 
 export interface LoginInput {
@@ -59,6 +61,11 @@ export class PasswordLogin {
     private readonly ids: IdGenerator,
     /** Starts a session with a refresh token; without it, logins get an access token only. */
     private readonly sessions?: Pick<SessionManager, 'start'>,
+    /**
+     * Makes a successful login's writes one transaction: the last login, its event and the
+     * session (absent: one after the other).
+     */
+    private readonly transactions?: RequestTransactions,
   ) {}
 
   async run(input: LoginInput, context: SessionOrigin = {}): Promise<LoginResult> {
@@ -105,13 +112,23 @@ export class PasswordLogin {
     const rehash = this.hasher.needsRehash(user.passwordHash)
       ? { from: user.passwordHash, to: await this.hasher.hash(password) }
       : undefined;
-    const roles = await this.uow.inTenant(tenant.id, async (scope) => {
-      await scope.users.recordLogin(user.id, this.clock.now(), rehash);
-      return scope.roles.roleNamesOf(user.id);
+    const started = await this.withItsEvent(tenant.id, async () => {
+      const roles = await this.uow.inTenant(tenant.id, async (scope) => {
+        // Checked again with the row locked: a user disabled while the password was being
+        // verified gets no session (a disable after this point ends it).
+        const current = await scope.users.findByIdForUpdate(user.id);
+        if (current?.status !== 'active') return undefined;
+        await scope.users.recordLogin(user.id, this.clock.now(), rehash);
+        return scope.roles.roleNamesOf(user.id);
+      });
+      if (roles === undefined) return undefined;
+      await this.record(known, context, [['auth.login.succeeded', 'success', undefined]]);
+      const session = await this.sessions?.start(tenant.id, user.id, context);
+      return { roles, session };
     });
+    if (started === undefined) return this.fail(attempt, known, context, 'user_not_active');
+    const { roles, session } = started;
     await this.throttle.recordSuccess(attempt);
-    await this.record(known, context, [['auth.login.succeeded', 'success', undefined]]);
-    const session = await this.sessions?.start(tenant.id, user.id, context);
     const access = await this.tokens.issue({
       subjectId: user.id,
       tenantId: tenant.id,
@@ -121,6 +138,12 @@ export class PasswordLogin {
       amr: ['pwd'],
     });
     return { ...access, refresh: session?.refresh };
+  }
+
+  private withItsEvent<T>(tenantId: string, work: () => Promise<T>): Promise<T> {
+    return this.transactions === undefined
+      ? work()
+      : inOneTransaction(this.transactions, tenantId, work);
   }
 
   private async fail(

@@ -19,7 +19,7 @@ import type { Clock } from '../../domain/shared/clock.port.js';
 import { InvalidArgumentError } from '../../domain/shared/errors.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import { MAX_PAGE_SIZE, pageQuery, type Page } from '../../domain/shared/page.js';
-import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
+import type { JoinedTransactions } from '../../domain/shared/request-transactions.port.js';
 import type { TenantScope, UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { parseUuid } from '../../domain/shared/uuid.js';
 import type { Actor } from '../shared/actor.js';
@@ -130,7 +130,7 @@ export class BindingAdmin {
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
     /** One transaction around each change and its audit event (joining the request's). */
-    private readonly transactions: RequestTransactions,
+    private readonly transactions: JoinedTransactions,
   ) {}
 
   /** The change, its audit event and (after commit) its announcement, all or nothing. */

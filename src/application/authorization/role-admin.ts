@@ -22,7 +22,7 @@ import { DomainError, InvalidArgumentError } from '../../domain/shared/errors.js
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import { pageQuery, type Page } from '../../domain/shared/page.js';
 import { PLATFORM_TENANT_ID } from '../../domain/shared/platform-tenant.js';
-import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
+import type { JoinedTransactions } from '../../domain/shared/request-transactions.port.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { isUuid } from '../../domain/shared/uuid.js';
 import type { Actor } from '../shared/actor.js';
@@ -244,7 +244,7 @@ const REFUSALS: ReadonlySet<string> = new Set(['PERMISSION_ESCALATION', 'LAST_OW
 
 /** What running an authorization change needs (RoleAdmin and BindingAdmin both have it). */
 export interface ChangeRunner {
-  readonly transactions: RequestTransactions;
+  readonly transactions: JoinedTransactions;
   readonly pdp: PolicyDecisionPoint;
   readonly ids: IdGenerator;
   readonly clock: Clock;
@@ -336,7 +336,7 @@ export class RoleAdmin {
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
     /** One transaction around each change and its audit event (joining the request's). */
-    private readonly transactions: RequestTransactions,
+    private readonly transactions: JoinedTransactions,
     limits: Partial<RoleLimits> = {},
   ) {
     this.limits = {

@@ -17,7 +17,7 @@ import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import type { Actor } from '../shared/actor.js';
 import { auditActorOf, type AuditContext } from '../shared/audit-context.js';
 import { inOneTransaction } from '../shared/in-one-transaction.js';
-import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
+import type { JoinedTransactions } from '../../domain/shared/request-transactions.port.js';
 
 export interface ChangePasswordInput {
   readonly currentPassword: string;
@@ -43,7 +43,7 @@ export class PasswordChanger {
     private readonly sessions: SessionRevoker | undefined,
     private readonly policy: PasswordPolicy,
     /** The new hash, the other sessions' end and the event: one transaction (not the hashing). */
-    private readonly transactions: RequestTransactions,
+    private readonly transactions: JoinedTransactions,
   ) {}
 
   async run(actor: Actor, input: ChangePasswordInput, context: AuditContext = {}): Promise<void> {

@@ -4,7 +4,7 @@ import type { SessionRevoker } from '../../domain/identity/session-revoker.port.
 import { disableUser, type User } from '../../domain/identity/user.js';
 import type { Clock } from '../../domain/shared/clock.port.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
-import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
+import type { JoinedTransactions } from '../../domain/shared/request-transactions.port.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { parseUuid } from '../../domain/shared/uuid.js';
 import type { Actor } from '../shared/actor.js';
@@ -26,7 +26,7 @@ export class UserDisabler {
     /** Ends the user's sessions (every replica stops accepting their tokens). */
     private readonly sessions: SessionRevoker | undefined,
     /** Joins the request's transaction, or opens one. */
-    private readonly transactions: RequestTransactions,
+    private readonly transactions: JoinedTransactions,
   ) {}
 
   async run(actor: Actor, rawId: string, context: AuditContext = {}): Promise<User> {

@@ -13,7 +13,7 @@ import type { Clock } from '../../domain/shared/clock.port.js';
 import { isDomainError } from '../../domain/shared/errors.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import { PLATFORM_TENANT_ID } from '../../domain/shared/platform-tenant.js';
-import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
+import type { JoinedTransactions } from '../../domain/shared/request-transactions.port.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { isTenantUsable } from '../../domain/tenancy/tenant.js';
 import type { TenantDirectory } from '../../domain/tenancy/tenant-directory.port.js';
@@ -65,7 +65,7 @@ export class PasswordLogin {
      * Makes a successful login's writes one transaction: the last login, its event and the
      * session (absent: one after the other).
      */
-    private readonly transactions?: RequestTransactions,
+    private readonly transactions?: JoinedTransactions,
   ) {}
 
   async run(input: LoginInput, context: SessionOrigin = {}): Promise<LoginResult> {

@@ -14,7 +14,7 @@ import type { Clock } from '../../domain/shared/clock.port.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import type { AuditContext } from '../shared/audit-context.js';
 import { inOneTransaction } from '../shared/in-one-transaction.js';
-import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
+import type { JoinedTransactions } from '../../domain/shared/request-transactions.port.js';
 
 export interface ResetPasswordInput {
   readonly token: string;
@@ -39,7 +39,7 @@ export class PasswordResetter {
     private readonly sessions: SessionRevoker | undefined,
     private readonly policy: PasswordPolicy,
     /** The new hash, the used token, the sessions' end and the event: one transaction. */
-    private readonly transactions: RequestTransactions,
+    private readonly transactions: JoinedTransactions,
   ) {}
 
   async run(input: ResetPasswordInput, context: AuditContext = {}): Promise<void> {

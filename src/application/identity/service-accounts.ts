@@ -31,7 +31,7 @@ import type { TenantDirectory } from '../../domain/tenancy/tenant-directory.port
 import type { Actor } from '../shared/actor.js';
 import { actingFrom, auditActorOf, type AuditContext } from '../shared/audit-context.js';
 import { inOneTransaction } from '../shared/in-one-transaction.js';
-import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
+import type { JoinedTransactions } from '../../domain/shared/request-transactions.port.js';
 
 const MAX_CLIENT_CREDENTIAL_LENGTH = 256;
 
@@ -91,7 +91,7 @@ export class ServiceAccountCreator {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly audit: AuditLog,
-    private readonly transactions: RequestTransactions,
+    private readonly transactions: JoinedTransactions,
   ) {}
 
   async run(
@@ -307,7 +307,7 @@ export class ServiceAccountSecretRotator {
     private readonly ids: IdGenerator,
     private readonly audit: AuditLog,
     private readonly overlapSeconds: number,
-    private readonly transactions: RequestTransactions,
+    private readonly transactions: JoinedTransactions,
   ) {}
 
   async run(actor: Actor, rawId: string, context: AuditContext = {}): Promise<RotatedSecret> {
@@ -347,7 +347,7 @@ export class ServiceAccountDeleter {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly audit: AuditLog,
-    private readonly transactions: RequestTransactions,
+    private readonly transactions: JoinedTransactions,
   ) {}
 
   async run(actor: Actor, rawId: string, context: AuditContext = {}): Promise<void> {

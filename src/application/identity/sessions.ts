@@ -26,7 +26,7 @@ import type {
 import type { Clock } from '../../domain/shared/clock.port.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import { pageFrom, pageQuery, type Page } from '../../domain/shared/page.js';
-import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
+import type { JoinedTransactions } from '../../domain/shared/request-transactions.port.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { isUuid, parseUuid } from '../../domain/shared/uuid.js';
 import { isTenantUsable } from '../../domain/tenancy/tenant.js';
@@ -105,7 +105,7 @@ export class SessionManager implements SessionRevoker {
      * Makes a session's end and its audit event one transaction: logout, revoke, and mass
      * revocation (absent: one after the other).
      */
-    private readonly transactions?: RequestTransactions,
+    private readonly transactions?: JoinedTransactions,
   ) {}
 
   /** A new session for a user who just proved who they are, with its first refresh token. */

@@ -1,4 +1,4 @@
-import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
+import type { JoinedTransactions } from '../../domain/shared/request-transactions.port.js';
 
 const nothingBeforeCommit = (): Promise<void> => Promise.resolve();
 
@@ -8,7 +8,7 @@ const nothingBeforeCommit = (): Promise<void> => Promise.resolve();
  * and a call without an idempotency key commits once instead of once per write.
  */
 export function inOneTransaction<T>(
-  transactions: RequestTransactions,
+  transactions: JoinedTransactions,
   tenantId: string,
   work: () => Promise<T>,
 ): Promise<T> {

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../../domain/audit/audit-log.port.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import type { Clock } from '../../domain/shared/clock.port.js';
-import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
+import type { JoinedTransactions } from '../../domain/shared/request-transactions.port.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { parseUuid } from '../../domain/shared/uuid.js';
 import { reactivateTenant, suspendTenant, type Tenant } from '../../domain/tenancy/tenant.js';
@@ -20,7 +20,7 @@ export class TenantStatusChanger {
     private readonly audit: AuditLog,
     private readonly ids: IdGenerator,
     /** Joins the request's transaction, or opens one: the change and its event, or neither. */
-    private readonly transactions: RequestTransactions,
+    private readonly transactions: JoinedTransactions,
   ) {}
 
   suspend(actor: Actor, id: string, context: AuditContext = {}): Promise<Tenant> {

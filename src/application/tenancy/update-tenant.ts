@@ -2,7 +2,7 @@ import type { AuditLog } from '../../domain/audit/audit-log.port.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
 import { DomainError } from '../../domain/shared/errors.js';
 import type { Clock } from '../../domain/shared/clock.port.js';
-import type { RequestTransactions } from '../../domain/shared/request-transactions.port.js';
+import type { JoinedTransactions } from '../../domain/shared/request-transactions.port.js';
 import type { UnitOfWork } from '../../domain/shared/unit-of-work.port.js';
 import { parseUuid } from '../../domain/shared/uuid.js';
 import type { Tenant } from '../../domain/tenancy/tenant.js';
@@ -30,7 +30,7 @@ export class TenantUpdater {
     private readonly audit: AuditLog,
     private readonly ids: IdGenerator,
     /** Joins the request's transaction, or opens one: the change and its event, or neither. */
-    private readonly transactions: RequestTransactions,
+    private readonly transactions: JoinedTransactions,
   ) {}
 
   async run(actor: Actor, input: UpdateTenantInput, context: AuditContext = {}): Promise<Tenant> {

@@ -10,3 +10,13 @@ export interface RequestTransactions {
     beforeCommit: (result: T) => Promise<void>,
   ): Promise<T>;
 }
+
+/**
+ * Request transactions that join the one already running, if any, instead of opening another:
+ * what a use case takes to make a change and its audit event one transaction with or without
+ * an idempotency key. A type of its own, so the plain kind (always a new transaction, on a
+ * second connection inside an idempotent call) cannot be wired there by mistake.
+ */
+export interface JoinedTransactions extends RequestTransactions {
+  readonly joinsRunningTransaction: true;
+}

@@ -1,11 +1,14 @@
-import type { RequestTransactions } from '../../../domain/shared/request-transactions.port.js';
+import type { JoinedTransactions } from '../../../domain/shared/request-transactions.port.js';
 
 /**
  * Runs the work, then `beforeCommit`, for one-process use and tests. Unlike Postgres it does
  * not make the memory units of work and `beforeCommit` one atomic step: a failing
- * `beforeCommit` does not undo what the work wrote.
+ * `beforeCommit` does not undo what the work wrote. There is nothing to open, so it serves as
+ * the joined kind too.
  */
-export class InMemoryRequestTransactions implements RequestTransactions {
+export class InMemoryRequestTransactions implements JoinedTransactions {
+  readonly joinsRunningTransaction = true;
+
   async run<T>(
     _tenantId: string,
     work: () => Promise<T>,

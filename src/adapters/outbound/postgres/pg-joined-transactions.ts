@@ -1,4 +1,7 @@
-import type { RequestTransactions } from '../../../domain/shared/request-transactions.port.js';
+import type {
+  JoinedTransactions,
+  RequestTransactions,
+} from '../../../domain/shared/request-transactions.port.js';
 import { currentRequestTransaction } from './pg-request-transactions.js';
 
 /**
@@ -7,7 +10,9 @@ import { currentRequestTransaction } from './pg-request-transactions.js';
  * one for just this work. For use cases that must write two things atomically (a change and
  * its audit event) whether or not the call carries an idempotency key.
  */
-export class PgJoinedTransactions implements RequestTransactions {
+export class PgJoinedTransactions implements JoinedTransactions {
+  readonly joinsRunningTransaction = true;
+
   constructor(private readonly fresh: RequestTransactions) {}
 
   async run<T>(

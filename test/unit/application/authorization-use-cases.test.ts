@@ -525,7 +525,7 @@ describe('authorization use cases (memory adapters)', () => {
       // Two audited items of one CheckMany share one context.
       await world.pdp.checkMany(member, [input('users:write'), input('roles:write')], context);
       expect(made).toBe(3);
-      const audited = expect.objectContaining({ requestId: 'req-lazy', ip: '192.0.2.7' });
+      const audited: unknown = expect.objectContaining({ requestId: 'req-lazy', ip: '192.0.2.7' });
       expect(world.recorder.events.map((event) => [event.action, event.actor])).toEqual([
         ['authz.check.denied', audited],
         ['authz.check.granted', audited],

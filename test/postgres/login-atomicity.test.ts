@@ -15,6 +15,7 @@ import { SessionManager } from '../../src/application/identity/sessions.js';
 import type { AuditLog } from '../../src/domain/audit/audit-log.port.js';
 import type { LoginThrottle } from '../../src/domain/identity/login-throttle.port.js';
 import type { PasswordHasher } from '../../src/domain/identity/password-hasher.port.js';
+import type { User } from '../../src/domain/identity/user.js';
 import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
 import { aTenant, TENANT_A_ID } from '../mothers/tenant.mother.js';
 import { aUser, USER_ID } from '../mothers/user.mother.js';
@@ -113,7 +114,15 @@ afterAll(async () => {
 });
 
 describe('a login commits its last login, its event and its session together', () => {
-  it('a login whose event cannot be written starts no session and records no last login', async () => {
+  it('a login whose events fail at commit starts no session and records no last login', async () => {
+    // The real log writes its events right before the commit: fail them there, after the
+    // session was inserted in the same transaction.
+    const failsAtCommit = new PgAuditLog(database.appKnex, () => {
+      throw new Error('chain hash failed');
+    });
+    await expect(login(failsAtCommit).run(input)).rejects.toThrow('chain hash failed');
+    expect(await sessionsOfUser()).toBe(0);
+    expect((await stored())?.lastLoginAt).toBeUndefined();
     await expect(login(brokenAudit).run(input)).rejects.toThrow('audit log unavailable');
     expect(await sessionsOfUser()).toBe(0);
     expect((await stored())?.lastLoginAt).toBeUndefined();
@@ -124,35 +133,54 @@ describe('a login commits its last login, its event and its session together', (
     expect(await loginEvents('auth.login.succeeded')).toBe(1);
   });
 
-  it('a user disabled while the password was being verified gets no session', async () => {
+  /** Logs in with the right password while `change` is made to the user mid-verification. */
+  async function loginWhile(change: (user: User) => User): Promise<unknown> {
     let verifying!: () => void;
     const isVerifying = new Promise<void>((resolve) => {
       verifying = resolve;
     });
-    let disabled!: () => void;
-    const isDisabled = new Promise<void>((resolve) => {
-      disabled = resolve;
+    let changed!: () => void;
+    const isChanged = new Promise<void>((resolve) => {
+      changed = resolve;
     });
     const slowHasher: PasswordHasher = {
       ...rightPassword,
       verify: async (hash, password) => {
         verifying();
-        await isDisabled;
+        await isChanged;
         return hash === `hash:${password}`;
       },
     };
-    const attempt = login(audit, slowHasher).run(input);
+    const attempt = login(audit, slowHasher)
+      .run(input)
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     await isVerifying;
     await uow.inTenant(TENANT_A_ID, async ({ users }) => {
       const user = await users.findByIdForUpdate(USER_ID);
       if (user === undefined) throw new Error('the user is missing');
-      await users.update({ ...user, status: 'disabled' });
+      await users.update(change(user));
     });
-    disabled();
+    changed();
+    return attempt;
+  }
 
-    await expect(attempt).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+  it('a user disabled while the password was being verified gets no session', async () => {
+    expect(await loginWhile((user) => ({ ...user, status: 'disabled' }))).toMatchObject({
+      code: 'INVALID_CREDENTIALS',
+    });
     expect(await sessionsOfUser()).toBe(0);
     expect(await loginEvents('auth.login.succeeded')).toBe(0);
     expect(await loginEvents('auth.login.failed')).toBe(1);
+  });
+
+  it('a password replaced (reset, changed) while the old one was being verified gets no session', async () => {
+    const reset = (user: User): User => ({ ...user, passwordHash: 'hash:set by a reset' });
+    expect(await loginWhile(reset)).toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    expect(await sessionsOfUser()).toBe(0);
+    expect(await loginEvents('auth.login.succeeded')).toBe(0);
+    expect((await stored())?.passwordHash).toBe('hash:set by a reset');
   });
 });

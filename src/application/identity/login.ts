@@ -114,19 +114,23 @@ export class PasswordLogin {
       : undefined;
     const started = await this.withItsEvent(tenant.id, async () => {
       const roles = await this.uow.inTenant(tenant.id, async (scope) => {
-        // Checked again with the row locked: a user disabled while the password was being
-        // verified gets no session (a disable after this point ends it).
+        // Checked again with the row locked, against what the password was verified with: a
+        // user disabled meanwhile, or whose password a reset or a change replaced meanwhile
+        // (which ended every session), gets no session. Changes after this point end it.
         const current = await scope.users.findByIdForUpdate(user.id);
-        if (current?.status !== 'active') return undefined;
+        if (current?.status !== 'active') return 'user_not_active';
+        if (current.passwordHash !== user.passwordHash) return 'password_changed';
         await scope.users.recordLogin(user.id, this.clock.now(), rehash);
         return scope.roles.roleNamesOf(user.id);
       });
-      if (roles === undefined) return undefined;
+      if (typeof roles === 'string') return { refused: roles };
       await this.record(known, context, [['auth.login.succeeded', 'success', undefined]]);
       const session = await this.sessions?.start(tenant.id, user.id, context);
       return { roles, session };
     });
-    if (started === undefined) return this.fail(attempt, known, context, 'user_not_active');
+    if (started.refused !== undefined) {
+      return this.fail(attempt, known, context, started.refused);
+    }
     const { roles, session } = started;
     await this.throttle.recordSuccess(attempt);
     const access = await this.tokens.issue({

@@ -195,8 +195,10 @@ class Slots {
 /**
  * Request transactions hold their connection for the whole request (argon2 included, for a
  * keyed ChangePassword): at most half of a pool's connections may be in them at once, so the
- * other half always serves token checks, logins, cache reads and change announcements. Shared
- * by every PgRequestTransactions of one pool.
+ * other half always serves token checks, cache reads, change announcements and the reads of a
+ * login. A successful login's short final writes (last login, event, session) take a slot too,
+ * after its hashing, so they may queue behind keyed calls; they never hold one while hashing.
+ * Shared by every PgRequestTransactions of one pool.
  */
 const slotsByPool = new WeakMap<Knex, Slots>();
 

@@ -1006,7 +1006,7 @@ const recoveryModule = new ContainerModule(({ bind }) => {
     ],
   );
   bind(TYPES.PasswordResetRequester).toResolvedValue(
-    (directory, uow, secrets, throttle, clock, ids, audit, config) =>
+    (directory, uow, secrets, throttle, clock, ids, audit, transactions, config) =>
       new PasswordResetRequester(
         directory,
         uow,
@@ -1015,6 +1015,7 @@ const recoveryModule = new ContainerModule(({ bind }) => {
         clock,
         ids,
         audit,
+        transactions,
         config.PASSWORD_RESET_TTL_SECONDS * 1000,
         config.APP_BASE_URL,
       ),
@@ -1026,6 +1027,7 @@ const recoveryModule = new ContainerModule(({ bind }) => {
       TYPES.Clock,
       TYPES.IdGenerator,
       TYPES.AuditLog,
+      TYPES.JoinedTransactions,
       TYPES.Config,
     ],
   );

@@ -17,6 +17,8 @@ import { aTenant, TENANT_A_ID } from '../mothers/tenant.mother.js';
 import { RandomOneTimeSecrets } from '../../src/adapters/outbound/crypto/random-one-time-secrets.js';
 import { PgRecoveryUnitOfWork } from '../../src/adapters/outbound/postgres/pg-recovery-unit-of-work.js';
 import { PasswordResetter } from '../../src/application/identity/reset-password.js';
+import { PasswordResetRequester } from '../../src/application/identity/request-password-reset.js';
+import { PgTenantDirectory } from '../../src/adapters/outbound/postgres/pg-tenant-directory.js';
 import { UserDisabler } from '../../src/application/identity/disable-user.js';
 import type { PasswordHasher } from '../../src/domain/identity/password-hasher.port.js';
 import { DEFAULT_PASSWORD_POLICY } from '../../src/domain/identity/password-policy.js';
@@ -248,5 +250,53 @@ describe('disabling a user commits with its audit event or not at all', () => {
     await disabler(audit).run(ADMIN, leaverId);
     expect(await status()).toBe('disabled');
     expect(await tenantEvents('auth.user.disabled')).toBe(1);
+  });
+});
+
+describe('a password reset request commits its token, its mail and its event or none of them', () => {
+  it('RequestPasswordReset whose event cannot be written leaves no token and sends no mail', async () => {
+    const requesterId = '0c000000-0000-4000-8000-0000000000e1';
+    // An earlier test suspended the tenant; requests for a suspended tenant do nothing.
+    await uow.inTenant(PLATFORM_TENANT_ID, async ({ tenants }) => {
+      const tenant = await tenants.findById(TENANT_A_ID);
+      if (tenant !== undefined) await tenants.update({ ...tenant, status: 'active' });
+    });
+    await uow.inTenant(TENANT_A_ID, ({ users }) =>
+      users.insert(
+        aUser({ id: requesterId, email: 'forgot@acme.test', emailNormalized: 'forgot@acme.test' }),
+      ),
+    );
+    const requester = (log: AuditLog) =>
+      new PasswordResetRequester(
+        new PgTenantDirectory(database.appKnex),
+        new PgRecoveryUnitOfWork(database.appKnex, new RandomIdGenerator()),
+        new RandomOneTimeSecrets(),
+        { consume: () => Promise.resolve() },
+        new SystemClock(),
+        new RandomIdGenerator(),
+        log,
+        joinedTransactions(),
+        30 * 60_000,
+      );
+    const input = { tenantSlug: 'acme', email: 'forgot@acme.test' };
+    // Counted as the owner: tokens and the outbox are not readable by the app role at will.
+    const written = async () => {
+      const [tokens] = await database
+        .ownerKnex('core.user_tokens')
+        .where({ user_id: requesterId })
+        .count<{ count: string }[]>('* as count');
+      const [mails] = await database
+        .ownerKnex('core.outbox_messages')
+        .count<{ count: string }[]>('* as count');
+      return { tokens: Number(tokens?.count), mails: Number(mails?.count) };
+    };
+    const before = await written();
+
+    await expect(requester(brokenAudit).run(input)).rejects.toThrow('audit log unavailable');
+    expect(await written()).toEqual(before);
+
+    await requester(audit).run(input);
+    expect(await written()).toEqual({ tokens: before.tokens + 1, mails: before.mails + 1 });
+    expect(await tenantEvents('auth.password.reset_requested')).toBe(1);
   });
 });

@@ -8,10 +8,12 @@ import { isUserActive } from '../../domain/identity/user.js';
 import { passwordResetMail } from '../../domain/notification/notification.js';
 import type { Clock } from '../../domain/shared/clock.port.js';
 import type { IdGenerator } from '../../domain/shared/id-generator.port.js';
+import type { JoinedTransactions } from '../../domain/shared/request-transactions.port.js';
 import { isTenantUsable } from '../../domain/tenancy/tenant.js';
 import type { TenantDirectory } from '../../domain/tenancy/tenant-directory.port.js';
 import { parseTenantSlug } from '../../domain/tenancy/tenant-slug.js';
 import type { AuditContext } from '../shared/audit-context.js';
+import { inOneTransaction } from '../shared/in-one-transaction.js';
 
 export interface RequestPasswordResetInput {
   readonly tenantSlug: string;
@@ -35,6 +37,8 @@ export class PasswordResetRequester {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly audit: AuditLog,
+    /** The token, its mail (outbox) and the event commit together, or none of them. */
+    private readonly transactions: JoinedTransactions,
     private readonly ttlMs: number,
     /** The web app's public address: the mail then links to `/reset-password?token=...`. */
     private readonly appBaseUrl?: string,
@@ -48,14 +52,26 @@ export class PasswordResetRequester {
     const tokenHash = this.secrets.hash(secret);
     const tenant = await this.directory.bySlug(slug);
     if (tenant === undefined || !isTenantUsable(tenant.status)) return;
-    const userId = await this.uow.inTenant(tenant.id, async (scope) => {
+    await inOneTransaction(this.transactions, tenant.id, () =>
+      this.issueAndRecord(tenant.id, normalized, secret, tokenHash, context),
+    );
+  }
+
+  private async issueAndRecord(
+    tenantId: string,
+    normalized: string,
+    secret: string,
+    tokenHash: Uint8Array,
+    context: AuditContext,
+  ): Promise<void> {
+    const userId = await this.uow.inTenant(tenantId, async (scope) => {
       const user = await scope.users.findByEmail(normalized);
       if (user === undefined || !isUserActive(user)) return undefined;
       const now = this.clock.now();
       const expiresAt = new Date(now.getTime() + this.ttlMs);
       await scope.tokens.supersede(user.id, 'password_reset', now);
       await scope.tokens.insert({
-        tenantId: tenant.id,
+        tenantId,
         id: this.ids.newId(),
         userId: user.id,
         purpose: 'password_reset',
@@ -67,7 +83,7 @@ export class PasswordResetRequester {
       await scope.notifier.notify(
         passwordResetMail(
           user.email,
-          formatUserToken(tenant.id, secret),
+          formatUserToken(tenantId, secret),
           expiresAt,
           this.appBaseUrl,
         ),
@@ -77,7 +93,7 @@ export class PasswordResetRequester {
     if (userId === undefined) return;
     await this.audit.append([
       {
-        tenantId: tenant.id,
+        tenantId,
         id: this.ids.newId(),
         occurredAt: this.clock.now(),
         actor: { kind: 'anonymous', ip: context.ip, requestId: context.requestId },

@@ -135,6 +135,7 @@ describe('recovery use cases (memory adapters)', () => {
     const secrets = new RandomOneTimeSecrets();
     audit = new InMemoryAuditLog();
     const throttle = memoryRecoveryThrottle({ maxPerAccount: 3, maxPerIp: 100, windowSeconds: 60 });
+    const transactions = new InMemoryRequestTransactions();
     requestReset = new PasswordResetRequester(
       new InMemoryTenantDirectory(database),
       recovery,
@@ -143,10 +144,10 @@ describe('recovery use cases (memory adapters)', () => {
       clock,
       ids,
       audit,
+      transactions,
       HALF_HOUR,
     );
     const policy = DEFAULT_PASSWORD_POLICY;
-    const transactions = new InMemoryRequestTransactions();
     reset = new PasswordResetter(
       recovery,
       secrets,

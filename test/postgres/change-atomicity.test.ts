@@ -25,6 +25,7 @@ import { DEFAULT_PASSWORD_POLICY } from '../../src/domain/identity/password-poli
 import { formatUserToken } from '../../src/domain/identity/user-token.js';
 import { aUser, USER_ID } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { auditThatRefuses, auditFailingAtCommit } from '../support/failing-audit.js';
 
 // A change and its audit event are one transaction, with or without an idempotency
 // key: a change that could not be recorded is not made, and an unkeyed call commits once.
@@ -44,11 +45,6 @@ const ADMIN: Actor = {
   },
   tenantId: TENANT_A_ID,
 };
-
-/** An audit log that cannot write: the database is reachable, the append is refused. */
-const brokenAudit: AuditLog = {
-  append: () => Promise.reject(new Error('audit log unavailable')),
-} as unknown as AuditLog;
 
 const noAnnouncements = new InProcessTenantChanges();
 
@@ -94,16 +90,14 @@ describe('a tenant change commits with its audit event or not at all', () => {
   it('UpdateTenant whose event cannot be written leaves the tenant as it was', async () => {
     const before = await stored();
     await expect(
-      updater(brokenAudit).run(ADMIN, { id: TENANT_A_ID, displayName: 'Never Saved' }),
+      updater(auditThatRefuses).run(ADMIN, { id: TENANT_A_ID, displayName: 'Never Saved' }),
     ).rejects.toThrow('audit log unavailable');
     expect((await stored())?.displayName).toBe(before?.displayName);
   });
 
   it('UpdateTenant whose event fails while being written at commit leaves the tenant as it was', async () => {
     // The real log queues the event and writes it right before the commit: fail it there.
-    const failsAtCommit = new PgAuditLog(database.appKnex, () => {
-      throw new Error('chain hash failed');
-    });
+    const failsAtCommit = auditFailingAtCommit(database.appKnex);
     const before = await stored();
     await expect(
       updater(failsAtCommit).run(ADMIN, { id: TENANT_A_ID, displayName: 'Never Saved Either' }),
@@ -120,7 +114,7 @@ describe('a tenant change commits with its audit event or not at all', () => {
   });
 
   it('SuspendTenant whose event cannot be written leaves the tenant active', async () => {
-    await expect(statusChanger(brokenAudit).suspend(ADMIN, TENANT_A_ID)).rejects.toThrow(
+    await expect(statusChanger(auditThatRefuses).suspend(ADMIN, TENANT_A_ID)).rejects.toThrow(
       'audit log unavailable',
     );
     expect((await stored())?.status).toBe('active');
@@ -144,7 +138,7 @@ describe('a service account change commits with its audit event or not at all', 
       uow.inTenant(TENANT_A_ID, ({ serviceAccounts }) =>
         serviceAccounts.findById(SERVICE_ACCOUNT_ID),
       );
-    await expect(deleter(brokenAudit).run(ADMIN, SERVICE_ACCOUNT_ID)).rejects.toThrow(
+    await expect(deleter(auditThatRefuses).run(ADMIN, SERVICE_ACCOUNT_ID)).rejects.toThrow(
       'audit log unavailable',
     );
     expect(await live()).toBeDefined();
@@ -199,7 +193,7 @@ describe('a password reset commits with its audit event or not at all', () => {
     const passwordHash = async () =>
       (await uow.inTenant(TENANT_A_ID, ({ users }) => users.findById(USER_ID)))?.passwordHash;
 
-    await expect(resetter(brokenAudit).run(input)).rejects.toThrow('audit log unavailable');
+    await expect(resetter(auditThatRefuses).run(input)).rejects.toThrow('audit log unavailable');
     expect(await passwordHash()).toBe('hash:before');
     // The token was not used up: the reset can be done once the event can be written.
     await resetter(audit).run(input);
@@ -228,7 +222,7 @@ describe('disabling a user commits with its audit event or not at all', () => {
     const status = async () =>
       (await uow.inTenant(TENANT_A_ID, ({ users }) => users.findById(leaverId)))?.status;
 
-    await expect(disabler(brokenAudit).run(ADMIN, leaverId)).rejects.toThrow(
+    await expect(disabler(auditThatRefuses).run(ADMIN, leaverId)).rejects.toThrow(
       'audit log unavailable',
     );
     expect(await status()).toBe('active');
@@ -292,7 +286,7 @@ describe('a password reset request commits its token, its mail and its event or 
     };
     const before = await written();
 
-    await expect(requester(brokenAudit).run(input)).rejects.toThrow('audit log unavailable');
+    await expect(requester(auditThatRefuses).run(input)).rejects.toThrow('audit log unavailable');
     expect(await written()).toEqual(before);
 
     await requester(audit).run(input);

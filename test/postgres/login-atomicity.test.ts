@@ -20,6 +20,8 @@ import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
 import { aTenant, TENANT_A_ID } from '../mothers/tenant.mother.js';
 import { aUser, USER_ID } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { auditThatRefuses, auditFailingAtCommit } from '../support/failing-audit.js';
+import { deferred } from '../support/deferred.js';
 
 // A successful login's writes (last login, auth.login.succeeded, the session) are one
 // transaction, and the user's status is read again under the row lock before they are made.
@@ -29,10 +31,6 @@ const PASSWORD = 'the right passphrase 1';
 let database: TestDatabase;
 let uow: PgUnitOfWork;
 let audit: PgAuditLog;
-
-const brokenAudit: AuditLog = {
-  append: () => Promise.reject(new Error('audit log unavailable')),
-} as unknown as AuditLog;
 
 const noThrottle: LoginThrottle = {
   check: () => Promise.resolve(),
@@ -117,13 +115,11 @@ describe('a login commits its last login, its event and its session together', (
   it('a login whose events fail at commit starts no session and records no last login', async () => {
     // The real log writes its events right before the commit: fail them there, after the
     // session was inserted in the same transaction.
-    const failsAtCommit = new PgAuditLog(database.appKnex, () => {
-      throw new Error('chain hash failed');
-    });
+    const failsAtCommit = auditFailingAtCommit(database.appKnex);
     await expect(login(failsAtCommit).run(input)).rejects.toThrow('chain hash failed');
     expect(await sessionsOfUser()).toBe(0);
     expect((await stored())?.lastLoginAt).toBeUndefined();
-    await expect(login(brokenAudit).run(input)).rejects.toThrow('audit log unavailable');
+    await expect(login(auditThatRefuses).run(input)).rejects.toThrow('audit log unavailable');
     expect(await sessionsOfUser()).toBe(0);
     expect((await stored())?.lastLoginAt).toBeUndefined();
 
@@ -135,14 +131,8 @@ describe('a login commits its last login, its event and its session together', (
 
   /** Logs in with the right password while `change` is made to the user mid-verification. */
   async function loginWhile(change: (user: User) => User): Promise<unknown> {
-    let verifying!: () => void;
-    const isVerifying = new Promise<void>((resolve) => {
-      verifying = resolve;
-    });
-    let changed!: () => void;
-    const isChanged = new Promise<void>((resolve) => {
-      changed = resolve;
-    });
+    const { promise: isVerifying, resolve: verifying } = deferred();
+    const { promise: isChanged, resolve: changed } = deferred();
     const slowHasher: PasswordHasher = {
       ...rightPassword,
       verify: async (hash, password) => {

@@ -20,6 +20,7 @@ import { systemRolesGrant } from '../mothers/role.mother.js';
 import { aTenant, TENANT_A_ID } from '../mothers/tenant.mother.js';
 import { aUser, USER_ID } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { auditThatRefuses, auditFailingAtCommit } from '../support/failing-audit.js';
 
 // Ending a session (logout, revoke) and its auth.session.revoked event are one transaction: a
 // session whose end cannot be recorded stays live, and its end is never announced.
@@ -27,11 +28,6 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 let database: TestDatabase;
 let audit: PgAuditLog;
 const heard: string[] = [];
-
-/** An audit log that cannot write: the database is reachable, the append is refused. */
-const brokenAudit: AuditLog = {
-  append: () => Promise.reject(new Error('audit log unavailable')),
-} as unknown as AuditLog;
 
 function sessionsWith(log: AuditLog): SessionManager {
   const revocations = new InProcessSessionRevocations();
@@ -102,7 +98,7 @@ describe('a session ends with its audit event or not at all', () => {
   it('Logout whose event cannot be written leaves the session live and unannounced', async () => {
     const { sessionId } = await sessionsWith(audit).start(TENANT_A_ID, USER_ID, {});
     heard.length = 0;
-    await expect(sessionsWith(brokenAudit).logout(actorOf(sessionId))).rejects.toThrow(
+    await expect(sessionsWith(auditThatRefuses).logout(actorOf(sessionId))).rejects.toThrow(
       'audit log unavailable',
     );
     expect(await sessionsWith(audit).isLive(TENANT_A_ID, sessionId)).toBe(true);
@@ -118,9 +114,9 @@ describe('a session ends with its audit event or not at all', () => {
     const { sessionId } = await sessionsWith(audit).start(TENANT_A_ID, USER_ID, {});
     heard.length = 0;
     const before = await endEvents();
-    await expect(sessionsWith(brokenAudit).revoke(actorOf(undefined), sessionId)).rejects.toThrow(
-      'audit log unavailable',
-    );
+    await expect(
+      sessionsWith(auditThatRefuses).revoke(actorOf(undefined), sessionId),
+    ).rejects.toThrow('audit log unavailable');
     expect(await sessionsWith(audit).isLive(TENANT_A_ID, sessionId)).toBe(true);
     expect(heard).toEqual([]);
 
@@ -154,9 +150,7 @@ describe('disabling a user ends their sessions in the same transaction as its ev
       (await uow.inTenant(TENANT_A_ID, ({ users }) => users.findById(USER_ID)))?.status;
     // The real log writes its events right before the commit: fail them there, after the
     // sessions were ended in the same transaction.
-    const failsAtCommit = new PgAuditLog(database.appKnex, () => {
-      throw new Error('chain hash failed');
-    });
+    const failsAtCommit = auditFailingAtCommit(database.appKnex);
 
     await expect(disabler(failsAtCommit).run(operator, USER_ID)).rejects.toThrow(
       'chain hash failed',

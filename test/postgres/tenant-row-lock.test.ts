@@ -4,6 +4,7 @@ import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
 import { aTenant, TENANT_A_ID } from '../mothers/tenant.mother.js';
 import { aUser } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { deferred } from '../support/deferred.js';
 
 // Tenant changes read the row, edit it and write all of it back: the row lock is what keeps a
 // profile edit from writing back the status a concurrent suspension has just changed.
@@ -23,14 +24,8 @@ afterAll(async () => {
 
 describe('TenantRepository.findByIdForUpdate on Postgres', () => {
   it('leaves alone rows that refer to the tenant: a user is registered while it is locked', async () => {
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { promise: isLocked, resolve: locked } = deferred();
+    const { promise: released, resolve: release } = deferred();
     const holder = uow.inTenant(PLATFORM_TENANT_ID, async ({ tenants }) => {
       await tenants.findByIdForUpdate(TENANT_A_ID);
       locked();
@@ -51,10 +46,7 @@ describe('TenantRepository.findByIdForUpdate on Postgres', () => {
   });
 
   it('makes a concurrent change wait, so neither change undoes the other', async () => {
-    let editorHasRead!: () => void;
-    const read = new Promise<void>((resolve) => {
-      editorHasRead = resolve;
-    });
+    const { promise: read, resolve: editorHasRead } = deferred();
     const edit = uow.inTenant(PLATFORM_TENANT_ID, async ({ tenants }) => {
       const tenant = await tenants.findByIdForUpdate(TENANT_A_ID);
       if (tenant === undefined) throw new Error('tenant A is missing');

@@ -21,6 +21,7 @@ import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
 import { aTenant, TENANT_A_ID } from '../mothers/tenant.mother.js';
 import { aUser, USER_ID } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { deferred } from '../support/deferred.js';
 
 // User changes read the row, edit it and write all of it back: the row lock is what keeps an
 // email verification or a password change from writing back the status a concurrent disable
@@ -94,14 +95,8 @@ async function whileChangeHeld(
   change: (user: User) => User,
   racing: () => Promise<unknown>,
 ): Promise<unknown> {
-  let changed!: () => void;
-  const hasChanged = new Promise<void>((resolve) => {
-    changed = resolve;
-  });
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
+  const { promise: hasChanged, resolve: changed } = deferred();
+  const { promise: released, resolve: release } = deferred();
   const holder = uow.inTenant(TENANT_A_ID, async ({ users }) => {
     const user = await users.findByIdForUpdate(USER_ID);
     if (user === undefined) throw new Error('the user is missing');
@@ -158,14 +153,8 @@ afterAll(async () => {
 
 describe('UserRepository.findByIdForUpdate on Postgres', () => {
   it('leaves alone rows that refer to the user: a token is issued while the user is locked', async () => {
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const { promise: isLocked, resolve: locked } = deferred();
+    const { promise: released, resolve: release } = deferred();
     const holder = uow.inTenant(TENANT_A_ID, async ({ users }) => {
       await users.findByIdForUpdate(USER_ID);
       locked();
@@ -186,10 +175,7 @@ describe('UserRepository.findByIdForUpdate on Postgres', () => {
   });
 
   it('makes a concurrent change wait, so neither change undoes the other', async () => {
-    let editorHasRead!: () => void;
-    const read = new Promise<void>((resolve) => {
-      editorHasRead = resolve;
-    });
+    const { promise: read, resolve: editorHasRead } = deferred();
     const edit = uow.inTenant(TENANT_A_ID, async ({ users }) => {
       const user = await users.findByIdForUpdate(USER_ID);
       if (user === undefined) throw new Error('the user is missing');

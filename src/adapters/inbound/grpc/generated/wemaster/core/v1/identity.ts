@@ -5081,7 +5081,11 @@ export const IdentityServiceService = {
     responseDeserialize: (value: Buffer): ValidateTokenResponse =>
       ValidateTokenResponse.decode(value),
   },
-  /** Changes the caller's password and ends its other sessions. */
+  /**
+   * Changes the caller's password and ends its other sessions. ABORTED with reason
+   * PASSWORD_CHANGED_MEANWHILE when the stored password was replaced (a reset, a login's
+   * rehash) while the current one was being checked: retry.
+   */
   changePassword: {
     path: '/wemaster.core.v1.IdentityService/ChangePassword' as const,
     requestStream: false as const,
@@ -5277,7 +5281,11 @@ export interface IdentityServiceServer extends UntypedServiceImplementation {
    * and tenant are still active. Revocations count within a second on every replica.
    */
   validateToken: handleUnaryCall<ValidateTokenRequest, ValidateTokenResponse>;
-  /** Changes the caller's password and ends its other sessions. */
+  /**
+   * Changes the caller's password and ends its other sessions. ABORTED with reason
+   * PASSWORD_CHANGED_MEANWHILE when the stored password was replaced (a reset, a login's
+   * rehash) while the current one was being checked: retry.
+   */
   changePassword: handleUnaryCall<ChangePasswordRequest, ChangePasswordResponse>;
   /** Mails a single-use reset link. The answer is the same whether or not the email exists. */
   requestPasswordReset: handleUnaryCall<RequestPasswordResetRequest, RequestPasswordResetResponse>;
@@ -5494,7 +5502,11 @@ export interface IdentityServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ValidateTokenResponse) => void,
   ): ClientUnaryCall;
-  /** Changes the caller's password and ends its other sessions. */
+  /**
+   * Changes the caller's password and ends its other sessions. ABORTED with reason
+   * PASSWORD_CHANGED_MEANWHILE when the stored password was replaced (a reset, a login's
+   * rehash) while the current one was being checked: retry.
+   */
   changePassword(
     request: ChangePasswordRequest,
     callback: (error: ServiceError | null, response: ChangePasswordResponse) => void,

@@ -25,7 +25,7 @@ import { DEFAULT_PASSWORD_POLICY } from '../../src/domain/identity/password-poli
 import { formatUserToken } from '../../src/domain/identity/user-token.js';
 import { aUser, USER_ID } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { auditThatRefuses, auditFailingAtCommit } from '../support/failing-audit.js';
+import { auditThatRefuses, auditFailingAtCommit, eventsOf } from '../support/audit-logs.js';
 
 // A change and its audit event are one transaction, with or without an idempotency
 // key: a change that could not be recorded is not made, and an unkeyed call commits once.
@@ -67,10 +67,7 @@ const statusChanger = (log: AuditLog) => new TenantStatusChanger(...tenantChange
 
 const stored = () => uow.inTenant(TENANT_A_ID, ({ tenants }) => tenants.findById(TENANT_A_ID));
 
-async function tenantEvents(action: string): Promise<number> {
-  const events = await audit.list(TENANT_A_ID, 1_000);
-  return events.filter((event) => event.action === action).length;
-}
+const tenantEvents = (action: string): Promise<number> => eventsOf(audit, TENANT_A_ID, action);
 
 beforeAll(async () => {
   database = await createTestDatabase();

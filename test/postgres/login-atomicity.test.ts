@@ -20,7 +20,7 @@ import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
 import { aTenant, TENANT_A_ID } from '../mothers/tenant.mother.js';
 import { aUser, USER_ID } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { auditThatRefuses, auditFailingAtCommit } from '../support/failing-audit.js';
+import { auditThatRefuses, auditFailingAtCommit, eventsOf } from '../support/audit-logs.js';
 import { deferred } from '../support/deferred.js';
 
 // A successful login's writes (last login, auth.login.succeeded, the session) are one
@@ -88,10 +88,7 @@ async function sessionsOfUser(): Promise<number> {
 
 const stored = async () => uow.inTenant(TENANT_A_ID, ({ users }) => users.findById(USER_ID));
 
-async function loginEvents(action: string): Promise<number> {
-  const events = await audit.list(TENANT_A_ID, 1_000);
-  return events.filter((event) => event.action === action).length;
-}
+const loginEvents = (action: string): Promise<number> => eventsOf(audit, TENANT_A_ID, action);
 
 beforeAll(async () => {
   database = await createTestDatabase();

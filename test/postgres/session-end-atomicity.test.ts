@@ -20,7 +20,7 @@ import { systemRolesGrant } from '../mothers/role.mother.js';
 import { aTenant, TENANT_A_ID } from '../mothers/tenant.mother.js';
 import { aUser, USER_ID } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { auditThatRefuses, auditFailingAtCommit } from '../support/failing-audit.js';
+import { auditThatRefuses, auditFailingAtCommit, eventsOf } from '../support/audit-logs.js';
 
 // Ending a session (logout, revoke) and its auth.session.revoked event are one transaction: a
 // session whose end cannot be recorded stays live, and its end is never announced.
@@ -77,10 +77,7 @@ const actorOf = (sessionId: string | undefined, roles = ['member']): Actor => ({
   },
 });
 
-async function endEvents(): Promise<number> {
-  const events = await audit.list(TENANT_A_ID, 1_000);
-  return events.filter((event) => event.action === 'auth.session.revoked').length;
-}
+const endEvents = (): Promise<number> => eventsOf(audit, TENANT_A_ID, 'auth.session.revoked');
 
 beforeAll(async () => {
   database = await createTestDatabase();

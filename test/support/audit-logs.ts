@@ -15,3 +15,9 @@ export const auditFailingAtCommit = (knex: Knex): PgAuditLog =>
   new PgAuditLog(knex, () => {
     throw new Error('chain hash failed');
   });
+
+/** How many events of `action` a tenant's log holds (the suites' "was it recorded?"). */
+export async function eventsOf(log: AuditLog, tenantId: string, action: string): Promise<number> {
+  const events = await log.list(tenantId, 1_000);
+  return events.filter((event) => event.action === action).length;
+}

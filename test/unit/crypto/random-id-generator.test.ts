@@ -51,6 +51,13 @@ describe('RandomIdGenerator (UUIDv7)', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 20_000; i += 1) seen.add(ids.newId());
     expect(seen.size).toBe(20_000);
+    // Every hex digit where the bits are random, and all four variant digits, turn up.
+    const digitsAt = (position: number): Set<string> =>
+      new Set([...seen].map((id) => id.charAt(position)));
+    expect(digitsAt(15).size).toBe(16);
+    expect([...digitsAt(19)].sort()).toEqual(['8', '9', 'a', 'b']);
+    expect(digitsAt(20).size).toBe(16);
+    expect(digitsAt(35).size).toBe(16);
   });
 
   it('SystemClock tells the current time', () => {

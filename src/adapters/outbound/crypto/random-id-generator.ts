@@ -1,55 +1,84 @@
 import { randomFillSync } from 'node:crypto';
 import type { IdGenerator } from '../../../domain/shared/id-generator.port.js';
 
-/** Random hex digits per id: the 20 of 10 bytes, 6 of whose bits give way to version and variant. */
-const RANDOM_HEX = 20;
+/** Random bytes per id: 74 of their 80 bits are used, the rest give way to version and variant. */
+const RANDOM_BYTES = 10;
+const ID_CHARS = 36;
 const POOL_IDS = 256;
 const MAX_TIMESTAMP = 2 ** 48 - 1;
-/** The variant's first hex digit (0b10xx) for any random hex digit. */
-const VARIANT = new Map(
-  Array.from({ length: 16 }, (_, digit) => [digit.toString(16), ((digit & 3) + 8).toString(16)]),
-);
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+const DASH = 0x2d;
+const VERSION_7 = 0x37; // '7'
 
 /**
  * UUIDv7 (RFC 9562): 48-bit big-endian Unix milliseconds, version 7, variant 0b10, and 74
  * random bits. Ids made in later milliseconds sort after earlier ones, as strings and as
  * Postgres `uuid` values, so they index well as primary keys. Made on every decision of a
- * CheckMany, so the random part is cut from a pool turned into hex text in one go, and the
- * timestamp part is reused within a millisecond.
+ * CheckMany: random bytes come from a pool filled in one go, and each id's text is written as
+ * bytes and read back as one flat string. Joined from pieces, it would be a rope that every
+ * reader (the response encoder, a Map) first has to copy flat.
  */
 export class RandomIdGenerator implements IdGenerator {
-  private readonly pool = Buffer.alloc((RANDOM_HEX / 2) * POOL_IDS);
-  private hex = '';
-  private offset = 0;
+  private readonly random = Buffer.alloc(RANDOM_BYTES * POOL_IDS);
+  private randomOffset = this.random.length;
+  private readonly text = Buffer.alloc(ID_CHARS * POOL_IDS);
+  private textOffset = this.text.length;
+  /** `tttttttt-tttt-` of `prefixMs`, as bytes. */
+  private readonly prefix = Buffer.alloc(14);
   private prefixMs = Number.NaN;
-  private prefix = '';
 
   /** `nowMs` is the Unix time in milliseconds; injectable for tests. */
   constructor(private readonly nowMs: () => number = Date.now) {}
 
   newId(): string {
-    if (this.offset >= this.hex.length) {
-      randomFillSync(this.pool);
-      this.hex = this.pool.toString('hex');
-      this.offset = 0;
+    if (this.randomOffset >= this.random.length) {
+      randomFillSync(this.random);
+      this.randomOffset = 0;
     }
-    const h = this.hex;
-    const o = this.offset;
-    this.offset += RANDOM_HEX;
-    // Digit o is replaced by the version, digit o+4 mapped onto the variant.
-    return `${this.timestampPrefix()}7${h.slice(o + 1, o + 4)}-${VARIANT.get(h.charAt(o + 4)) ?? '8'}${h.slice(o + 5, o + 8)}-${h.slice(o + 8, o + RANDOM_HEX)}`;
+    if (this.textOffset >= this.text.length) this.textOffset = 0;
+    const r = this.random;
+    const at = this.randomOffset;
+    const out = this.text;
+    const start = this.textOffset;
+    this.randomOffset += RANDOM_BYTES;
+    this.textOffset += ID_CHARS;
+
+    this.updatePrefix();
+    this.prefix.copy(out, start);
+    let w = start + this.prefix.length;
+    // 7xxx: the version, then 12 random bits.
+    out[w++] = VERSION_7;
+    out[w++] = hexDigit(r[at] ?? 0);
+    w = writeHexByte(out, w, r[at + 1] ?? 0);
+    out[w++] = DASH;
+    // yxxx: the variant 0b10 and 2 random bits, then 12 random bits.
+    const variantByte = r[at + 2] ?? 0;
+    out[w++] = hexDigit(8 | ((variantByte >> 6) & 3));
+    out[w++] = hexDigit(variantByte);
+    w = writeHexByte(out, w, r[at + 3] ?? 0);
+    out[w++] = DASH;
+    // 48 random bits.
+    for (let i = 4; i < RANDOM_BYTES; i += 1) w = writeHexByte(out, w, r[at + i] ?? 0);
+    return out.toString('latin1', start, start + ID_CHARS);
   }
 
-  /** `tttttttt-tttt-` for the current millisecond. */
-  private timestampPrefix(): string {
+  /** The prefix of the current millisecond. */
+  private updatePrefix(): void {
     const now = Math.floor(this.nowMs());
     // An unreadable clock gives the epoch, never an id that is not a UUID.
     const ms = Number.isFinite(now) ? Math.min(Math.max(now, 0), MAX_TIMESTAMP) : 0;
-    if (ms !== this.prefixMs) {
-      const hex = ms.toString(16).padStart(12, '0');
-      this.prefix = `${hex.slice(0, 8)}-${hex.slice(8)}-`;
-      this.prefixMs = ms;
-    }
-    return this.prefix;
+    if (ms === this.prefixMs) return;
+    const hex = ms.toString(16).padStart(12, '0');
+    this.prefix.write(`${hex.slice(0, 8)}-${hex.slice(8)}-`, 'latin1');
+    this.prefixMs = ms;
   }
+}
+
+/** The hex digit of the low 4 bits. */
+const hexDigit = (value: number): number => HEX[value & 15] ?? 0x30;
+
+function writeHexByte(out: Buffer, at: number, byte: number): number {
+  out[at] = hexDigit(byte >> 4);
+  out[at + 1] = hexDigit(byte);
+  return at + 2;
 }

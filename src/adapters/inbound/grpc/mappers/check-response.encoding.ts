@@ -1,7 +1,7 @@
 import {
+  CheckManyResponse,
+  CheckResponse,
   DecisionReason,
-  type CheckManyResponse,
-  type CheckResponse,
 } from '../generated/wemaster/core/v1/authorization.js';
 
 /*
@@ -49,50 +49,45 @@ function writeVarint(buffer: Buffer, at: number, value: number): number {
   return position;
 }
 
-/**
- * The length of `text` when it is all ASCII (one byte per character in UTF-8), else -1. Decision
- * ids are UUIDs: copying their characters is cheaper than two calls into the native UTF-8
- * encoder (size, then write) per result.
- */
-function asciiLength(text: string): number {
-  for (let i = 0; i < text.length; i += 1) if (text.charCodeAt(i) > 0x7f) return -1;
-  return text.length;
-}
-
 /** One response's parts and its encoded size (without an enclosing tag). */
 interface Sized {
   readonly message: CheckResponse;
-  readonly idBytes: number;
-  readonly idAscii: boolean;
   readonly reason: Buffer | undefined;
   readonly size: number;
 }
 
+/**
+ * Sized as if the decision id were ASCII (one byte per character in UTF-8): decision ids are
+ * UUIDs, so their characters are copied as they are written instead of asking the native UTF-8
+ * encoder for a size and then the bytes, per result. `write` finds out otherwise.
+ */
 function sized(message: CheckResponse): Sized {
-  const ascii = asciiLength(message.decisionId);
-  const idBytes = ascii >= 0 ? ascii : Buffer.byteLength(message.decisionId, 'utf8');
+  const idBytes = message.decisionId.length;
   const reason = message.reason === undefined ? undefined : taggedReason(message.reason);
   const size =
     (message.allowed ? ALLOWED_TRUE.length : 0) +
     (idBytes === 0 ? 0 : 1 + varintSize(idBytes) + idBytes) +
     (reason?.length ?? 0);
-  return { message, idBytes, idAscii: ascii >= 0, reason, size };
+  return { message, reason, size };
 }
 
-function write(buffer: Buffer, at: number, { message, idBytes, idAscii, reason }: Sized): number {
+const NOT_ASCII = -1;
+
+/** Returns the position after the response, or NOT_ASCII (the buffer is then of no use). */
+function write(buffer: Buffer, at: number, { message, reason }: Sized): number {
   let position = at;
   if (message.allowed) {
     buffer[position++] = ALLOWED_TRUE[0];
     buffer[position++] = ALLOWED_TRUE[1];
   }
-  if (idBytes !== 0) {
+  const id = message.decisionId;
+  if (id.length !== 0) {
     buffer[position++] = DECISION_ID_TAG;
-    position = writeVarint(buffer, position, idBytes);
-    const id = message.decisionId;
-    if (idAscii) {
-      for (let i = 0; i < id.length; i += 1) buffer[position++] = id.charCodeAt(i);
-    } else {
-      position += buffer.write(id, position, 'utf8');
+    position = writeVarint(buffer, position, id.length);
+    for (let i = 0; i < id.length; i += 1) {
+      const code = id.charCodeAt(i);
+      if (code > 0x7f) return NOT_ASCII;
+      buffer[position++] = code;
     }
   }
   if (reason !== undefined) {
@@ -105,7 +100,9 @@ function write(buffer: Buffer, at: number, { message, idBytes, idAscii, reason }
 export function encodeCheckResponse(message: CheckResponse): Buffer {
   const parts = sized(message);
   const buffer = Buffer.allocUnsafe(parts.size);
-  write(buffer, 0, parts);
+  if (write(buffer, 0, parts) === NOT_ASCII) {
+    return Buffer.from(CheckResponse.encode(message).finish());
+  }
   return buffer;
 }
 
@@ -119,6 +116,7 @@ export function encodeCheckManyResponse(message: CheckManyResponse): Buffer {
     buffer[position++] = RESULT_TAG;
     position = writeVarint(buffer, position, result.size);
     position = write(buffer, position, result);
+    if (position === NOT_ASCII) return Buffer.from(CheckManyResponse.encode(message).finish());
   }
   return buffer;
 }

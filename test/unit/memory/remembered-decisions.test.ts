@@ -102,4 +102,17 @@ describe('RememberedDecisions', () => {
     expect(store.size).toBe(2);
     expect(s.decide('documents:read', undefined, BEFORE)).toBe(read);
   });
+
+  it('stays within its bound when one subject alone asks about more than it holds', () => {
+    const store = new RememberedDecisions(5);
+    const s = store.remember(policy.compileSubject('u1', [binding('b1', 'viewer', 'u1')]));
+    for (let r = 0; r < 23; r += 1) {
+      expect(s.decide('documents:read', `documents/${String(r)}`, AT).allowed).toBe(true);
+      expect(s.decide('documents:write', `documents/${String(r)}`, AT).allowed).toBe(false);
+      expect(store.size).toBeLessThanOrEqual(5);
+    }
+    const last = s.decide('documents:read', 'documents/22', AT);
+    expect(s.decide('documents:read', 'documents/22', AT)).toBe(last);
+    expect(s.decide('documents:read', undefined, AT).allowed).toBe(true);
+  });
 });

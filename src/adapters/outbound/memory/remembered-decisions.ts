@@ -9,46 +9,79 @@ import type {
  * the same few questions over and over (an interceptor's permission, a UI's CheckMany), and an
  * answer only changes when a binding expires: kept with the time window it holds in, the same
  * Decision object comes back (no summary text built again, and the gRPC adapter keeps its
- * encoding). One bound for everyone, oldest out first: a caller asking about many subjects or
- * many resources only pushes older answers out, it cannot grow the replica's memory.
+ * encoding). One bound for everyone: reaching it forgets the answers of the subject that has
+ * held some the longest, so a caller asking about many subjects or many resources only pushes
+ * older answers out, it cannot grow the replica's memory.
  */
 export class RememberedDecisions {
-  private readonly answers = new Map<string, Answer>();
-  private subjects = 0;
+  /** Memos holding answers, in the order they were given their first one. */
+  private readonly memos = new Set<Memo>();
+  private held = 0;
 
   constructor(private readonly maxAnswers: number) {}
 
   /** The subject, answering through this store. */
   remember(subject: CompiledSubject): CompiledSubject {
-    this.subjects += 1;
-    return new RememberingSubject(subject, this, `${String(this.subjects)} `);
+    return new RememberingSubject(subject, this, new Memo());
   }
 
   /** Answers held (for tests and metrics). */
   get size(): number {
-    return this.answers.size;
+    return this.held;
   }
 
   answer(
-    key: string,
+    memo: Memo,
     subject: CompiledSubject,
     permission: string,
     resource: string | undefined,
     nowMs: number,
   ): Answer {
-    const known = this.answers.get(key);
+    // Two lookups of the strings as they came, not one of a key joined from them: joining
+    // makes a rope that has to be copied flat before it can be hashed, on every check.
+    const where = resource ?? TENANT_WIDE;
+    const known = memo.answers.get(permission)?.get(where);
     if (known !== undefined && known.fromMs <= nowMs && nowMs < known.untilMs) return known;
     const answer = subject.answer(permission, resource, nowMs);
     // NaN (an invalid `now`) is never kept: it decides nothing but this one denial.
-    if (!Number.isNaN(nowMs)) {
-      if (known === undefined && this.answers.size >= this.maxAnswers) {
-        const oldest = this.answers.keys().next();
-        if (oldest.done !== true) this.answers.delete(oldest.value);
-      }
-      this.answers.set(key, answer);
+    if (Number.isNaN(nowMs)) return answer;
+    if (known === undefined) {
+      if (this.held >= this.maxAnswers) this.forgetOldest();
+      if (memo.size === 0) this.memos.add(memo);
+      memo.size += 1;
+      this.held += 1;
     }
+    let byResource = memo.answers.get(permission);
+    if (byResource === undefined) {
+      byResource = new Map();
+      memo.answers.set(permission, byResource);
+    }
+    byResource.set(where, answer);
     return answer;
   }
+
+  /** Drops the answers of the memo that has held some the longest (perhaps the asking one). */
+  private forgetOldest(): void {
+    const oldest = this.memos.values().next();
+    if (oldest.done === true) return;
+    this.memos.delete(oldest.value);
+    this.held -= oldest.value.size;
+    oldest.value.answers.clear();
+    oldest.value.size = 0;
+  }
+}
+
+/** The resource key of a tenant-wide question (resources are never empty). */
+const TENANT_WIDE = '';
+
+/**
+ * One compiled subject's answers, by permission, then by resource. The store holds memos, never
+ * the subjects: a subject dropped for a newer policy takes its compiled roles with it, and its
+ * answers wait here, counted, until they are the oldest.
+ */
+class Memo {
+  readonly answers = new Map<string, Map<string, Answer>>();
+  size = 0;
 }
 
 /** A compiled subject whose answers go through the replica's store of recent ones. */
@@ -56,8 +89,8 @@ class RememberingSubject implements CompiledSubject {
   constructor(
     private readonly compiled: CompiledSubject,
     private readonly store: RememberedDecisions,
-    /** Unique per compiled subject, so a recompiled one (new policy) never sees old answers. */
-    private readonly keyPrefix: string,
+    /** Its own, so a recompiled subject (new policy) never sees old answers. */
+    private readonly memo: Memo,
   ) {}
 
   get tenantId(): string {
@@ -73,9 +106,7 @@ class RememberingSubject implements CompiledSubject {
   }
 
   answer(permission: string, resource: string | undefined, nowMs: number): Answer {
-    // Permissions hold no space and resources no whitespace: the key is unambiguous.
-    const key = `${this.keyPrefix}${permission} ${resource ?? ''}`;
-    return this.store.answer(key, this.compiled, permission, resource, nowMs);
+    return this.store.answer(this.memo, this.compiled, permission, resource, nowMs);
   }
 
   permissions(resource: string | undefined, now: Date): readonly string[] {

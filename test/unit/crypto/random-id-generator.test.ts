@@ -57,6 +57,8 @@ describe('RandomIdGenerator (UUIDv7)', () => {
     expect(digitsAt(15).size).toBe(16);
     expect([...digitsAt(19)].sort()).toEqual(['8', '9', 'a', 'b']);
     expect(digitsAt(20).size).toBe(16);
+    // The variant's two random bits and the next digit are independent bits: all 64 pairs.
+    expect(new Set([...seen].map((id) => id.slice(19, 21))).size).toBe(64);
     expect(digitsAt(35).size).toBe(16);
   });
 

@@ -25,6 +25,8 @@ const responseArbitrary = (reasons: DecisionReason[]): fc.Arbitrary<CheckRespons
       fc.constant(''),
       fc.uuid(),
       fc.string({ unit: 'grapheme', maxLength: 70 }),
+      // ASCII ids long enough for a two-byte length.
+      fc.string({ minLength: 128, maxLength: 200 }),
     ),
     // Reasons shared between results, as the mapper shares them between identical decisions.
     reason: fc.option(fc.constantFrom(...reasons), { nil: undefined }),

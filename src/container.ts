@@ -754,8 +754,9 @@ const serviceAccountModule = new ContainerModule(({ bind }) => {
     [TYPES.UnitOfWork, TYPES.Clock, TYPES.IdGenerator, TYPES.AuditLog, TYPES.JoinedTransactions],
   );
   bind(TYPES.SigningKeyRotator).toResolvedValue(
-    (tokens, clock, ids, audit) => new SigningKeyRotator(tokens, clock, ids, audit),
-    [TYPES.TokenService, TYPES.Clock, TYPES.IdGenerator, TYPES.AuditLog],
+    (tokens, clock, ids, audit, transactions) =>
+      new SigningKeyRotator(tokens, clock, ids, audit, transactions),
+    [TYPES.TokenService, TYPES.Clock, TYPES.IdGenerator, TYPES.AuditLog, TYPES.JoinedTransactions],
   );
 });
 

@@ -75,5 +75,16 @@ export function signingKeyRepositoryContract(
       await keys.insert(aKey());
       await expect(keys.insert(aKey())).rejects.toMatchObject({ code: '23505' });
     });
+
+    it('runs what follows writes made outside any transaction at once, and waits for it', async () => {
+      await keys.insert(aKey());
+      let seen: string[] = [];
+      await keys.afterWrites(async () => {
+        seen = (await keys.listPublishable(new Date('2025-03-01T00:00:00.000Z'))).map(
+          (key) => key.kid,
+        );
+      });
+      expect(seen).toEqual([aKey().kid]);
+    });
   });
 }

@@ -25,6 +25,12 @@ import { DEFAULT_PASSWORD_POLICY } from '../../src/domain/identity/password-poli
 import { formatUserToken } from '../../src/domain/identity/user-token.js';
 import { aUser, USER_ID } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { randomBytes } from 'node:crypto';
+import { AesGcmSecretBox } from '../../src/adapters/outbound/crypto/aes-gcm-secret-box.js';
+import { JoseTokenService } from '../../src/adapters/outbound/crypto/jose-token-service.js';
+import { PgSigningKeyRepository } from '../../src/adapters/outbound/postgres/pg-signing-key.repository.js';
+import { SigningKeyRotator } from '../../src/application/identity/service-accounts.js';
+import type { AccessTokenClaims } from '../../src/domain/identity/access-token.port.js';
 import { auditThatRefuses, auditFailingAtCommit, eventsOf } from '../support/audit-logs.js';
 
 // A change and its audit event are one transaction, with or without an idempotency
@@ -289,5 +295,66 @@ describe('a password reset request commits its token, its mail and its event or 
     await requester(audit).run(input);
     expect(await written()).toEqual({ tokens: before.tokens + 1, mails: before.mails + 1 });
     expect(await tenantEvents('auth.password.reset_requested')).toBe(1);
+  });
+});
+
+describe('signing key rotation', () => {
+  const OPERATOR: Actor = {
+    principal: { ...ADMIN.principal, tenantId: PLATFORM_TENANT_ID },
+    tenantId: PLATFORM_TENANT_ID,
+  };
+  const claims: AccessTokenClaims = {
+    subjectId: OPERATOR.principal.subjectId,
+    tenantId: PLATFORM_TENANT_ID,
+    kind: 'user',
+    roles: ['owner'],
+    sessionId: undefined,
+    amr: ['pwd'],
+  };
+
+  it('commits the new key with its event: a rotation that cannot be recorded does not happen', async () => {
+    const tokens = new JoseTokenService(
+      { issuer: 'https://core.test', audience: 'test', activationDelaySeconds: 0 },
+      {
+        keys: new PgSigningKeyRepository(database.appKnex),
+        secretBox: new AesGcmSecretBox(randomBytes(32), { purpose: 'signing-key' }),
+        clock: new SystemClock(),
+      },
+    );
+    await tokens.rotate();
+    const first = await tokens.activeKeyInfo();
+    const keyRows = async () => {
+      const rows = await database.ownerKnex('core.signing_keys').select('kid', 'retired_at');
+      return rows.map((row: { kid: string; retired_at: Date | null }) => ({
+        kid: row.kid,
+        retired: row.retired_at !== null,
+      }));
+    };
+    const before = await keyRows();
+    const rotator = (log: AuditLog) =>
+      new SigningKeyRotator(
+        tokens,
+        new SystemClock(),
+        new RandomIdGenerator(),
+        log,
+        joinedTransactions(),
+      );
+    const platformEvents = () => eventsOf(audit, PLATFORM_TENANT_ID, 'auth.signing_key.rotated');
+
+    for (const failing of [auditThatRefuses, auditFailingAtCommit(database.appKnex)]) {
+      await expect(rotator(failing).run(OPERATOR)).rejects.toThrow();
+      // No key written, none retired, and the one that signed still signs.
+      expect(await keyRows()).toEqual(before);
+      await tokens.refresh();
+      expect((await tokens.activeKeyInfo())?.kid).toBe(first?.kid);
+    }
+    expect(await platformEvents()).toBe(0);
+
+    const kid = await rotator(audit).run(OPERATOR);
+    expect(await platformEvents()).toBe(1);
+    expect(await keyRows()).toHaveLength(before.length + 1);
+    expect((await tokens.activeKeyInfo())?.kid).toBe(kid);
+    const issued = await tokens.issue(claims);
+    expect((await tokens.verify(issued.token)).tenantId).toBe(PLATFORM_TENANT_ID);
   });
 });

@@ -366,32 +366,43 @@ export class ServiceAccountDeleter {
 
 /** What rotates signing keys (the token service). */
 export interface SigningKeyRotation {
+  /**
+   * Writes a new key and retires the others inside the caller's transaction; the new key is
+   * taken up once that transaction has ended, never if it rolled back. Returns its kid.
+   */
   rotate(): Promise<string>;
 }
 
-/** Platform operation: a new signing key (published now, signing after the activation delay). */
+/**
+ * Platform operation: a new signing key, committed with its `auth.signing_key.rotated` event.
+ * A rotation that cannot be recorded does not happen.
+ */
 export class SigningKeyRotator {
   constructor(
     private readonly keys: SigningKeyRotation,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly audit: AuditLog,
+    private readonly transactions: JoinedTransactions,
   ) {}
 
   async run(actor: Actor, context: AuditContext = {}): Promise<string> {
-    const kid = await this.keys.rotate();
-    await this.audit.append([
-      {
-        tenantId: actor.principal.tenantId,
-        id: this.ids.newId(),
-        occurredAt: this.clock.now(),
-        actor: auditActorOf(actor, context),
-        action: 'auth.signing_key.rotated',
-        target: { type: 'signing_key', id: kid },
-        outcome: 'success',
-        details: {},
-      },
-    ]);
-    return kid;
+    const tenantId = actor.principal.tenantId;
+    return inOneTransaction(this.transactions, tenantId, async () => {
+      const added = await this.keys.rotate();
+      await this.audit.append([
+        {
+          tenantId,
+          id: this.ids.newId(),
+          occurredAt: this.clock.now(),
+          actor: auditActorOf(actor, context),
+          action: 'auth.signing_key.rotated',
+          target: { type: 'signing_key', id: added },
+          outcome: 'success',
+          details: {},
+        },
+      ]);
+      return added;
+    });
   }
 }

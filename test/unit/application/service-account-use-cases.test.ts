@@ -336,6 +336,7 @@ describe('SigningKeyRotator and its schedule', () => {
       clock,
       ids,
       audit,
+      new InMemoryRequestTransactions(),
     );
     expect(await rotator.run(actorWith(['admin'], PLATFORM_TENANT_ID), CONTEXT)).toBe('kid-2');
     const [event] = await audit.list(PLATFORM_TENANT_ID, 10);

@@ -24,6 +24,10 @@ class FakeSigningKeyRepository implements SigningKeyRepository {
   readonly rows = new Map<string, SigningKey>();
   listCalls = 0;
 
+  afterWrites(action: () => Promise<void>): Promise<void> {
+    return action();
+  }
+
   insert(key: SigningKey): Promise<void> {
     if (this.rows.has(key.kid)) return Promise.reject(new Error('duplicate kid'));
     this.rows.set(key.kid, key);

@@ -212,9 +212,11 @@ export class JoseTokenService implements AccessTokenIssuer, AccessTokenVerifier,
   }
 
   /**
-   * Creates a key, published at once and signing from `activationDelaySeconds` on, and retires
-   * every other unretired key at that same instant (they sign until then). Tokens the retired
-   * keys signed stay verifiable: their public halves are published until they expire.
+   * Creates a key, published and signing from `activationDelaySeconds` on, and retires every
+   * other unretired key at that same instant (they sign until then). Tokens the retired keys
+   * signed stay verifiable: their public halves are published until they expire. The writes
+   * join the caller's transaction, and the keys are read again once it has ended: a key whose
+   * transaction rolled back is never published and never signs.
    */
   async rotate(): Promise<string> {
     const now = this.clock.now();
@@ -227,7 +229,7 @@ export class JoseTokenService implements AccessTokenIssuer, AccessTokenVerifier,
         await this.keys.retire(old.kid, activatesAt);
       }
     }
-    await this.refresh();
+    await this.keys.afterWrites(() => this.refresh());
     return key.kid;
   }
 

@@ -37,4 +37,9 @@ export class InMemorySigningKeyRepository implements SigningKeyRepository {
       this.keys.set(kid, { ...key, retiredAt: at });
     return Promise.resolve();
   }
+
+  /** Writes here take effect at once. */
+  afterWrites(action: () => Promise<void>): Promise<void> {
+    return action();
+  }
 }

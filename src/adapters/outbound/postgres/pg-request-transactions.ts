@@ -23,8 +23,9 @@ export interface AmbientTransaction {
    */
   readonly atCommit: (() => Promise<void>)[];
   /**
-   * Writes that must survive the request whatever its outcome (failed attempts' audit events),
-   * run once its transaction has ended and its connection is back in the pool: never a second
+   * Work that must run once the request's transaction has ended, whatever its outcome, before
+   * the request answers: writes that must survive it (failed attempts' audit events), reads of
+   * what it committed (signing keys). Run with the connection back in the pool: never a second
    * connection taken while the request still holds one.
    */
   readonly afterEnd: (() => Promise<void>)[];

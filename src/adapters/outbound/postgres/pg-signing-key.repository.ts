@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 
 import type { SigningKeyRepository } from '../../../domain/identity/signing-key.repository.port.js';
 import type { SigningKey } from '../../../domain/identity/signing-key.js';
+import { currentRequestTransaction, joinRequestTransaction } from './pg-request-transactions.js';
 import { TABLE } from './pg-schema.js';
 
 interface SigningKeyRow {
@@ -24,21 +25,27 @@ const toKey = (row: SigningKeyRow): SigningKey => ({
   activatesAt: row.activate_after ?? undefined,
 });
 
-/** Platform-wide signing keys (not tenant-owned; no tenant context needed). */
+/**
+ * Platform-wide signing keys (not tenant-owned; no tenant context needed). Writes join the
+ * request transaction when there is one, so a rotation commits with its audit event; reads
+ * take what is committed, which is what tokens may be signed with.
+ */
 export class PgSigningKeyRepository implements SigningKeyRepository {
   constructor(private readonly db: Knex) {}
 
   async insert(key: SigningKey): Promise<void> {
-    await this.db(TABLE.signingKeys).insert({
-      kid: key.kid,
-      algorithm: key.algorithm,
-      // knex would send a plain object as is; jsonb wants JSON text.
-      public_jwk: JSON.stringify(key.publicJwk),
-      sealed_private_jwk: Buffer.from(key.sealedPrivateJwk),
-      created_at: key.createdAt,
-      retired_at: key.retiredAt ?? null,
-      activate_after: key.activatesAt ?? null,
-    });
+    await this.write((db) =>
+      db(TABLE.signingKeys).insert({
+        kid: key.kid,
+        algorithm: key.algorithm,
+        // knex would send a plain object as is; jsonb wants JSON text.
+        public_jwk: JSON.stringify(key.publicJwk),
+        sealed_private_jwk: Buffer.from(key.sealedPrivateJwk),
+        created_at: key.createdAt,
+        retired_at: key.retiredAt ?? null,
+        activate_after: key.activatesAt ?? null,
+      }),
+    );
   }
 
   async listPublishable(since: Date): Promise<SigningKey[]> {
@@ -55,9 +62,24 @@ export class PgSigningKeyRepository implements SigningKeyRepository {
 
   /** Retiring an already retired key keeps its first retirement time. */
   async retire(kid: string, at: Date): Promise<void> {
-    await this.db<SigningKeyRow>(TABLE.signingKeys)
-      .where({ kid })
-      .whereNull('retired_at')
-      .update({ retired_at: at });
+    await this.write((db) =>
+      db<SigningKeyRow>(TABLE.signingKeys)
+        .where({ kid })
+        .whereNull('retired_at')
+        .update({ retired_at: at }),
+    );
+  }
+
+  /** Inside a request transaction: after it has ended (committed or not), before it answers. */
+  async afterWrites(action: () => Promise<void>): Promise<void> {
+    const ambient = currentRequestTransaction();
+    if (ambient === undefined) await action();
+    else ambient.afterEnd.push(action);
+  }
+
+  private async write(statement: (db: Knex) => Promise<unknown>): Promise<void> {
+    const ambient = currentRequestTransaction();
+    if (ambient === undefined) await statement(this.db);
+    else await joinRequestTransaction(ambient, ambient.tenantId, statement);
   }
 }

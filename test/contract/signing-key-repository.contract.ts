@@ -76,6 +76,24 @@ export function signingKeyRepositoryContract(
       await expect(keys.insert(aKey())).rejects.toMatchObject({ code: '23505' });
     });
 
+    it('adds a successor and retires every other unretired key at the given time', async () => {
+      const earlier = new Date('2025-01-15T00:00:00.000Z');
+      await keys.insert(aKey({ kid: 'key-old', retiredAt: earlier }));
+      await keys.insert(aKey());
+      const at = new Date('2025-02-01T00:05:00.000Z');
+      const successor = aKey({
+        kid: 'key-2025-02',
+        createdAt: new Date('2025-02-01T00:00:00.000Z'),
+      });
+      await keys.addSuccessor(successor, at);
+      const listed = await keys.listPublishable(new Date('2025-01-01T00:00:00.000Z'));
+      expect(listed.map((key) => [key.kid, key.retiredAt])).toEqual([
+        ['key-2025-01', at],
+        ['key-old', earlier],
+        ['key-2025-02', undefined],
+      ]);
+    });
+
     it('runs what follows writes made outside any transaction at once, and waits for it', async () => {
       await keys.insert(aKey());
       let seen: string[] = [];

@@ -32,6 +32,8 @@ import { PgSigningKeyRepository } from '../../src/adapters/outbound/postgres/pg-
 import { SigningKeyRotator } from '../../src/application/identity/service-accounts.js';
 import type { AccessTokenClaims } from '../../src/domain/identity/access-token.port.js';
 import { auditThatRefuses, auditFailingAtCommit, eventsOf } from '../support/audit-logs.js';
+import { deferred } from '../support/deferred.js';
+import { untilSomeoneWaitsForALock } from '../support/lock-waits.js';
 
 // A change and its audit event are one transaction, with or without an idempotency
 // key: a change that could not be recorded is not made, and an unkeyed call commits once.
@@ -311,9 +313,8 @@ describe('signing key rotation', () => {
     sessionId: undefined,
     amr: ['pwd'],
   };
-
-  it('commits the new key with its event: a rotation that cannot be recorded does not happen', async () => {
-    const tokens = new JoseTokenService(
+  const tokenService = () =>
+    new JoseTokenService(
       { issuer: 'https://core.test', audience: 'test', activationDelaySeconds: 0 },
       {
         keys: new PgSigningKeyRepository(database.appKnex),
@@ -321,16 +322,24 @@ describe('signing key rotation', () => {
         clock: new SystemClock(),
       },
     );
+  const unretiredKids = async (): Promise<string[]> => {
+    const rows = await database
+      .ownerKnex('core.signing_keys')
+      .whereNull('retired_at')
+      .select<{ kid: string }[]>('kid');
+    return rows.map((row) => row.kid);
+  };
+  const keyRows = () =>
+    database.ownerKnex('core.signing_keys').orderBy('kid').select('kid', 'retired_at');
+  const publishedKids = async (tokens: JoseTokenService) =>
+    (await tokens.jwks()).keys.map((key) => key.kid).sort();
+
+  it('commits the new key with its event: a rotation that cannot be recorded does not happen', async () => {
+    const tokens = tokenService();
     await tokens.rotate();
     const first = await tokens.activeKeyInfo();
-    const keyRows = async () => {
-      const rows = await database.ownerKnex('core.signing_keys').select('kid', 'retired_at');
-      return rows.map((row: { kid: string; retired_at: Date | null }) => ({
-        kid: row.kid,
-        retired: row.retired_at !== null,
-      }));
-    };
     const before = await keyRows();
+    const publishedBefore = await publishedKids(tokens);
     const rotator = (log: AuditLog) =>
       new SigningKeyRotator(
         tokens,
@@ -343,18 +352,45 @@ describe('signing key rotation', () => {
 
     for (const failing of [auditThatRefuses, auditFailingAtCommit(database.appKnex)]) {
       await expect(rotator(failing).run(OPERATOR)).rejects.toThrow();
-      // No key written, none retired, and the one that signed still signs.
+      // No key written, none retired; in memory, nothing published or signing but what was.
       expect(await keyRows()).toEqual(before);
-      await tokens.refresh();
+      expect(await publishedKids(tokens)).toEqual(publishedBefore);
       expect((await tokens.activeKeyInfo())?.kid).toBe(first?.kid);
     }
     expect(await platformEvents()).toBe(0);
 
     const kid = await rotator(audit).run(OPERATOR);
     expect(await platformEvents()).toBe(1);
-    expect(await keyRows()).toHaveLength(before.length + 1);
+    expect(await unretiredKids()).toEqual([kid]);
+    expect(await publishedKids(tokens)).toContain(kid);
     expect((await tokens.activeKeyInfo())?.kid).toBe(kid);
     const issued = await tokens.issue(claims);
     expect((await tokens.verify(issued.token)).tenantId).toBe(PLATFORM_TENANT_ID);
+  });
+
+  it('two rotations at once leave one key unretired: the later retires the earlier one', async () => {
+    const tokens = tokenService();
+    const held = deferred();
+    const written = deferred();
+    const first = joinedTransactions().run(
+      PLATFORM_TENANT_ID,
+      async () => {
+        const kid = await tokens.rotate();
+        written.resolve();
+        await held.promise; // its transaction stays open
+        return kid;
+      },
+      () => Promise.resolve(),
+    );
+    await written.promise;
+    const second = joinedTransactions().run(
+      PLATFORM_TENANT_ID,
+      () => tokens.rotate(),
+      () => Promise.resolve(),
+    );
+    await untilSomeoneWaitsForALock(database.appKnex);
+    held.resolve();
+    const [, secondKid] = await Promise.all([first, second]);
+    expect(await unretiredKids()).toEqual([secondKid]);
   });
 });

@@ -22,6 +22,7 @@ import { aTenant, TENANT_A_ID } from '../mothers/tenant.mother.js';
 import { aUser, USER_ID } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { deferred } from '../support/deferred.js';
+import { untilSomeoneWaitsForALock } from '../support/lock-waits.js';
 
 // User changes read the row, edit it and write all of it back: the row lock is what keeps an
 // email verification or a password change from writing back the status a concurrent disable
@@ -109,26 +110,10 @@ async function whileChangeHeld(
     () => undefined,
     (error: unknown) => error,
   );
-  await untilSomeoneWaitsForALock();
+  await untilSomeoneWaitsForALock(database.appKnex);
   release();
   await holder;
   return failure;
-}
-
-/**
- * Returns once a backend of the test database waits for a lock (the racing use case has come
- * up against the held row, at its locking read or, without the lock, at its write), or after
- * five seconds: releasing earlier could let the race go unobserved on a slow machine.
- */
-async function untilSomeoneWaitsForALock(): Promise<void> {
-  for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
-    const { rows } = await database.appKnex.raw<{ rows: { waiting: number }[] }>(
-      `select count(*)::int as waiting from pg_stat_activity
-        where datname = current_database() and wait_event_type = 'Lock'`,
-    );
-    if ((rows[0]?.waiting ?? 0) > 0) return;
-    await sleep(10);
-  }
 }
 
 const disabled = (user: User): User => ({ ...user, status: 'disabled' });
@@ -181,7 +166,7 @@ describe('UserRepository.findByIdForUpdate on Postgres', () => {
       if (user === undefined) throw new Error('the user is missing');
       editorHasRead();
       // The disable below starts now; without the lock it would commit before this write.
-      await untilSomeoneWaitsForALock();
+      await untilSomeoneWaitsForALock(database.appKnex);
       await users.update({ ...user, emailVerifiedAt: VERIFIED_AT });
     });
     await read;

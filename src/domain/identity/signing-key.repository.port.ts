@@ -8,9 +8,16 @@ export interface SigningKeyRepository {
   /** `at` may lie in the future (the key signs until then); a retired key keeps its first time. */
   retire(kid: string, at: Date): Promise<void>;
   /**
-   * Runs `action` once the transaction the writes joined has ended (at once when they joined
-   * none), and waits for it: from then on reads see what was committed, never a key whose
-   * transaction rolled back.
+   * A rotation's writes: stores `key` and retires every other unretired key at
+   * `retireOthersAt`, in one transaction (the caller's request transaction when there is one).
+   * Rotations run one after the other, so a later one retires what an earlier one added.
+   */
+  addSuccessor(key: SigningKey, retireOthersAt: Date): Promise<void>;
+  /**
+   * Runs `action` once the transaction `addSuccessor` joined has ended, committed or not: from
+   * then on reads see what was committed, never a key whose transaction rolled back. Outside a
+   * transaction it runs at once and is awaited; inside one, the request awaits it before it
+   * answers.
    */
   afterWrites(action: () => Promise<void>): Promise<void>;
 }

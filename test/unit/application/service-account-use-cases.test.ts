@@ -22,6 +22,7 @@ import type { AccessTokenClaims } from '../../../src/domain/identity/access-toke
 import { formatClientId, tenantOfClientId } from '../../../src/domain/identity/service-account.js';
 import { PLATFORM_TENANT_ID } from '../../../src/domain/shared/platform-tenant.js';
 import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../../mothers/tenant.mother.js';
+import type { JoinedTransactions } from '../../../src/domain/shared/request-transactions.port.js';
 import { InMemoryRequestTransactions } from '../../../src/adapters/outbound/memory/in-memory-request-transactions.js';
 
 const CONTEXT = { ip: '203.0.113.9', requestId: 'req-sa' };
@@ -331,14 +332,41 @@ describe('ServiceAccountSecretRotator and ServiceAccountDeleter', () => {
 
 describe('SigningKeyRotator and its schedule', () => {
   it('rotates and audits auth.signing_key.rotated in the operator tenant', async () => {
+    // Both the key's writes and the event happen inside the one transaction.
+    let inside = false;
+    const seen: string[] = [];
+    const inner = new InMemoryRequestTransactions();
+    const transactions: JoinedTransactions = {
+      joinsRunningTransaction: true,
+      run: async (tenantId, work, beforeCommit) => {
+        inside = true;
+        try {
+          return await inner.run(tenantId, work, beforeCommit);
+        } finally {
+          inside = false;
+        }
+      },
+    };
+    const recordingAudit = Object.assign(Object.create(audit) as InMemoryAuditLog, {
+      append: (events: Parameters<InMemoryAuditLog['append']>[0]) => {
+        seen.push(`event inside: ${String(inside)}`);
+        return audit.append(events);
+      },
+    });
     const rotator = new SigningKeyRotator(
-      { rotate: () => Promise.resolve('kid-2') },
+      {
+        rotate: () => {
+          seen.push(`key inside: ${String(inside)}`);
+          return Promise.resolve('kid-2');
+        },
+      },
       clock,
       ids,
-      audit,
-      new InMemoryRequestTransactions(),
+      recordingAudit,
+      transactions,
     );
     expect(await rotator.run(actorWith(['admin'], PLATFORM_TENANT_ID), CONTEXT)).toBe('kid-2');
+    expect(seen).toEqual(['key inside: true', 'event inside: true']);
     const [event] = await audit.list(PLATFORM_TENANT_ID, 10);
     expect(event).toMatchObject({
       action: 'auth.signing_key.rotated',

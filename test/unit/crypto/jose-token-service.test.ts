@@ -24,8 +24,20 @@ class FakeSigningKeyRepository implements SigningKeyRepository {
   readonly rows = new Map<string, SigningKey>();
   listCalls = 0;
 
+  /** Set: what follows a rotation's writes waits here (as inside a request transaction). */
+  deferred: (() => Promise<void>)[] | undefined;
+
   afterWrites(action: () => Promise<void>): Promise<void> {
-    return action();
+    if (this.deferred === undefined) return action();
+    this.deferred.push(action);
+    return Promise.resolve();
+  }
+
+  async addSuccessor(key: SigningKey, retireOthersAt: Date): Promise<void> {
+    await this.insert(key);
+    for (const other of [...this.rows.keys()]) {
+      if (other !== key.kid) await this.retire(other, retireOthersAt);
+    }
   }
 
   insert(key: SigningKey): Promise<void> {
@@ -493,6 +505,19 @@ describe('JoseTokenService', () => {
     expect((await service.jwks()).keys.map((k) => k.kid)).toEqual([newKid]);
     await expectInvalid(service.verify(old));
     await expect(service.issue(claims)).resolves.toBeDefined();
+  });
+
+  it('takes a rotated-in key up only once the writes have settled (its transaction ended)', async () => {
+    const firstKid = decodeProtectedHeader((await service.issue(claims)).token).kid;
+    repo.deferred = [];
+    const newKid = await service.rotate();
+    // Written, but neither published nor signing while its transaction may still roll back.
+    expect(repo.rows.has(newKid)).toBe(true);
+    expect((await service.jwks()).keys.map((k) => k.kid)).toEqual([firstKid]);
+    expect(decodeProtectedHeader((await service.issue(claims)).token).kid).toBe(firstKid);
+    for (const settled of repo.deferred) await settled();
+    expect((await service.jwks()).keys.map((k) => k.kid).sort()).toEqual([newKid, firstKid].sort());
+    expect(decodeProtectedHeader((await service.issue(claims)).token).kid).toBe(newKid);
   });
 
   it('a rotated-in key is published at once but signs only after the activation delay', async () => {

@@ -212,25 +212,34 @@ export class JoseTokenService implements AccessTokenIssuer, AccessTokenVerifier,
   }
 
   /**
-   * Creates a key, published and signing from `activationDelaySeconds` on, and retires every
-   * other unretired key at that same instant (they sign until then). Tokens the retired keys
-   * signed stay verifiable: their public halves are published until they expire. The writes
-   * join the caller's transaction, and the keys are read again once it has ended: a key whose
-   * transaction rolled back is never published and never signs.
+   * Creates a key, published once its transaction has committed and signing from
+   * `activationDelaySeconds` on, and retires every other unretired key at that same instant
+   * (they sign until then). Tokens the retired keys signed stay verifiable: their public halves
+   * are published until they expire. The writes join the caller's transaction, and the keys
+   * are read again once it has ended: a key whose transaction rolled back is never published
+   * and never signs.
    */
   async rotate(): Promise<string> {
     const now = this.clock.now();
     const activatesAt = new Date(now.getTime() + this.activationDelayMs);
     const key = await this.generateKey(activatesAt);
-    await this.keys.insert(key);
-    const previous = await this.keys.listPublishable(this.publishableSince(now));
-    for (const old of previous) {
-      if (old.kid !== key.kid && old.retiredAt === undefined) {
-        await this.keys.retire(old.kid, activatesAt);
-      }
-    }
-    await this.keys.afterWrites(() => this.refresh());
+    await this.keys.addSuccessor(key, activatesAt);
+    await this.keys.afterWrites(() => this.reloadAfterRotation());
     return key.kid;
+  }
+
+  /**
+   * A load begun before the rotation committed would not hold its key: wait for it, then load
+   * again. A failure does not undo the committed rotation (nor fail its call): the next check
+   * of the cache reloads instead.
+   */
+  private async reloadAfterRotation(): Promise<void> {
+    await this.inflightRefresh?.catch(() => undefined);
+    try {
+      await this.refresh();
+    } catch {
+      if (this.loadedAt !== undefined) this.loadedAt = Number.NEGATIVE_INFINITY;
+    }
   }
 
   /** Reloads keys from the repository now (concurrent calls share one load). */

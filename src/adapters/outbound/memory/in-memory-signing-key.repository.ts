@@ -38,6 +38,13 @@ export class InMemorySigningKeyRepository implements SigningKeyRepository {
     return Promise.resolve();
   }
 
+  async addSuccessor(key: SigningKey, retireOthersAt: Date): Promise<void> {
+    await this.insert(key);
+    for (const other of this.keys.values()) {
+      if (other.kid !== key.kid) await this.retire(other.kid, retireOthersAt);
+    }
+  }
+
   /** Writes here take effect at once. */
   afterWrites(action: () => Promise<void>): Promise<void> {
     return action();

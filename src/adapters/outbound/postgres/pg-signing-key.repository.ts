@@ -15,6 +15,20 @@ interface SigningKeyRow {
   activate_after: Date | null;
 }
 
+/** Serializes rotations across replicas (transaction-scoped advisory lock). */
+const ROTATION_LOCK = 'wemaster_core.signing_key_rotation';
+
+const rowOf = (key: SigningKey) => ({
+  kid: key.kid,
+  algorithm: key.algorithm,
+  // knex would send a plain object as is; jsonb wants JSON text.
+  public_jwk: JSON.stringify(key.publicJwk),
+  sealed_private_jwk: Buffer.from(key.sealedPrivateJwk),
+  created_at: key.createdAt,
+  retired_at: key.retiredAt ?? null,
+  activate_after: key.activatesAt ?? null,
+});
+
 const toKey = (row: SigningKeyRow): SigningKey => ({
   kid: row.kid,
   algorithm: row.algorithm,
@@ -26,26 +40,15 @@ const toKey = (row: SigningKeyRow): SigningKey => ({
 });
 
 /**
- * Platform-wide signing keys (not tenant-owned; no tenant context needed). Writes join the
- * request transaction when there is one, so a rotation commits with its audit event; reads
+ * Platform-wide signing keys (not tenant-owned; no tenant context needed). A rotation's writes
+ * join the request transaction when there is one, so they commit with its audit event; reads
  * take what is committed, which is what tokens may be signed with.
  */
 export class PgSigningKeyRepository implements SigningKeyRepository {
   constructor(private readonly db: Knex) {}
 
   async insert(key: SigningKey): Promise<void> {
-    await this.write((db) =>
-      db(TABLE.signingKeys).insert({
-        kid: key.kid,
-        algorithm: key.algorithm,
-        // knex would send a plain object as is; jsonb wants JSON text.
-        public_jwk: JSON.stringify(key.publicJwk),
-        sealed_private_jwk: Buffer.from(key.sealedPrivateJwk),
-        created_at: key.createdAt,
-        retired_at: key.retiredAt ?? null,
-        activate_after: key.activatesAt ?? null,
-      }),
-    );
+    await this.db(TABLE.signingKeys).insert(rowOf(key));
   }
 
   async listPublishable(since: Date): Promise<SigningKey[]> {
@@ -62,24 +65,35 @@ export class PgSigningKeyRepository implements SigningKeyRepository {
 
   /** Retiring an already retired key keeps its first retirement time. */
   async retire(kid: string, at: Date): Promise<void> {
-    await this.write((db) =>
-      db<SigningKeyRow>(TABLE.signingKeys)
-        .where({ kid })
-        .whereNull('retired_at')
-        .update({ retired_at: at }),
-    );
+    await this.db<SigningKeyRow>(TABLE.signingKeys)
+      .where({ kid })
+      .whereNull('retired_at')
+      .update({ retired_at: at });
   }
 
-  /** Inside a request transaction: after it has ended (committed or not), before it answers. */
+  /**
+   * Takes the rotation lock first: a rotation waiting for it then inserts and retires after the
+   * one holding it has committed, and its update (a statement begun later) retires that one's
+   * key too. Without the lock, two concurrent rotations would each leave their key unretired.
+   */
+  async addSuccessor(key: SigningKey, retireOthersAt: Date): Promise<void> {
+    const writes = async (db: Knex): Promise<void> => {
+      await db.raw('select pg_advisory_xact_lock(hashtext(?))', [ROTATION_LOCK]);
+      await db(TABLE.signingKeys).insert(rowOf(key));
+      await db<SigningKeyRow>(TABLE.signingKeys)
+        .whereNull('retired_at')
+        .whereNot({ kid: key.kid })
+        .update({ retired_at: retireOthersAt });
+    };
+    const ambient = currentRequestTransaction();
+    if (ambient === undefined) await this.db.transaction((trx) => writes(trx));
+    else await joinRequestTransaction(ambient, ambient.tenantId, writes);
+  }
+
+  /** Inside a request transaction: once it has ended (committed or not), before it answers. */
   async afterWrites(action: () => Promise<void>): Promise<void> {
     const ambient = currentRequestTransaction();
     if (ambient === undefined) await action();
     else ambient.afterEnd.push(action);
-  }
-
-  private async write(statement: (db: Knex) => Promise<unknown>): Promise<void> {
-    const ambient = currentRequestTransaction();
-    if (ambient === undefined) await statement(this.db);
-    else await joinRequestTransaction(ambient, ambient.tenantId, statement);
   }
 }

@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 
 import { createKnex } from '../../src/adapters/outbound/postgres/knex.factory.js';
 import { runMigrations } from '../../src/adapters/outbound/postgres/migrate.js';
+import { APP_GROUP_ROLE } from '../../src/adapters/outbound/postgres/pg-schema.js';
 import { RandomIdGenerator } from '../../src/adapters/outbound/crypto/random-id-generator.js';
 import {
   PgOutboxMaintenance,
@@ -62,6 +63,13 @@ beforeAll(async () => {
   await asAdmin(
     `create role ${OWNER} login createrole nosuperuser nobypassrls password '${OWNER_PASSWORD}'`,
   );
+  // As the README says for PostgreSQL 16+ (the embedded default is 18): an owner administers
+  // the group role that already exists, or cannot grant it to the login role it creates.
+  await asAdmin(`do $$ begin
+    if exists (select 1 from pg_catalog.pg_roles where rolname = '${APP_GROUP_ROLE}') then
+      execute 'grant ${APP_GROUP_ROLE} to ${OWNER} with admin option';
+    end if;
+  end $$`);
   await asAdmin(`create database ${DATABASE} owner ${OWNER}`);
   const ownerUrl = urlOf(OWNER, OWNER_PASSWORD);
   const appUrl = urlOf(APP, APP_PASSWORD);

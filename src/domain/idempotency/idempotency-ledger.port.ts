@@ -12,8 +12,19 @@ export interface IdempotencyLedger {
    */
   recordWithinRequest(request: CompleteRequest & { readonly fingerprint: string }): Promise<void>;
   /** A completed, unexpired record (for a fast store that lost it, e.g. after a crash). */
-  find(
+  find(scope: IdempotencyScope, key: string): Promise<LedgerCompletion | undefined>;
+  /**
+   * `find`, started now if it can start without waiting for capacity (a free connection);
+   * otherwise undefined, and the caller finds later. Never queued: a storm of retries the
+   * fast store turns away must not put lookups in front of real work.
+   */
+  findIfIdle(
     scope: IdempotencyScope,
     key: string,
-  ): Promise<{ readonly fingerprint: string; readonly outcome: StoredOutcome } | undefined>;
+  ): Promise<LedgerCompletion | undefined> | undefined;
+}
+
+export interface LedgerCompletion {
+  readonly fingerprint: string;
+  readonly outcome: StoredOutcome;
 }

@@ -267,4 +267,69 @@ describe('IdempotentRunner', () => {
       code: 'IDEMPOTENCY_KEY_REUSED',
     });
   });
+
+  it('with a cache in front, asks the ledger while the cache answers, and only once', async () => {
+    const { runner, ledger, call } = fixture({ storeIsCache: true });
+    const order: string[] = [];
+    let finds = 0;
+    const find = ledger.find.bind(ledger);
+    ledger.findIfIdle = (scope, key) => {
+      order.push('ledger asked');
+      return find(scope, key);
+    };
+    ledger.find = (scope, key) => {
+      finds += 1;
+      return find(scope, key);
+    };
+    await runner.run(
+      call({
+        execute: () => {
+          order.push('executed');
+          return Promise.resolve('done');
+        },
+      }),
+    );
+    expect(order).toEqual(['ledger asked', 'executed']);
+    expect(finds).toBe(0); // the early answer served; no second look in the transaction
+  });
+
+  it('with a cache in front, looks again when its claim had to wait for the first call', async () => {
+    // The first call commits while this one waits, and the cache loses its completion: what
+    // the ledger said before the wait is stale, and must not let this one execute.
+    let attempts = 0;
+    let commitFirst = (): Promise<void> => Promise.resolve();
+    const store: IdempotencyStore = {
+      begin: () => {
+        attempts += 1;
+        if (attempts === 1) {
+          setTimeout(() => void commitFirst(), 1);
+          return Promise.resolve({ state: 'in_progress' });
+        }
+        return Promise.resolve({
+          state: 'new',
+          leaseToken: 'lease-2',
+          leaseExpiresAt: new Date(Date.now() + 1e6),
+        });
+      },
+      complete: () => Promise.resolve(true),
+      release: () => Promise.resolve(true),
+      renew: () => Promise.resolve(true),
+    };
+    const { runner, ledger, call, executions } = fixture({ storeIsCache: true, store });
+    commitFirst = () =>
+      ledger.recordWithinRequest({
+        scope: SCOPE,
+        key: 'k-1',
+        fingerprint: 'fp',
+        leaseToken: 'lease-1',
+        outcome: ok('first'),
+        retentionMs: 60_000,
+      });
+    expect(await runner.run(call({ waitForResult: true }))).toEqual({
+      executed: false,
+      replay: ok('first'),
+    });
+    expect(attempts).toBe(2);
+    expect(executions()).toBe(0);
+  });
 });

@@ -49,4 +49,12 @@ export class InMemoryIdempotencyLedger implements IdempotencyLedger {
     const live = entry !== undefined && entry.expiresAt > this.clock.now().getTime();
     return Promise.resolve(live ? entry : undefined);
   }
+
+  /** Memory is never busy. */
+  findIfIdle(
+    scope: IdempotencyScope,
+    key: string,
+  ): Promise<{ fingerprint: string; outcome: StoredOutcome } | undefined> {
+    return this.find(scope, key);
+  }
 }

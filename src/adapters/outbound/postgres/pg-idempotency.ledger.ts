@@ -8,12 +8,25 @@ import {
 } from '../../../domain/idempotency/idempotency-record.js';
 import { idempotencyLeaseLost } from '../../../domain/idempotency/idempotency.errors.js';
 import type { Clock } from '../../../domain/shared/clock.port.js';
-import {
-  currentRequestTransaction,
-  joinRequestTransaction,
-  setTenant,
-} from './pg-request-transactions.js';
-import { TABLE } from './pg-schema.js';
+import { currentRequestTransaction, joinRequestTransaction } from './pg-request-transactions.js';
+import { SCHEMA, TABLE } from './pg-schema.js';
+
+/** What of knex's connection pool (tarn) tells whether a query would start at once. */
+interface IdlePool {
+  numFree(): number;
+  numPendingAcquires(): number;
+}
+
+const completionOf = (row: LedgerRow): { fingerprint: string; outcome: StoredOutcome } => ({
+  fingerprint: row.fingerprint,
+  outcome: {
+    code: row.outcome_code,
+    body: row.outcome_body ?? undefined,
+    message: row.outcome_message ?? '',
+    details: row.outcome_details ?? undefined,
+    truncated: row.outcome_truncated,
+  },
+});
 
 interface LedgerRow {
   fingerprint: string;
@@ -81,7 +94,10 @@ export class PgIdempotencyLedger implements IdempotencyLedger {
     if (result.rowCount !== 1) throw idempotencyLeaseLost();
   }
 
-  /** Inside the scope tenant's request transaction it reads there: no transaction of its own. */
+  /**
+   * Inside the scope tenant's request transaction it reads there; elsewhere it is one
+   * statement (`core.idempotency_completion` sets the tenant for itself), no transaction.
+   */
   find(
     scope: IdempotencyScope,
     key: string,
@@ -90,10 +106,30 @@ export class PgIdempotencyLedger implements IdempotencyLedger {
     if (ambient?.tenantId === scope.tenantId) {
       return joinRequestTransaction(ambient, scope.tenantId, (trx) => this.findIn(trx, scope, key));
     }
-    return this.db.transaction(async (trx) => {
-      await setTenant(trx, scope.tenantId);
-      return this.findIn(trx, scope, key);
-    });
+    return this.findAlone(scope, key);
+  }
+
+  findIfIdle(
+    scope: IdempotencyScope,
+    key: string,
+  ): Promise<{ fingerprint: string; outcome: StoredOutcome } | undefined> | undefined {
+    const pool = (this.db.client as { pool?: IdlePool }).pool;
+    if (pool === undefined || pool.numFree() === 0 || pool.numPendingAcquires() > 0) {
+      return undefined;
+    }
+    return this.findAlone(scope, key);
+  }
+
+  private async findAlone(
+    scope: IdempotencyScope,
+    key: string,
+  ): Promise<{ fingerprint: string; outcome: StoredOutcome } | undefined> {
+    const { rows } = await this.db.raw<{ rows: LedgerRow[] }>(
+      `select * from ${SCHEMA}.idempotency_completion(?, ?, ?, ?, ?)`,
+      [scope.tenantId, scope.principalId, scope.operation, key, this.clock.now()],
+    );
+    const [row] = rows;
+    return row === undefined ? undefined : completionOf(row);
   }
 
   private async findIn(
@@ -117,16 +153,6 @@ export class PgIdempotencyLedger implements IdempotencyLedger {
         state: 'completed',
       })
       .andWhere('expires_at', '>', this.clock.now())) as LedgerRow | undefined;
-    if (row === undefined) return undefined;
-    return {
-      fingerprint: row.fingerprint,
-      outcome: {
-        code: row.outcome_code,
-        body: row.outcome_body ?? undefined,
-        message: row.outcome_message ?? '',
-        details: row.outcome_details ?? undefined,
-        truncated: row.outcome_truncated,
-      },
-    };
+    return row === undefined ? undefined : completionOf(row);
   }
 }

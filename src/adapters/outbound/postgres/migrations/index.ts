@@ -10,6 +10,7 @@ import * as authorization from './008-authorization.migration.js';
 import * as auditChain from './009-audit-chain.migration.js';
 import * as outboxMaintenance from './010-outbox-maintenance.migration.js';
 import * as auditChainGuard from './011-audit-chain-guard.migration.js';
+import * as idempotencyCompletionLookup from './012-idempotency-completion-lookup.migration.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   auditChain,
   outboxMaintenance,
   auditChainGuard,
+  idempotencyCompletionLookup,
 ];
 
 export class ListMigrationSource implements Knex.MigrationSource<NamedMigration> {

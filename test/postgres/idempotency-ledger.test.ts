@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SystemClock } from '../../src/adapters/outbound/crypto/system-clock.js';
+import { PgIdempotencyLedger } from '../../src/adapters/outbound/postgres/pg-idempotency.ledger.js';
+import { PgRequestTransactions } from '../../src/adapters/outbound/postgres/pg-request-transactions.js';
+import { PgUnitOfWork } from '../../src/adapters/outbound/postgres/pg-unit-of-work.js';
+import type { StoredOutcome } from '../../src/domain/idempotency/idempotency-record.js';
+import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
+import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../mothers/tenant.mother.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+// The ledger's lookup outside a request transaction is one statement
+// (core.idempotency_completion): it reads the asked tenant's completions only, under row-level
+// security, and leaves no tenant setting behind.
+
+let database: TestDatabase;
+let ledger: PgIdempotencyLedger;
+
+const scopeOf = (tenantId: string) => ({
+  tenantId,
+  principalId: '01a00000-0000-7000-8000-0000000000ad',
+  operation: '/wemaster.core.v1.TenancyService/UpdateTenant',
+});
+const outcome: StoredOutcome = {
+  code: 0,
+  body: new Uint8Array([8, 1]),
+  message: '',
+  details: undefined,
+  truncated: false,
+};
+
+async function complete(tenantId: string, key: string, retentionMs = 60_000): Promise<void> {
+  await new PgRequestTransactions(database.appKnex).run(
+    tenantId,
+    () => Promise.resolve(),
+    () =>
+      ledger.recordWithinRequest({
+        scope: scopeOf(tenantId),
+        key,
+        fingerprint: `fp-${tenantId}`,
+        leaseToken: 'lease',
+        outcome,
+        retentionMs,
+      }),
+  );
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  ledger = new PgIdempotencyLedger(database.appKnex, new SystemClock(), 64 * 1024);
+  await new PgUnitOfWork(database.appKnex).inTenant(PLATFORM_TENANT_ID, async ({ tenants }) => {
+    await tenants.insert(aTenant());
+    await tenants.insert(anotherTenant());
+  });
+});
+
+afterAll(async () => {
+  await database.drop();
+});
+
+describe('PgIdempotencyLedger lookups outside a request transaction', () => {
+  it("finds the asked tenant's live completion, and only that tenant's", async () => {
+    await complete(TENANT_A_ID, 'key-a');
+    const found = await ledger.find(scopeOf(TENANT_A_ID), 'key-a');
+    expect(found?.fingerprint).toBe(`fp-${TENANT_A_ID}`);
+    expect({ ...found?.outcome, body: [...(found?.outcome.body ?? [])] }).toEqual({
+      ...outcome,
+      body: [8, 1],
+    });
+    expect(await ledger.findIfIdle(scopeOf(TENANT_A_ID), 'key-a')).toEqual(found);
+    // The same principal, operation and key under another tenant: not there.
+    expect(await ledger.find(scopeOf(TENANT_B_ID), 'key-a')).toBeUndefined();
+    // Expired completions are not answers.
+    await complete(TENANT_A_ID, 'key-short', 1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await ledger.find(scopeOf(TENANT_A_ID), 'key-short')).toBeUndefined();
+  });
+
+  it('reads under row-level security, and leaves the caller transaction its own tenant', async () => {
+    await complete(TENANT_B_ID, 'key-b');
+    await database.appKnex.transaction(async (trx) => {
+      await trx.raw(`select set_config('app.tenant_id', ?, true)`, [TENANT_A_ID]);
+      const { rows } = await trx.raw<{ rows: { fingerprint: string }[] }>(
+        'select * from core.idempotency_completion(?, ?, ?, ?, now())',
+        [TENANT_B_ID, scopeOf(TENANT_B_ID).principalId, scopeOf(TENANT_B_ID).operation, 'key-b'],
+      );
+      expect(rows.map((row) => row.fingerprint)).toEqual([`fp-${TENANT_B_ID}`]);
+      const { rows: setting } = await trx.raw<{ rows: { tenant: string }[] }>(
+        `select current_setting('app.tenant_id') as tenant`,
+      );
+      expect(setting[0]?.tenant).toBe(TENANT_A_ID);
+      // And the caller's own reads are still confined to its tenant.
+      const [visible] = await trx('core.idempotency_keys').count<{ count: string }[]>('* as count');
+      expect(Number(visible?.count)).toBe(2); // key-a and key-short, both tenant A's
+    });
+  });
+
+  it('starts no lookup while every connection is taken', () => {
+    const busy = new PgIdempotencyLedger(
+      { client: { pool: { numFree: () => 0, numPendingAcquires: () => 0 } } } as never,
+      new SystemClock(),
+      1024,
+    );
+    expect(busy.findIfIdle(scopeOf(TENANT_A_ID), 'key-a')).toBeUndefined();
+  });
+});

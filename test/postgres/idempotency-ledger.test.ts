@@ -88,18 +88,44 @@ describe('PgIdempotencyLedger lookups outside a request transaction', () => {
         `select current_setting('app.tenant_id') as tenant`,
       );
       expect(setting[0]?.tenant).toBe(TENANT_A_ID);
-      // And the caller's own reads are still confined to its tenant.
-      const [visible] = await trx('core.idempotency_keys').count<{ count: string }[]>('* as count');
-      expect(Number(visible?.count)).toBe(2); // key-a and key-short, both tenant A's
+      // And the caller's own reads are still confined to its tenant: B's row is not there.
+      const [visible] = await trx('core.idempotency_keys')
+        .where({ idempotency_key: 'key-b' })
+        .count<{ count: string }[]>('* as count');
+      expect(Number(visible?.count)).toBe(0);
     });
   });
 
-  it('starts no lookup while every connection is taken', () => {
-    const busy = new PgIdempotencyLedger(
-      { client: { pool: { numFree: () => 0, numPendingAcquires: () => 0 } } } as never,
-      new SystemClock(),
-      1024,
+  it('is a SECURITY INVOKER function (row-level security applies) that only the app may run', async () => {
+    const { rows } = await database.ownerKnex.raw<{
+      rows: { definer: boolean; volatility: string; config: string[] | null; pub: boolean }[];
+    }>(
+      `select p.prosecdef as definer, p.provolatile as volatility, p.proconfig as config,
+              has_function_privilege('public', p.oid, 'execute') as pub
+         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+        where n.nspname = 'core' and p.proname = 'idempotency_completion'`,
     );
-    expect(busy.findIfIdle(scopeOf(TENANT_A_ID), 'key-a')).toBeUndefined();
+    expect(rows).toEqual([
+      {
+        definer: false,
+        volatility: 'v',
+        config: ['search_path=pg_catalog, pg_temp'],
+        pub: false,
+      },
+    ]);
+  });
+
+  it('starts no lookup while no connection is free, others wait, or the pool is not one it knows', () => {
+    const withPool = (pool: unknown) =>
+      new PgIdempotencyLedger({ client: { pool } } as never, new SystemClock(), 1024);
+    const scope = scopeOf(TENANT_A_ID);
+    expect(
+      withPool({ numFree: () => 0, numPendingAcquires: () => 0 }).findIfIdle(scope, 'k'),
+    ).toBeUndefined();
+    expect(
+      withPool({ numFree: () => 3, numPendingAcquires: () => 1 }).findIfIdle(scope, 'k'),
+    ).toBeUndefined();
+    expect(withPool({}).findIfIdle(scope, 'k')).toBeUndefined();
+    expect(withPool(undefined).findIfIdle(scope, 'k')).toBeUndefined();
   });
 });

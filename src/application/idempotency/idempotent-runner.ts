@@ -93,18 +93,19 @@ export class IdempotentRunner {
   }
 
   async run<T>(call: IdempotentCall<T>): Promise<IdempotentResult<T>> {
-    // With a cache in front, the ledger has the last word on completions the cache may have
-    // lost: asked while the cache is (one round trip less for every new key), when it can be
-    // asked at once. A claim that had to wait asks again later (see `claim`).
-    const lookup: LedgerLookup = {
-      early: this.options.storeIsCache ? this.ledger.findIfIdle(call.scope, call.key) : undefined,
-    };
-    // A failure is seen where the lookup is awaited; unawaited (a replay), it is of no interest.
-    lookup.early?.catch(() => undefined);
-    const leaseToken = await this.claim(call, lookup);
+    const leaseToken = await this.claim(call);
     if (typeof leaseToken !== 'string') return leaseToken;
+    // The cache said "new". With a cache in front, the ledger has the last word on completions
+    // the cache may have lost: asked now, while the request transaction opens (one round trip
+    // off every new key's path), when a connection is free at once; else in the transaction.
+    const early = this.options.storeIsCache
+      ? this.ledger.findIfIdle(call.scope, call.key)
+      : undefined;
+    // A failure is seen where the lookup is awaited; never awaited (the transaction failed to
+    // open), it is of no interest.
+    early?.catch(() => undefined);
     try {
-      return await this.execute(call, leaseToken, lookup);
+      return await this.execute(call, leaseToken, early);
     } catch (error) {
       if (!(error instanceof CompletedBeforeCache)) throw error;
       return this.replayFromLedger(call, leaseToken, error.kept);
@@ -114,7 +115,7 @@ export class IdempotentRunner {
   private async execute<T>(
     call: IdempotentCall<T>,
     leaseToken: string,
-    lookup: LedgerLookup,
+    early: Promise<LedgerEntry | undefined> | undefined,
   ): Promise<IdempotentResult<T>> {
     const hooks = this.options.hooks;
     hooks?.afterLock?.();
@@ -136,10 +137,9 @@ export class IdempotentRunner {
       const result = await this.transactions.run(
         call.scope.tenantId,
         async () => {
-          // The cache said "new"; the ledger (looked up meanwhile, or now in this transaction)
-          // has the last word on completions the cache may have lost.
+          // The ledger's answer, looked up while this transaction opened or now within it.
           if (this.options.storeIsCache) {
-            const kept = await (lookup.early ?? this.ledger.find(call.scope, call.key));
+            const kept = await (early ?? this.ledger.find(call.scope, call.key));
             if (kept !== undefined) throw new CompletedBeforeCache(kept);
             this.events.begun('new');
           }
@@ -196,10 +196,7 @@ export class IdempotentRunner {
   }
 
   /** A lease token for a new call, or the answer for a retry. */
-  private async claim<T>(
-    call: IdempotentCall<T>,
-    lookup: LedgerLookup,
-  ): Promise<string | IdempotentResult<T>> {
+  private async claim<T>(call: IdempotentCall<T>): Promise<string | IdempotentResult<T>> {
     const started = this.clock.now().getTime();
     for (;;) {
       const begun = await this.store
@@ -224,9 +221,6 @@ export class IdempotentRunner {
             this.events.begun('in_progress');
             throw idempotencyInProgress();
           }
-          // The first call may commit while this one waits: what the ledger said before is
-          // stale by the time the key is free.
-          lookup.early = undefined;
           await new Promise((resolve) => setTimeout(resolve, this.options.pollMs));
           continue;
         case 'new':
@@ -269,11 +263,6 @@ export class IdempotentRunner {
 }
 
 type LedgerEntry = NonNullable<Awaited<ReturnType<IdempotencyLedger['find']>>>;
-
-/** A ledger lookup begun with the claim, while it still tells the truth. */
-interface LedgerLookup {
-  early: Promise<LedgerEntry | undefined> | undefined;
-}
 
 /** Unwinds the request transaction (nothing ran) when the ledger already holds the outcome. */
 class CompletedBeforeCache extends Error {

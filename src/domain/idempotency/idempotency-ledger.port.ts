@@ -15,8 +15,7 @@ export interface IdempotencyLedger {
   find(scope: IdempotencyScope, key: string): Promise<LedgerCompletion | undefined>;
   /**
    * `find`, started now if it can start without waiting for capacity (a free connection);
-   * otherwise undefined, and the caller finds later. Never queued: a storm of retries the
-   * fast store turns away must not put lookups in front of real work.
+   * otherwise undefined, and the caller finds later. Never queued in front of real work.
    */
   findIfIdle(
     scope: IdempotencyScope,

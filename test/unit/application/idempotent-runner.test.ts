@@ -268,9 +268,20 @@ describe('IdempotentRunner', () => {
     });
   });
 
-  it('with a cache in front, asks the ledger while the cache answers, and only once', async () => {
-    const { runner, ledger, call } = fixture({ storeIsCache: true });
+  it('with a cache in front, asks the ledger once the claim is new, while the transaction opens', async () => {
     const order: string[] = [];
+    const clockless = new InMemoryIdempotencyStore(new ManualClock());
+    const store: IdempotencyStore = {
+      begin: async (request) => {
+        const begun = await clockless.begin(request);
+        order.push(`claimed ${begun.state}`);
+        return begun;
+      },
+      complete: (request) => clockless.complete(request),
+      release: (scope, key, token) => clockless.release(scope, key, token),
+      renew: (scope, key, token, ms) => clockless.renew(scope, key, token, ms),
+    };
+    const { runner, ledger, call } = fixture({ storeIsCache: true, store });
     let finds = 0;
     const find = ledger.find.bind(ledger);
     ledger.findIfIdle = (scope, key) => {
@@ -281,16 +292,39 @@ describe('IdempotentRunner', () => {
       finds += 1;
       return find(scope, key);
     };
-    await runner.run(
-      call({
-        execute: () => {
-          order.push('executed');
-          return Promise.resolve('done');
-        },
-      }),
-    );
-    expect(order).toEqual(['ledger asked', 'executed']);
+    const execute = () => {
+      order.push('executed');
+      return Promise.resolve('done');
+    };
+    await runner.run(call({ execute }));
+    expect(order).toEqual(['claimed new', 'ledger asked', 'executed']);
     expect(finds).toBe(0); // the early answer served; no second look in the transaction
+    // A retry the cache answers costs the ledger nothing.
+    await runner.run(call({ execute }));
+    expect(order.slice(3)).toEqual(['claimed completed']);
+  });
+
+  it('with a cache in front, looks in the transaction when no early lookup could start', async () => {
+    const { runner, ledger, call } = fixture({ storeIsCache: true });
+    let finds = 0;
+    const find = ledger.find.bind(ledger);
+    ledger.findIfIdle = () => undefined;
+    ledger.find = (scope, key) => {
+      finds += 1;
+      return find(scope, key);
+    };
+    expect((await runner.run(call())).executed).toBe(true);
+    expect(finds).toBe(1);
+  });
+
+  it('with a cache in front, a failed early lookup fails the call and frees the key', async () => {
+    const { runner, ledger, call, executions } = fixture({ storeIsCache: true });
+    ledger.findIfIdle = () => Promise.reject(new Error('ledger unavailable'));
+    await expect(runner.run(call())).rejects.toThrow('ledger unavailable');
+    expect(executions()).toBe(0);
+    // Released: the retry claims the key again and runs.
+    ledger.findIfIdle = (scope, key) => ledger.find(scope, key);
+    expect((await runner.run(call())).executed).toBe(true);
   });
 
   it('with a cache in front, looks again when its claim had to wait for the first call', async () => {

@@ -54,7 +54,7 @@ export class InMemoryIdempotencyLedger implements IdempotencyLedger {
   findIfIdle(
     scope: IdempotencyScope,
     key: string,
-  ): Promise<{ fingerprint: string; outcome: StoredOutcome } | undefined> {
+  ): Promise<{ fingerprint: string; outcome: StoredOutcome } | undefined> | undefined {
     return this.find(scope, key);
   }
 }

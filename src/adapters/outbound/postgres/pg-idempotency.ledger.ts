@@ -113,23 +113,31 @@ export class PgIdempotencyLedger implements IdempotencyLedger {
     scope: IdempotencyScope,
     key: string,
   ): Promise<{ fingerprint: string; outcome: StoredOutcome } | undefined> | undefined {
-    const pool = (this.db.client as { pool?: IdlePool }).pool;
-    if (pool === undefined || pool.numFree() === 0 || pool.numPendingAcquires() > 0) {
+    const pool = (this.db.client as { pool?: Partial<IdlePool> }).pool;
+    if (typeof pool?.numFree !== 'function' || typeof pool.numPendingAcquires !== 'function') {
       return undefined;
     }
+    if (pool.numFree() === 0 || pool.numPendingAcquires() > 0) return undefined;
     return this.findAlone(scope, key);
   }
 
-  private async findAlone(
+  /** Not async: the connection is asked for before this returns, so a check above holds. */
+  private findAlone(
     scope: IdempotencyScope,
     key: string,
   ): Promise<{ fingerprint: string; outcome: StoredOutcome } | undefined> {
-    const { rows } = await this.db.raw<{ rows: LedgerRow[] }>(
-      `select * from ${SCHEMA}.idempotency_completion(?, ?, ?, ?, ?)`,
-      [scope.tenantId, scope.principalId, scope.operation, key, this.clock.now()],
-    );
-    const [row] = rows;
-    return row === undefined ? undefined : completionOf(row);
+    return this.db
+      .raw<{ rows: LedgerRow[] }>(`select * from ${SCHEMA}.idempotency_completion(?, ?, ?, ?, ?)`, [
+        scope.tenantId,
+        scope.principalId,
+        scope.operation,
+        key,
+        this.clock.now(),
+      ])
+      .then(({ rows }) => {
+        const [row] = rows;
+        return row === undefined ? undefined : completionOf(row);
+      });
   }
 
   private async findIn(

@@ -6,12 +6,13 @@ import { APP_GROUP_ROLE as APP, SCHEMA as S } from '../pg-schema.js';
  * `idempotency_completion(tenant, principal, operation, key, now)`: a keyed call's completed,
  * unexpired outcome in one statement, so one round trip. Read the usual way outside a
  * transaction, it takes four (BEGIN, set_config, SELECT, COMMIT); with this, the idempotency
- * runner looks it up while the Redis claim is in flight instead of after it.
+ * runner looks it up while its request transaction opens instead of after.
  *
  * SECURITY INVOKER: the body sets the tenant transaction-locally and reads under row-level
- * security like any query of the app role, then sets back the tenant it found (a function's
- * SET clause would not undo it): called inside a transaction, it leaves that transaction
- * confined to its own tenant.
+ * security like any query of the app role, then sets back the tenant it found: called inside a
+ * transaction, it leaves that transaction confined to its own tenant (without the restore a
+ * test saw the setting outlive the call; the SET clause pins search_path only). On an error the
+ * restore is skipped, and the aborted transaction discards the setting anyway.
  */
 // No `?` anywhere in this SQL: knex.raw reads it as a binding placeholder.
 export const name = '012-idempotency-completion-lookup';

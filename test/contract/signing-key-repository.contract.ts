@@ -41,23 +41,32 @@ export function signingKeyRepositoryContract(
       ]);
     });
 
+    const successor = (kid: string, day: number): SigningKey =>
+      aKey({ kid, createdAt: new Date(Date.UTC(2025, 0, day)) });
+
     it('keeps a retired key publishable until the cut-off passes its retirement', async () => {
       await keys.insert(aKey());
       const retiredAt = new Date('2025-01-10T00:00:00.000Z');
-      await keys.retire('key-2025-01', retiredAt);
+      await keys.addSuccessor(successor('key-next', 5), retiredAt);
       expect(await keys.listPublishable(new Date('2025-01-09T00:00:00.000Z'))).toEqual([
         aKey({ retiredAt }),
+        successor('key-next', 5),
       ]);
-      expect(await keys.listPublishable(new Date('2025-01-10T00:00:00.000Z'))).toEqual([]);
+      expect(await keys.listPublishable(new Date('2025-01-10T00:00:00.000Z'))).toEqual([
+        successor('key-next', 5),
+      ]);
     });
 
     it('keeps the first retirement time when retired twice', async () => {
       await keys.insert(aKey());
       const first = new Date('2025-01-10T00:00:00.000Z');
-      await keys.retire('key-2025-01', first);
-      await keys.retire('key-2025-01', new Date('2025-01-20T00:00:00.000Z'));
+      const second = new Date('2025-01-20T00:00:00.000Z');
+      await keys.addSuccessor(successor('key-b', 5), first);
+      await keys.addSuccessor(successor('key-c', 15), second);
       expect(await keys.listPublishable(new Date('2025-01-01T00:00:00.000Z'))).toEqual([
         aKey({ retiredAt: first }),
+        { ...successor('key-b', 5), retiredAt: second },
+        successor('key-c', 15),
       ]);
     });
 
@@ -65,9 +74,10 @@ export function signingKeyRepositoryContract(
       const activatesAt = new Date('2025-01-01T00:05:00.000Z');
       await keys.insert(aKey({ activatesAt }));
       const retiredAt = new Date('2025-02-01T00:00:00.000Z');
-      await keys.retire('key-2025-01', retiredAt);
+      await keys.addSuccessor(successor('key-next', 14), retiredAt);
       expect(await keys.listPublishable(new Date('2025-01-15T00:00:00.000Z'))).toEqual([
         aKey({ activatesAt, retiredAt }),
+        successor('key-next', 14),
       ]);
     });
 

@@ -5,12 +5,12 @@ export interface SigningKeyRepository {
   insert(key: SigningKey): Promise<void>;
   /** Keys whose public half must still be published: unretired, or retired after `since`. */
   listPublishable(since: Date): Promise<SigningKey[]>;
-  /** `at` may lie in the future (the key signs until then); a retired key keeps its first time. */
-  retire(kid: string, at: Date): Promise<void>;
   /**
    * A rotation's writes: stores `key` and retires every other unretired key at
    * `retireOthersAt`, in one transaction (the caller's request transaction when there is one).
-   * Rotations run one after the other, so a later one retires what an earlier one added.
+   * The time may lie in the future (the retired keys sign until then); a key already retired
+   * keeps its first time. Rotations run one after the other, so a later one retires what an
+   * earlier one added.
    */
   addSuccessor(key: SigningKey, retireOthersAt: Date): Promise<void>;
   /**

@@ -30,18 +30,13 @@ export class InMemorySigningKeyRepository implements SigningKeyRepository {
     return Promise.resolve(keys);
   }
 
-  /** Retiring an already retired key keeps its first retirement time. */
-  retire(kid: string, at: Date): Promise<void> {
-    const key = this.keys.get(kid);
-    if (key !== undefined && key.retiredAt === undefined)
-      this.keys.set(kid, { ...key, retiredAt: at });
-    return Promise.resolve();
-  }
-
+  /** An already retired key keeps its first retirement time. */
   async addSuccessor(key: SigningKey, retireOthersAt: Date): Promise<void> {
     await this.insert(key);
     for (const other of this.keys.values()) {
-      if (other.kid !== key.kid) await this.retire(other.kid, retireOthersAt);
+      if (other.kid !== key.kid && other.retiredAt === undefined) {
+        this.keys.set(other.kid, { ...other, retiredAt: retireOthersAt });
+      }
     }
   }
 

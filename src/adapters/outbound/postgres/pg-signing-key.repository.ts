@@ -63,14 +63,6 @@ export class PgSigningKeyRepository implements SigningKeyRepository {
     return rows.map(toKey);
   }
 
-  /** Retiring an already retired key keeps its first retirement time. */
-  async retire(kid: string, at: Date): Promise<void> {
-    await this.db<SigningKeyRow>(TABLE.signingKeys)
-      .where({ kid })
-      .whereNull('retired_at')
-      .update({ retired_at: at });
-  }
-
   /**
    * Takes the rotation lock first: a rotation waiting for it then inserts and retires after the
    * one holding it has committed, and its update (a statement begun later) retires that one's

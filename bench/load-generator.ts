@@ -2,9 +2,11 @@
 // the client's CPU never competes with the parent's bookkeeping and every run starts cold).
 //
 // It receives one LoadJob over IPC, keeps `concurrency` calls in flight on one channel until
-// warmup + duration have passed, measures only the calls that start and finish inside the
+// warmup + duration have passed (alternating two variants of the call when the job names a
+// second one), measures only the calls that start and finish inside the
 // measured window, sends back one LoadReply and exits. The run is bounded: no new call starts
 // after the window, each call has a deadline, and a watchdog ends the process if calls hang.
+import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import {
   identityDeserialize,
@@ -24,11 +26,42 @@ function percentile(sorted: Float64Array, q: number): number {
   return sorted[index] ?? Number.NaN;
 }
 
+/** Latency samples of one kind of call, grown as needed up to MAX_SAMPLES. */
+class Samples {
+  private buffer = new Float64Array(1 << 16);
+  private count = 0;
+
+  record(latencyMs: number): void {
+    if (this.count >= MAX_SAMPLES) return;
+    if (this.count === this.buffer.length) {
+      const grown = new Float64Array(Math.min(MAX_SAMPLES, this.buffer.length * 2));
+      grown.set(this.buffer);
+      this.buffer = grown;
+    }
+    this.buffer[this.count++] = latencyMs;
+  }
+
+  sorted(): Float64Array {
+    return this.buffer.subarray(0, this.count).sort();
+  }
+}
+
+function metadataOf(entries: Record<string, string>): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  for (const [key, value] of Object.entries(entries)) metadata.set(key, value);
+  return metadata;
+}
+
 export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const client = new grpc.Client(job.address, grpc.credentials.createInsecure());
   const request = Buffer.from(job.requestBase64, 'base64');
-  const metadata = new grpc.Metadata();
-  for (const [key, value] of Object.entries(job.metadata)) metadata.set(key, value);
+  // Variant 0 is the job's own call; variant 1, if any, is interleaved with it.
+  const variants = [
+    { entries: job.metadata, fresh: job.freshMetadata ?? [] },
+    ...(job.interleaved === undefined
+      ? []
+      : [{ entries: job.interleaved.metadata, fresh: job.interleaved.freshMetadata ?? [] }]),
+  ].map((variant) => ({ ...variant, metadata: metadataOf(variant.entries) }));
 
   await new Promise<void>((resolve, reject) => {
     client.waitForReady(Date.now() + 10_000, (error) => {
@@ -42,23 +75,13 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const windowStart = start + ns(job.warmupMs);
   const windowEnd = windowStart + ns(job.durationMs);
 
-  let sampleBuffer = new Float64Array(1 << 20);
-  let sampleCount = 0;
+  const samples = variants.map(() => new Samples());
+  const pairDeltas = new Samples();
+  const errorsOf = variants.map(() => 0);
   let calls = 0;
-  let errors = 0;
   let lastCompletion = windowStart;
   const errorsByCode: Record<string, number> = {};
   let firstError: string | undefined;
-
-  const record = (latencyMs: number): void => {
-    if (sampleCount >= MAX_SAMPLES) return;
-    if (sampleCount === sampleBuffer.length) {
-      const grown = new Float64Array(Math.min(MAX_SAMPLES, sampleBuffer.length * 2));
-      grown.set(sampleBuffer);
-      sampleBuffer = grown;
-    }
-    sampleBuffer[sampleCount++] = latencyMs;
-  };
 
   // CPU per call over the measured window: the client's share of each call's cost, which the
   // calls/s ratio alone cannot tell apart from the server's.
@@ -79,19 +102,25 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   };
   const endTimer = setTimeout(closeWindow, job.warmupMs + job.durationMs);
 
+  // Fresh values must differ from every earlier run's too (a key reused across rounds would
+  // be a replay, not a fresh call): the sequence restarts with each process, the nonce does not.
+  const nonce = randomBytes(6).toString('hex');
   let sequence = 0;
-  const metadataFor = (): grpc.Metadata => {
-    const fresh = job.freshMetadata ?? [];
-    if (fresh.length === 0) return metadata;
-    const unique = metadata.clone();
+  const metadataFor = (variant: (typeof variants)[number]): grpc.Metadata => {
+    if (variant.fresh.length === 0) return variant.metadata;
+    const unique = variant.metadata.clone();
     sequence += 1;
-    for (const key of fresh) unique.set(key, `${job.metadata[key] ?? ''}-${String(sequence)}`);
+    for (const key of variant.fresh) {
+      unique.set(key, `${variant.entries[key] ?? ''}-${nonce}-${String(sequence)}`);
+    }
     return unique;
   };
 
-  const callOnce = (): Promise<{ error: grpc.ServiceError | null; began: bigint; ended: bigint }> =>
+  const callOnce = (
+    variant: (typeof variants)[number],
+  ): Promise<{ error: grpc.ServiceError | null; began: bigint; ended: bigint }> =>
     new Promise((resolve) => {
-      const callMetadata = metadataFor();
+      const callMetadata = metadataFor(variant);
       const began = process.hrtime.bigint();
       client.makeUnaryRequest(
         job.path,
@@ -107,19 +136,37 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     });
 
   const worker = async (): Promise<void> => {
+    let turn = 0;
+    // The latency of this slot's last base call, while the variant call after it is pending.
+    let baseLatency: number | undefined;
     while (process.hrtime.bigint() < windowEnd) {
-      const { error, began, ended } = await callOnce();
+      const index = turn % variants.length;
+      turn += 1;
+      const variant = variants[index];
+      if (variant === undefined) break;
+      const { error, began, ended } = await callOnce(variant);
       completedCalls += 1;
-      if (began < windowStart || ended > windowEnd) continue; // warmup or spill-over
+      if (began < windowStart || ended > windowEnd) {
+        baseLatency = undefined;
+        continue; // warmup or spill-over
+      }
       if (ended > lastCompletion) lastCompletion = ended;
       if (error) {
-        errors += 1;
+        errorsOf[index] = (errorsOf[index] ?? 0) + 1;
         const code = grpc.status[error.code];
         errorsByCode[code] = (errorsByCode[code] ?? 0) + 1;
         firstError ??= `${code}: ${error.details}`;
-      } else {
+        baseLatency = undefined;
+        continue;
+      }
+      const latency = Number(ended - began) / 1e6;
+      samples[index]?.record(latency);
+      if (index === 0) {
         calls += 1;
-        record(Number(ended - began) / 1e6);
+        baseLatency = latency;
+      } else if (baseLatency !== undefined) {
+        pairDeltas.record(latency - baseLatency);
+        baseLatency = undefined;
       }
     }
   };
@@ -130,12 +177,13 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   closeWindow(); // a busy loop may run the last calls out before the timer fires
   clearTimeout(startTimer);
 
-  const sorted = sampleBuffer.subarray(0, sampleCount).sort();
+  const [base, variant] = samples.map((s) => s.sorted());
+  const sorted = base ?? new Float64Array(0);
   const elapsedSeconds = Math.max(Number(lastCompletion - windowStart) / 1e9, 1e-9);
-  return {
+  const result: LoadResult = {
     type: 'result',
     calls,
-    errors,
+    errors: errorsOf[0] ?? 0,
     errorsByCode,
     firstError,
     elapsedSeconds,
@@ -148,6 +196,16 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     clientCpuMicrosPerCall: windowCompleted > 0 ? windowCpuMicros / windowCompleted : Number.NaN,
     serverCpuMicrosPerCall: Number.NaN,
   };
+  if (variant !== undefined) {
+    result.interleaved = {
+      calls: variant.length,
+      errors: errorsOf[1] ?? 0,
+      p50Ms: percentile(variant, 0.5),
+      p99Ms: percentile(variant, 0.99),
+      medianPairDeltaMs: percentile(pairDeltas.sorted(), 0.5),
+    };
+  }
+  return result;
 }
 
 function reply(message: LoadReply): void {

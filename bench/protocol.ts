@@ -12,8 +12,13 @@ export interface LoadJob {
   requestBase64: string;
   /** ASCII metadata sent with every call (e.g. `authorization`). */
   metadata: Record<string, string>;
-  /** Metadata entries whose value gets `-<call number>` appended, so each call differs. */
+  /** Metadata entries whose value gets `-<run nonce>-<call number>` appended: no two calls match. */
   freshMetadata?: string[];
+  /**
+   * Every other call (per in-flight slot) carries this metadata instead, its latencies kept
+   * apart: two variants of one call measured under the same conditions, call by call.
+   */
+  interleaved?: { metadata: Record<string, string>; freshMetadata?: string[] };
   /** Calls kept in flight at all times. */
   concurrency: number;
   /** Calls during the warmup are made but not measured. */
@@ -48,6 +53,17 @@ export interface LoadResult {
    * bench/run.ts; NaN when the server is not its child or /proc is missing).
    */
   serverCpuMicrosPerCall: number;
+  /** The interleaved variant's calls (see `LoadJob.interleaved`); the fields above are the base's. */
+  interleaved?: InterleavedResult;
+}
+
+export interface InterleavedResult {
+  calls: number;
+  errors: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Median over consecutive (base, variant) pairs of one slot of variant minus base latency. */
+  medianPairDeltaMs: number;
 }
 
 export interface LoadFailure {

@@ -57,7 +57,10 @@ export interface Scenario {
   inFlight?: readonly number[];
   /** A scenario measured alone, compared with this one at each level (ratios printed at the end). */
   baseline?: string;
-  /** A scenario whose p50 this one adds to: the difference is printed at the end. */
+  /**
+   * A scenario whose p50 this one adds to (same path and request, other metadata): the two are
+   * also run with their calls interleaved one by one, and the difference printed at the end.
+   */
   addsTo?: string;
 }
 
@@ -237,7 +240,7 @@ export const scenarios: readonly Scenario[] = [
   },
   {
     // The same call with a fresh key every time: lease, request transaction, ledger row and
-    // store write. Compare its p50 with the row above at 1 in flight (BENCH_CONCURRENCY=1).
+    // store write. What it adds to the row above is measured with the two calls interleaved.
     name: 'UpdateTenant (fresh key each call)',
     inFlight: [1],
     addsTo: 'UpdateTenant (no key)',

@@ -161,6 +161,51 @@ describe('audit events appended inside a request transaction', () => {
     ]);
   });
 
+  it("switch tenants only for other tenants' events, and leave the request's tenant set", async () => {
+    const uow = await prepare();
+    const audit = new PgAuditLog(database.appKnex);
+    const statements: string[] = [];
+    const onQuery = (query: { sql: string }): void => {
+      statements.push(query.sql);
+    };
+    const tenantSwitches = (): number =>
+      statements.filter((sql) => sql.includes('set_config')).length;
+    database.appKnex.on('query', onQuery);
+    try {
+      await new PgRequestTransactions(database.appKnex).run(
+        TENANT_A_ID,
+        async () => {
+          await uow.inTenant(TENANT_A_ID, ({ users }) => users.insert(aUser()));
+          await audit.append([eventIn(TENANT_A_ID), eventIn(TENANT_A_ID)]);
+        },
+        () => Promise.resolve(),
+      );
+      // The request's own tenant, set once when it opened: its events need no switch.
+      expect(tenantSwitches()).toBe(1);
+
+      statements.length = 0;
+      const seenAtCommit = await new Promise<number>((resolve, reject) => {
+        new PgRequestTransactions(database.appKnex)
+          .run(
+            TENANT_A_ID,
+            () => audit.append([eventIn(TENANT_B_ID), eventIn(TENANT_A_ID)]),
+            // After the events are written: still in A (B has no users, A has one).
+            async () => {
+              resolve(await userCount(uow, TENANT_A_ID));
+            },
+          )
+          .catch(reject);
+      });
+      expect(seenAtCommit).toBe(1);
+      // Opening in A, to B for its event, back to A for A's (the one switch back).
+      expect(tenantSwitches()).toBe(3);
+    } finally {
+      database.appKnex.off('query', onQuery);
+    }
+    expect((await audit.list(TENANT_A_ID, 10)).length).toBe(3);
+    expect((await audit.list(TENANT_B_ID, 10)).length).toBe(1);
+  });
+
   it('are dropped when the request fails', async () => {
     await prepare();
     const audit = new PgAuditLog(database.appKnex);

@@ -160,8 +160,10 @@ export class PgAuditLog implements AuditLog {
         this.pendingIn.set(ambient, collected);
         ambient.atCommit.push(async () => {
           await joinRequestTransaction(ambient, ambient.tenantId, async (trx) => {
-            await this.insertAll(trx, byTenant(collected));
-            await setTenant(trx, ambient.tenantId);
+            // The request's tenant is set: events of that tenant alone need no switch there
+            // and back (two round trips of most audited changes).
+            const left = await this.insertAll(trx, byTenant(collected), ambient.tenantId);
+            if (left !== ambient.tenantId) await setTenant(trx, ambient.tenantId);
           });
         });
       }
@@ -172,7 +174,9 @@ export class PgAuditLog implements AuditLog {
       // Once the request's transaction has ended (committed or not), on a connection of their
       // own: the request never waits for a second connection while holding its first.
       ambient.afterEnd.push(() =>
-        this.db.transaction((trx) => this.insertAll(trx, byTenant(attempts))),
+        this.db.transaction(async (trx) => {
+          await this.insertAll(trx, byTenant(attempts));
+        }),
       );
       return;
     }
@@ -257,20 +261,28 @@ export class PgAuditLog implements AuditLog {
     });
   }
 
+  /**
+   * Appends each tenant's events under its own tenant setting, starting from `tenantSet` (the
+   * setting the transaction has now, if known); returns the tenant it leaves set.
+   */
   private async insertAll(
     trx: Knex.Transaction,
     groups: ReadonlyMap<string, readonly AuditEvent[]>,
-  ): Promise<void> {
+    tenantSet?: string,
+  ): Promise<string | undefined> {
     // Heads locked in one global order: two batches spanning the same tenants cannot deadlock.
     const ordered = [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    let current = tenantSet;
     for (const [tenantId, events] of ordered) {
-      await setTenant(trx, tenantId);
+      if (tenantId !== current) await setTenant(trx, tenantId);
+      current = tenantId;
       const head = await this.lockHead(trx, tenantId, events);
       const linked = linkEvents(this.sha256, head.link, head.events);
       // The `audit_events_chain_guard` trigger checks each row continues the head and moves
       // the head itself (migration 011): the app role cannot write a head.
       await trx(TABLE).insert(linked.map(toRow));
     }
+    return current;
   }
 
   /**

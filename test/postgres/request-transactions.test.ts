@@ -10,6 +10,7 @@ import { anAuditEvent } from '../mothers/audit-event.mother.js';
 import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../mothers/tenant.mother.js';
 import { aUser } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { deferred } from '../support/deferred.js';
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -250,6 +251,50 @@ describe('request transactions and the connection pool', () => {
       );
       await Promise.all(requests);
       expect((await audit.list(TENANT_A_ID, 20)).length).toBe(8);
+    } finally {
+      await pool.destroy();
+    }
+  });
+});
+
+describe('whether a request transaction would open at once (idle)', () => {
+  it('needs a free connection nobody waits for, and leaves the last free slot alone', async () => {
+    await prepare();
+    // 4 connections: 2 request slots.
+    const pool = createKnex(database.appUrl, { poolMax: 4 });
+    try {
+      const transactions = new PgRequestTransactions(pool);
+      const busy = (count: number, seconds: number) =>
+        Promise.all(Array.from({ length: count }, () => pool.raw('select pg_sleep(?)', [seconds])));
+      await busy(4, 0.01); // all four connections made, and free again
+      expect(transactions.idle()).toBe(true);
+
+      // One request holds a slot (and a connection): three connections are free, one slot.
+      const release = deferred();
+      const inside = deferred();
+      const running = transactions.run(
+        TENANT_A_ID,
+        async () => {
+          inside.resolve();
+          await release.promise;
+        },
+        () => Promise.resolve(),
+      );
+      await inside.promise;
+      try {
+        expect(transactions.idle()).toBe(false);
+      } finally {
+        release.resolve();
+        await running;
+      }
+      expect(transactions.idle()).toBe(true);
+
+      // Every connection busy, and one more query waiting for one.
+      const sleeping = busy(5, 0.2);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(transactions.idle()).toBe(false);
+      await sleeping;
+      expect(transactions.idle()).toBe(true);
     } finally {
       await pool.destroy();
     }

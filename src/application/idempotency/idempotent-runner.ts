@@ -43,6 +43,12 @@ export interface IdempotentRunnerOptions {
    * against the ledger, which holds completions the cache may have lost.
    */
   readonly storeIsCache: boolean;
+  /**
+   * How long a transaction opened ahead of the claim (Postgres idle) waits for the claim before
+   * it gives its connection back and the call goes on one step after the other: a stalled
+   * cache must not hold request slots. Default 50 ms.
+   */
+  readonly earlyClaimWaitMs?: number;
   /** Failpoints for crash tests only (see `WEMASTER_FAILPOINT`); never set in production. */
   readonly hooks?: IdempotentRunnerHooks;
 }
@@ -93,54 +99,121 @@ export class IdempotentRunner {
   }
 
   async run<T>(call: IdempotentCall<T>): Promise<IdempotentResult<T>> {
-    const leaseToken = await this.claim(call);
+    const started = this.clock.now().getTime();
+    const first = this.begin(call);
+    if (this.options.storeIsCache && this.transactions.idle()) {
+      // Nobody waits for Postgres: the request transaction opens and the ledger is asked while
+      // the cache answers the claim, instead of one after the other. A retry the cache answers
+      // then costs one rolled-back transaction and a lookup, only while Postgres is idle.
+      const early = this.ledger.findIfIdle(call.scope, call.key);
+      // A failure is seen where the lookup is awaited; never awaited, it is of no interest.
+      early?.catch(() => undefined);
+      try {
+        return await this.executeClaimed(call, this.claimedSoon(first), early);
+      } catch (error) {
+        if (!(error instanceof NotClaimed)) throw error;
+        return this.runClaimed(call, error.begun ?? (await first), started);
+      }
+    }
+    return this.runClaimed(call, await first, started);
+  }
+
+  /**
+   * The lease of a first claim that says "new" within `earlyClaimWaitMs`; otherwise rejects
+   * with `NotClaimed` (with the answer, or without one when it is late: `first` still has it).
+   */
+  private claimedSoon(first: Promise<Begun>): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const late = setTimeout(() => {
+        reject(new NotClaimed(undefined));
+      }, this.options.earlyClaimWaitMs ?? 50);
+      late.unref();
+      first.then(
+        (begun) => {
+          clearTimeout(late);
+          if (begun.state === 'new') resolve(begun.leaseToken);
+          else reject(new NotClaimed(begun));
+        },
+        (error: unknown) => {
+          clearTimeout(late);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+
+  /** Claims one after the other: the cache's answer first, then the transaction. */
+  private async runClaimed<T>(
+    call: IdempotentCall<T>,
+    first: Begun,
+    started: number,
+  ): Promise<IdempotentResult<T>> {
+    const leaseToken = await this.claim(call, first, started);
     if (typeof leaseToken !== 'string') return leaseToken;
     // The cache said "new". With a cache in front, the ledger has the last word on completions
-    // the cache may have lost: asked now, while the request transaction opens (one round trip
-    // off every new key's path), when a connection is free at once; else in the transaction.
+    // the cache may have lost: asked now, while the request transaction opens, when a
+    // connection is free at once; else in the transaction.
     const early = this.options.storeIsCache
       ? this.ledger.findIfIdle(call.scope, call.key)
       : undefined;
-    // A failure is seen where the lookup is awaited; never awaited (the transaction failed to
-    // open), it is of no interest.
     early?.catch(() => undefined);
+    return this.executeClaimed(call, Promise.resolve(leaseToken), early);
+  }
+
+  private async executeClaimed<T>(
+    call: IdempotentCall<T>,
+    claimed: Promise<string>,
+    early: Promise<LedgerEntry | undefined> | undefined,
+  ): Promise<IdempotentResult<T>> {
     try {
-      return await this.execute(call, leaseToken, early);
+      return await this.execute(call, claimed, early);
     } catch (error) {
       if (!(error instanceof CompletedBeforeCache)) throw error;
-      return this.replayFromLedger(call, leaseToken, error.kept);
+      return this.replayFromLedger(call, error.leaseToken, error.kept);
     }
   }
 
+  /**
+   * Runs the call in its request transaction once `claimed` gives the lease (a rejection, e.g.
+   * `NotClaimed`, rolls the still empty transaction back and is rethrown as is).
+   */
   private async execute<T>(
     call: IdempotentCall<T>,
-    leaseToken: string,
+    claimed: Promise<string>,
     early: Promise<LedgerEntry | undefined> | undefined,
   ): Promise<IdempotentResult<T>> {
     const hooks = this.options.hooks;
-    hooks?.afterLock?.();
-
-    const renewal = setInterval(
-      () => {
-        this.store.renew(call.scope, call.key, leaseToken, this.options.leaseMs).then(
-          (held) => {
-            if (!held) this.events.leaseLost(call.scope, call.key);
-          },
-          () => undefined,
-        );
-      },
-      Math.max(1, Math.floor(this.options.leaseMs / 3)),
-    );
-    renewal.unref();
+    let leaseToken: string | undefined;
+    let renewal: ReturnType<typeof setInterval> | undefined;
+    // Held from the moment the lease is ours, even while the transaction still waits to open.
+    const held = claimed.then((token) => {
+      leaseToken = token;
+      hooks?.afterLock?.();
+      renewal = setInterval(
+        () => {
+          this.store.renew(call.scope, call.key, token, this.options.leaseMs).then(
+            (kept) => {
+              if (!kept) this.events.leaseLost(call.scope, call.key);
+            },
+            () => undefined,
+          );
+        },
+        Math.max(1, Math.floor(this.options.leaseMs / 3)),
+      );
+      renewal.unref();
+      return token;
+    });
+    held.catch(() => undefined);
     try {
       let outcome: StoredOutcome | undefined;
       const result = await this.transactions.run(
         call.scope.tenantId,
         async () => {
+          const token = await held;
           // The ledger's answer, looked up while this transaction opened or now within it.
           if (this.options.storeIsCache) {
             const kept = await (early ?? this.ledger.find(call.scope, call.key));
-            if (kept !== undefined) throw new CompletedBeforeCache(kept);
+            if (kept !== undefined) throw new CompletedBeforeCache(kept, token);
             this.events.begun('new');
           }
           return call.execute();
@@ -151,7 +224,7 @@ export class IdempotentRunner {
             scope: call.scope,
             key: call.key,
             fingerprint: call.fingerprint,
-            leaseToken,
+            leaseToken: await held,
             outcome,
             retentionMs: call.retentionMs,
           });
@@ -159,7 +232,7 @@ export class IdempotentRunner {
         },
       );
       hooks?.afterCommit?.();
-      if (outcome !== undefined) {
+      if (outcome !== undefined && leaseToken !== undefined) {
         this.events.stored(outcome.body?.byteLength ?? 0);
         // The ledger has it; this fills the fast store (a no-op when the ledger is the store).
         // Not awaited: the command is queued before the response leaves, so a retry through
@@ -170,6 +243,15 @@ export class IdempotentRunner {
       return { executed: true, result };
     } catch (error) {
       if (error instanceof CompletedBeforeCache) throw error;
+      // The transaction may have failed before the claim answered: let the claim settle, so
+      // that a lease it gives is freed below instead of being renewed forever.
+      const unclaimed = await held.then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      // Not claimed (or the claim failed): nothing ran, and there is no lease to free. A cache
+      // answer beats a failure to open the transaction: a retry's answer needs no Postgres.
+      if (leaseToken === undefined) throw unclaimed instanceof NotClaimed ? unclaimed : error;
       if (isDomainError(error) && error.code === 'IDEMPOTENCY_LEASE_LOST') {
         this.events.leaseLost(call.scope, call.key);
       }
@@ -185,7 +267,7 @@ export class IdempotentRunner {
       const committed = this.options.storeIsCache
         ? await this.ledger.find(call.scope, call.key)
         : undefined;
-      if (committed !== undefined) throw new CompletedBeforeCache(committed);
+      if (committed !== undefined) throw new CompletedBeforeCache(committed, leaseToken);
       if (await this.keep(call, leaseToken, outcome)) {
         this.events.stored(outcome.body?.byteLength ?? 0);
       }
@@ -195,20 +277,28 @@ export class IdempotentRunner {
     }
   }
 
-  /** A lease token for a new call, or the answer for a retry. */
-  private async claim<T>(call: IdempotentCall<T>): Promise<string | IdempotentResult<T>> {
-    const started = this.clock.now().getTime();
+  /** One claim attempt; a store that cannot answer makes the call UNAVAILABLE. */
+  private begin<T>(call: IdempotentCall<T>): Promise<Begun> {
+    return this.store
+      .begin({
+        scope: call.scope,
+        key: call.key,
+        fingerprint: call.fingerprint,
+        leaseMs: this.options.leaseMs,
+      })
+      .catch(() => {
+        throw idempotencyStoreUnavailable();
+      });
+  }
+
+  /** A lease token for a new call, or the answer for a retry, starting from a first answer. */
+  private async claim<T>(
+    call: IdempotentCall<T>,
+    first: Begun,
+    started: number,
+  ): Promise<string | IdempotentResult<T>> {
+    let begun = first;
     for (;;) {
-      const begun = await this.store
-        .begin({
-          scope: call.scope,
-          key: call.key,
-          fingerprint: call.fingerprint,
-          leaseMs: this.options.leaseMs,
-        })
-        .catch(() => {
-          throw idempotencyStoreUnavailable();
-        });
       switch (begun.state) {
         case 'completed':
           this.events.begun('replayed');
@@ -222,6 +312,7 @@ export class IdempotentRunner {
             throw idempotencyInProgress();
           }
           await new Promise((resolve) => setTimeout(resolve, this.options.pollMs));
+          begun = await this.begin(call);
           continue;
         case 'new':
           // Counted as new; a completion found in the ledger is recounted as a replay.
@@ -263,10 +354,24 @@ export class IdempotentRunner {
 }
 
 type LedgerEntry = NonNullable<Awaited<ReturnType<IdempotencyLedger['find']>>>;
+type Begun = Awaited<ReturnType<IdempotencyStore['begin']>>;
 
 /** Unwinds the request transaction (nothing ran) when the ledger already holds the outcome. */
 class CompletedBeforeCache extends Error {
-  constructor(readonly kept: LedgerEntry) {
+  constructor(
+    readonly kept: LedgerEntry,
+    readonly leaseToken: string,
+  ) {
     super('the ledger holds a completion the cache lost');
+  }
+}
+
+/**
+ * Unwinds a transaction opened ahead of the claim when the cache's answer was not "new", or
+ * did not come in time (`begun` undefined).
+ */
+class NotClaimed extends Error {
+  constructor(readonly begun: Begun | undefined) {
+    super('the key was not claimed in time');
   }
 }

@@ -9,6 +9,12 @@ export interface RequestTransactions {
     work: () => Promise<T>,
     beforeCommit: (result: T) => Promise<void>,
   ): Promise<T>;
+  /**
+   * Whether a transaction opened now would start at once, taking capacity nobody waits for:
+   * then opening one ahead of need (while another answer is awaited) costs no one anything.
+   * False where opening costs nothing to begin with.
+   */
+  idle(): boolean;
 }
 
 /**

@@ -14,7 +14,9 @@ import type {
 import type { StoredOutcome } from '../../../src/domain/idempotency/idempotency-record.js';
 import type { IdempotencyStore } from '../../../src/domain/idempotency/idempotency-store.port.js';
 import { DomainError } from '../../../src/domain/shared/errors.js';
+import type { RequestTransactions } from '../../../src/domain/shared/request-transactions.port.js';
 import { ManualClock } from '../../contract/idempotency-store.contract.js';
+import { deferred } from '../../support/deferred.js';
 
 const SCOPE = {
   tenantId: '0190a5e2-0000-7000-8000-000000000001',
@@ -54,7 +56,12 @@ const ok = (text: string): StoredOutcome => ({
 });
 
 function fixture(
-  options: { storeIsCache?: boolean; store?: IdempotencyStore; replayCache?: boolean } = {},
+  options: {
+    storeIsCache?: boolean;
+    store?: IdempotencyStore;
+    replayCache?: boolean;
+    transactions?: RequestTransactions;
+  } = {},
 ) {
   const clock = new ManualClock();
   const shared = options.store ?? new InMemoryIdempotencyStore(clock);
@@ -64,7 +71,7 @@ function fixture(
   const runner = new IdempotentRunner(
     store,
     ledger,
-    new InMemoryRequestTransactions(),
+    options.transactions ?? new InMemoryRequestTransactions(),
     events,
     clock,
     { leaseMs: 30_000, pollMs: 5, storeIsCache: options.storeIsCache ?? false },
@@ -365,5 +372,214 @@ describe('IdempotentRunner', () => {
     });
     expect(attempts).toBe(2);
     expect(executions()).toBe(0);
+  });
+
+  describe('with a cache in front and Postgres idle', () => {
+    /** Transactions that say they are idle, and tell what became of each one opened. */
+    class IdleTransactions implements RequestTransactions {
+      readonly log: string[] = [];
+      failToOpen: Error | undefined;
+      idle(): boolean {
+        return true;
+      }
+      async run<T>(
+        _tenantId: string,
+        work: () => Promise<T>,
+        beforeCommit: (result: T) => Promise<void>,
+      ): Promise<T> {
+        this.log.push('transaction opened');
+        if (this.failToOpen !== undefined) throw this.failToOpen;
+        try {
+          const result = await work();
+          await beforeCommit(result);
+          this.log.push('committed');
+          return result;
+        } catch (error) {
+          this.log.push('rolled back');
+          throw error;
+        }
+      }
+    }
+
+    /** A store whose answers to `begin` wait until the test lets them go. */
+    function heldStore(inner: IdempotencyStore, log: string[]) {
+      let gate = deferred();
+      const store: IdempotencyStore = {
+        begin: async (request) => {
+          log.push('claim asked');
+          await gate.promise;
+          const begun = await inner.begin(request);
+          log.push(`claimed ${begun.state}`);
+          return begun;
+        },
+        complete: (request) => inner.complete(request),
+        release: (scope, key, token) => {
+          log.push('released');
+          return inner.release(scope, key, token);
+        },
+        renew: (scope, key, token, ms) => inner.renew(scope, key, token, ms),
+      };
+      return {
+        store,
+        letGo: () => {
+          gate.resolve();
+        },
+        hold: () => {
+          gate = deferred();
+        },
+      };
+    }
+
+    function idleFixture() {
+      const transactions = new IdleTransactions();
+      const shared = new InMemoryIdempotencyStore(new ManualClock());
+      const held = heldStore(shared, transactions.log);
+      const parts = fixture({ storeIsCache: true, store: held.store, transactions });
+      const find = parts.ledger.find.bind(parts.ledger);
+      parts.ledger.findIfIdle = (scope, key) => {
+        transactions.log.push('ledger asked');
+        return find(scope, key);
+      };
+      const execute = () => {
+        transactions.log.push('executed');
+        return Promise.resolve('done');
+      };
+      return { ...parts, ...held, shared, transactions, log: transactions.log, execute };
+    }
+
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+    it('opens the transaction and asks the ledger while the claim is on its way', async () => {
+      const { runner, call, log, letGo, execute } = idleFixture();
+      const running = runner.run(call({ execute }));
+      await settle();
+      // Nothing runs before the cache has answered, but everything else has started.
+      expect(log).toEqual(['claim asked', 'ledger asked', 'transaction opened']);
+      letGo();
+      expect(await running).toEqual({ executed: true, result: 'done' });
+      expect(log.slice(3)).toEqual(['claimed new', 'executed', 'committed']);
+    });
+
+    it('rolls the early transaction back for a retry the cache answers, and replays', async () => {
+      const { runner, call, log, letGo, execute, events } = idleFixture();
+      letGo();
+      await runner.run(call({ execute }));
+      log.length = 0;
+      expect(await runner.run(call({ execute }))).toEqual({
+        executed: false,
+        replay: ok('done'),
+      });
+      expect(log).toEqual([
+        'claim asked',
+        'ledger asked',
+        'transaction opened',
+        'claimed completed',
+        'rolled back',
+      ]);
+      expect(events.begins).toEqual(['new', 'replayed']);
+      await expect(runner.run(call({ execute, fingerprint: 'other' }))).rejects.toMatchObject({
+        code: 'IDEMPOTENCY_KEY_REUSED',
+      });
+      expect(log.filter((entry) => entry === 'executed')).toEqual([]);
+    });
+
+    it('waits for a running first call outside any transaction', async () => {
+      const { runner, call, log, letGo, execute, shared } = idleFixture();
+      letGo();
+      const first = await shared.begin({
+        scope: SCOPE,
+        key: 'k-1',
+        fingerprint: 'fp',
+        leaseMs: 1e6,
+      });
+      if (first.state !== 'new') throw new Error('expected a new claim');
+      const waiting = runner.run(call({ execute, waitForResult: true }));
+      await settle();
+      // The early transaction was given back at the first "in progress"; the retry now polls.
+      expect(log.slice(0, 5)).toEqual([
+        'claim asked',
+        'ledger asked',
+        'transaction opened',
+        'claimed in_progress',
+        'rolled back',
+      ]);
+      await shared.release(SCOPE, 'k-1', first.leaseToken);
+      expect(await waiting).toEqual({ executed: true, result: 'done' });
+      expect(log.filter((entry) => entry === 'transaction opened')).toHaveLength(2);
+      expect(log.filter((entry) => entry === 'executed')).toHaveLength(1);
+    });
+
+    it('frees a lease the claim gives after the transaction failed to open', async () => {
+      const { runner, call, log, letGo, hold, execute, transactions } = idleFixture();
+      transactions.failToOpen = new Error('database unavailable');
+      const failing = runner.run(call({ execute }));
+      await settle();
+      letGo();
+      await expect(failing).rejects.toThrow('database unavailable');
+      expect(log).toContain('released');
+      // Free again: the next call claims it and runs.
+      transactions.failToOpen = undefined;
+      hold();
+      letGo();
+      expect(await runner.run(call({ execute }))).toEqual({ executed: true, result: 'done' });
+    });
+
+    it('gives the connection back when the claim is late, and goes on without asking again', async () => {
+      const { runner, call, log, letGo, execute } = idleFixture();
+      const running = runner.run(call({ execute }));
+      // Past earlyClaimWaitMs (50 ms by default): the early transaction is rolled back.
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      expect(log).toEqual(['claim asked', 'ledger asked', 'transaction opened', 'rolled back']);
+      letGo();
+      expect(await running).toEqual({ executed: true, result: 'done' });
+      // The late answer served: one claim, then a lookup and a transaction after it.
+      expect(log.slice(4)).toEqual([
+        'claimed new',
+        'ledger asked',
+        'transaction opened',
+        'executed',
+        'committed',
+      ]);
+    });
+
+    it('answers a retry from the cache when the early transaction failed to open', async () => {
+      const { runner, call, letGo, execute, transactions } = idleFixture();
+      letGo();
+      await runner.run(call({ execute }));
+      transactions.failToOpen = new Error('database unavailable');
+      expect(await runner.run(call({ execute }))).toEqual({
+        executed: false,
+        replay: ok('done'),
+      });
+    });
+
+    it('replays what the early lookup found, and fills the cache with it', async () => {
+      const { runner, call, letGo, execute, ledger, shared, log } = idleFixture();
+      await ledger.recordWithinRequest({
+        scope: SCOPE,
+        key: 'k-1',
+        fingerprint: 'fp',
+        leaseToken: 'a-holder-that-crashed-before-the-cache-write',
+        outcome: ok('theirs'),
+        retentionMs: 60_000,
+      });
+      letGo();
+      expect(await runner.run(call({ execute }))).toEqual({
+        executed: false,
+        replay: ok('theirs'),
+      });
+      expect(log).not.toContain('executed');
+      const begun = await shared.begin({ scope: SCOPE, key: 'k-1', fingerprint: 'fp', leaseMs: 1 });
+      expect(begun).toMatchObject({ state: 'completed', outcome: ok('theirs') });
+    });
+
+    it('fails UNAVAILABLE without running when the cache cannot answer', async () => {
+      const { runner, call, log, execute, store } = idleFixture();
+      store.begin = () => Promise.reject(new Error('redis down'));
+      await expect(runner.run(call({ execute }))).rejects.toMatchObject({
+        code: 'IDEMPOTENCY_STORE_UNAVAILABLE',
+      });
+      expect(log).toEqual(['ledger asked', 'transaction opened', 'rolled back']);
+    });
   });
 });

@@ -338,6 +338,7 @@ describe('SigningKeyRotator and its schedule', () => {
     const inner = new InMemoryRequestTransactions();
     const transactions: JoinedTransactions = {
       joinsRunningTransaction: true,
+      idle: () => false,
       run: async (tenantId, work, beforeCommit) => {
         inside = true;
         try {

@@ -9,6 +9,11 @@ import type { JoinedTransactions } from '../../../domain/shared/request-transact
 export class InMemoryRequestTransactions implements JoinedTransactions {
   readonly joinsRunningTransaction = true;
 
+  /** Nothing to open, so nothing to gain by opening early. */
+  idle(): boolean {
+    return false;
+  }
+
   async run<T>(
     _tenantId: string,
     work: () => Promise<T>,

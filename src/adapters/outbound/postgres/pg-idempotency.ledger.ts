@@ -8,14 +8,9 @@ import {
 } from '../../../domain/idempotency/idempotency-record.js';
 import { idempotencyLeaseLost } from '../../../domain/idempotency/idempotency.errors.js';
 import type { Clock } from '../../../domain/shared/clock.port.js';
+import { poolIsIdle } from './pg-pool-idle.js';
 import { currentRequestTransaction, joinRequestTransaction } from './pg-request-transactions.js';
 import { SCHEMA, TABLE } from './pg-schema.js';
-
-/** What of knex's connection pool (tarn) tells whether a query would start at once. */
-interface IdlePool {
-  numFree(): number;
-  numPendingAcquires(): number;
-}
 
 const completionOf = (row: LedgerRow): { fingerprint: string; outcome: StoredOutcome } => ({
   fingerprint: row.fingerprint,
@@ -113,12 +108,7 @@ export class PgIdempotencyLedger implements IdempotencyLedger {
     scope: IdempotencyScope,
     key: string,
   ): Promise<{ fingerprint: string; outcome: StoredOutcome } | undefined> | undefined {
-    const pool = (this.db.client as { pool?: Partial<IdlePool> }).pool;
-    if (typeof pool?.numFree !== 'function' || typeof pool.numPendingAcquires !== 'function') {
-      return undefined;
-    }
-    if (pool.numFree() === 0 || pool.numPendingAcquires() > 0) return undefined;
-    return this.findAlone(scope, key);
+    return poolIsIdle(this.db) ? this.findAlone(scope, key) : undefined;
   }
 
   /** Not async: the connection is asked for before this returns, so a check above holds. */

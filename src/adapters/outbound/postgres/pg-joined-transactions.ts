@@ -15,6 +15,10 @@ export class PgJoinedTransactions implements JoinedTransactions {
 
   constructor(private readonly fresh: RequestTransactions) {}
 
+  idle(): boolean {
+    return this.fresh.idle();
+  }
+
   async run<T>(
     tenantId: string,
     work: () => Promise<T>,

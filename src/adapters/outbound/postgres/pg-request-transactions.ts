@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Knex } from 'knex';
 import type { RequestTransactions } from '../../../domain/shared/request-transactions.port.js';
 import { isUuid } from '../../../domain/shared/uuid.js';
+import { poolIsIdle } from './pg-pool-idle.js';
 import { TENANT_SETTING } from './pg-schema.js';
 
 /** The transaction a request runs in, for the adapters that join it. */
@@ -81,6 +82,14 @@ export class PgRequestTransactions implements RequestTransactions {
 
   constructor(private readonly db: Knex) {
     this.slots = slotsOf(db);
+  }
+
+  /**
+   * A free pooled connection nobody waits for, and two free request slots: work opened ahead
+   * of need never takes the last slot from work that cannot wait.
+   */
+  idle(): boolean {
+    return this.slots.available > 1 && poolIsIdle(this.db);
   }
 
   async run<T>(
@@ -176,6 +185,10 @@ class Slots {
 
   constructor(readonly size: number) {
     this.free = size;
+  }
+
+  get available(): number {
+    return this.free;
   }
 
   acquire(): Promise<void> {

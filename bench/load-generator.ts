@@ -16,43 +16,11 @@ import {
   type LoadReply,
   type LoadResult,
 } from './protocol.js';
-
-/** Latency samples kept; beyond this calls are still counted, percentiles use the first ones. */
-const MAX_SAMPLES = 5_000_000;
-
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[index] ?? Number.NaN;
-}
-
-/** Latency samples of one kind of call, grown as needed up to MAX_SAMPLES. */
-class Samples {
-  private buffer = new Float64Array(1 << 16);
-  private count = 0;
-
-  record(latencyMs: number): void {
-    if (this.count >= MAX_SAMPLES) return;
-    if (this.count === this.buffer.length) {
-      const grown = new Float64Array(Math.min(MAX_SAMPLES, this.buffer.length * 2));
-      grown.set(this.buffer);
-      this.buffer = grown;
-    }
-    this.buffer[this.count++] = latencyMs;
-  }
-
-  sorted(): Float64Array {
-    return this.buffer.subarray(0, this.count).sort();
-  }
-}
-
-function metadataOf(entries: Record<string, string>): grpc.Metadata {
-  const metadata = new grpc.Metadata();
-  for (const [key, value] of Object.entries(entries)) metadata.set(key, value);
-  return metadata;
-}
+import { runAlternating } from './alternating-load.js';
+import { metadataOf, percentile, Samples } from './load-samples.js';
 
 export async function runLoad(job: LoadJob): Promise<LoadResult> {
+  if (job.alternate !== undefined) return runAlternating(job, job.alternate);
   const client = new grpc.Client(job.address, grpc.credentials.createInsecure());
   const request = Buffer.from(job.requestBase64, 'base64');
   // Variant 0 is the job's own call; variant 1, if any, is interleaved with it.

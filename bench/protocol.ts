@@ -19,6 +19,12 @@ export interface LoadJob {
    * apart: two variants of one call measured under the same conditions, call by call.
    */
   interleaved?: { metadata: Record<string, string>; freshMetadata?: string[] };
+  /**
+   * A second server called in alternating slices with this job's (each slice ends when its
+   * calls in flight have returned): both measured in the same seconds, so the machine's drift
+   * over a run weighs on both alike. Its figures come back as `LoadResult.alternate`.
+   */
+  alternate?: AlternateTarget;
   /** Calls kept in flight at all times. */
   concurrency: number;
   /** Calls during the warmup are made but not measured. */
@@ -55,6 +61,18 @@ export interface LoadResult {
   serverCpuMicrosPerCall: number;
   /** The interleaved variant's calls (see `LoadJob.interleaved`); the fields above are the base's. */
   interleaved?: InterleavedResult;
+  /** The alternate target's figures (see `LoadJob.alternate`); the fields above are the job's. */
+  alternate?: LoadResult;
+}
+
+export interface AlternateTarget {
+  address: string;
+  path: string;
+  requestBase64: string;
+  metadata: Record<string, string>;
+  freshMetadata?: string[];
+  /** Length of one slice; the job's target has the first one. */
+  sliceMs: number;
 }
 
 export interface InterleavedResult {

@@ -8,8 +8,11 @@
 //
 // Environment:
 //   BENCH_CONCURRENCY=16,64     calls in flight, one run per level and scenario
-//   BENCH_ROUNDS=3              runs per scenario and level, each right after its own echo run;
-//                               the table shows medians over the rounds
+//   BENCH_ROUNDS=3              runs per scenario and level, each measuring the echo floor
+//                               too; the table shows medians over the rounds
+//   BENCH_SLICE_MS=250          within a run, echo and scenario take turns in slices this long
+//                               (the machine's drift then weighs on both alike); 0 = the echo
+//                               run first, then the scenario's (always so with background load)
 //   BENCH_DURATION_MS=2000      measured window per run
 //   BENCH_WARMUP_MS=500         unmeasured warmup per run
 //   BENCH_CALL_TIMEOUT_MS=5000  deadline of each call
@@ -81,6 +84,14 @@ function positiveInt(name: string, fallback: number): number {
   return n;
 }
 
+function nonNegativeInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number.parseInt(raw, 10);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
+  return n;
+}
+
 const config = {
   concurrency: intList(process.env.BENCH_CONCURRENCY, [16, 64]),
   rounds: positiveInt('BENCH_ROUNDS', 3),
@@ -96,6 +107,7 @@ const config = {
     .filter((s) => s !== ''),
   serviceAddress: process.env.BENCH_SERVICE_ADDRESS,
   runtime: process.env.BENCH_RUNTIME === 'tsx' ? 'tsx' : 'dist',
+  sliceMs: nonNegativeInt('BENCH_SLICE_MS', 250),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -454,12 +466,17 @@ function processCpuMicros(pid: number | undefined): number {
   }
 }
 
-async function runLoad(job: Omit<LoadJob, 'type'>, serverPid?: number): Promise<LoadResult> {
+async function runLoad(
+  job: Omit<LoadJob, 'type'>,
+  serverPid?: number,
+  alternatePid?: number,
+): Promise<LoadResult> {
   const child = forkTs('load-generator.ts');
   const bound = job.warmupMs + job.durationMs + job.callTimeoutMs + 30_000;
   try {
     const replyPromise = nextMessage<LoadReply>(child, bound, 'load generator');
     const serverCpuBefore = processCpuMicros(serverPid);
+    const alternateCpuBefore = processCpuMicros(alternatePid);
     child.send({ type: 'job', ...job } satisfies LoadJob);
     const reply = await replyPromise;
     if (reply.type === 'failure') throw new Error(reply.message);
@@ -467,7 +484,17 @@ async function runLoad(job: Omit<LoadJob, 'type'>, serverPid?: number): Promise<
     const serverCpu = processCpuMicros(serverPid) - serverCpuBefore;
     const serverCpuMicrosPerCall =
       reply.completedCalls > 0 ? serverCpu / reply.completedCalls : Number.NaN;
-    return { ...reply, serverCpuMicrosPerCall };
+    if (reply.alternate === undefined) return { ...reply, serverCpuMicrosPerCall };
+    const alternateCpu = processCpuMicros(alternatePid) - alternateCpuBefore;
+    const { completedCalls } = reply.alternate;
+    return {
+      ...reply,
+      serverCpuMicrosPerCall,
+      alternate: {
+        ...reply.alternate,
+        serverCpuMicrosPerCall: completedCalls > 0 ? alternateCpu / completedCalls : Number.NaN,
+      },
+    };
   } finally {
     await stopChild(child, 5_000);
   }
@@ -745,9 +772,9 @@ async function main(): Promise<void> {
       callTimeoutMs: config.callTimeoutMs,
     };
     console.log(`\n-- ${concurrency} in flight`);
-    // Every scenario run comes right after an echo run of its own: this machine's speed drifts
-    // by tens of percent over a minute, and a floor measured once per level would compare the
-    // last scenarios with a different machine than the first.
+    // Every scenario is measured with an echo floor of its own, in the same seconds (slices)
+    // or right before it: this machine's speed drifts by tens of percent over a minute, and a
+    // floor measured once per level would compare the last scenarios with another machine.
     const echoRuns: LoadResult[] = [];
     const echoRun = async (): Promise<LoadResult> => {
       const echo = await runLoad({ ...common, ...echoJob }, echoServer.pid);
@@ -759,7 +786,33 @@ async function main(): Promise<void> {
       if (serviceAddress === undefined) break;
       if (!levelsOf(scenario).includes(concurrency)) continue;
       const rounds: { echo: LoadResult; result: LoadResult; alongside?: LoadResult }[] = [];
+      const scenarioJob = {
+        address: serviceAddress,
+        path: scenario.path,
+        requestBase64: Buffer.from(request).toString('base64'),
+        metadata,
+        freshMetadata,
+      };
       for (let round = 0; round < config.rounds; round += 1) {
+        if (background === undefined && config.sliceMs > 0) {
+          // Echo and scenario in alternating slices of one run (twice the window: each gets
+          // one window's worth of measured time).
+          const both = await runLoad(
+            {
+              ...common,
+              ...echoJob,
+              durationMs: 2 * common.durationMs,
+              alternate: { ...scenarioJob, sliceMs: config.sliceMs },
+            },
+            echoServer.pid,
+            servicePid,
+          );
+          if (both.alternate === undefined) throw new Error('alternating run without its half');
+          const { alternate: result, ...echo } = both;
+          echoRuns.push(echo);
+          rounds.push({ echo, result });
+          continue;
+        }
         const echo = await echoRun();
         // Background load (e.g. a login storm) runs in its own generator over the same window.
         const alongside =
@@ -775,14 +828,7 @@ async function main(): Promise<void> {
                 freshMetadata: background.freshMetadata,
               });
         const result = await runLoad(
-          {
-            ...common,
-            address: serviceAddress,
-            path: scenario.path,
-            requestBase64: Buffer.from(request).toString('base64'),
-            metadata,
-            freshMetadata,
-          },
+          { ...common, ...scenarioJob },
           // With background load the service's CPU is shared: no per-call figure then.
           background === undefined ? servicePid : undefined,
         );

@@ -2,9 +2,9 @@
 //
 // This machine's speed drifts by tens of percent within seconds, so a scenario measured right
 // after the echo floor can still meet another machine than the floor did. Slices of a few
-// hundred milliseconds, the job's target first, then the alternate, and so on, put both in the
-// same seconds. A slice ends once its calls in flight have returned (the next target never
-// shares the client with the last one), and its time counts up to that last answer.
+// hundred milliseconds, taking turns, put both in the same seconds. A slice's calls in flight
+// return before the next slice starts (the targets never share the client), and only the
+// slice's own time is measured (see `runSlice`).
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { metadataOf, percentile, Samples } from './load-samples.js';
@@ -31,8 +31,10 @@ interface Target {
   firstError: string | undefined;
   /** Measured slices' time, from their start to their last answer. */
   activeNs: bigint;
-  /** The client's CPU (user + system) over the measured slices, µs. */
+  /** The client's CPU (user + system) over the measured parts of slices, µs... */
   cpuMicros: number;
+  /** ...and the answers (calls and errors) counted in those parts. */
+  cpuAnswers: number;
 }
 
 function targetOf(
@@ -53,6 +55,7 @@ function targetOf(
     firstError: undefined,
     activeNs: 0n,
     cpuMicros: 0,
+    cpuAnswers: 0,
   };
 }
 
@@ -81,7 +84,8 @@ function resultOf(target: Target): LoadResult {
     p99Ms: percentile(sorted, 0.99),
     maxMs: sorted.length > 0 ? (sorted[sorted.length - 1] ?? Number.NaN) : Number.NaN,
     completedCalls: target.completed,
-    clientCpuMicrosPerCall: target.calls > 0 ? target.cpuMicros / target.calls : Number.NaN,
+    clientCpuMicrosPerCall:
+      target.cpuAnswers > 0 ? target.cpuMicros / target.cpuAnswers : Number.NaN,
     serverCpuMicrosPerCall: Number.NaN,
   };
 }
@@ -101,7 +105,8 @@ export async function runAlternating(
   const nonce = randomBytes(6).toString('hex');
   let sequence = 0;
 
-  const callOnce = (target: Target): Promise<grpc.ServiceError | null> =>
+  /** Resolves with the call's error (or null) and the moment its answer came. */
+  const callOnce = (target: Target): Promise<{ error: grpc.ServiceError | null; ended: bigint }> =>
     new Promise((resolve) => {
       let metadata = target.metadata;
       if (target.fresh.length > 0) {
@@ -119,45 +124,70 @@ export async function runAlternating(
         metadata,
         { deadline: Date.now() + job.callTimeoutMs },
         (error) => {
-          resolve(error);
+          resolve({ error, ended: process.hrtime.bigint() });
         },
       );
     });
 
-  const runSlice = async (target: Target): Promise<void> => {
+  /**
+   * One slice: calls start until its end. What is measured: the answers that come between a
+   * tenth into the slice (the pipeline has filled, and what the other target left running has
+   * mostly finished) and its end, over that time; the latencies of the calls started in it.
+   * The drain after the end (waiting for the slowest call) is not measured.
+   */
+  const runSlice = async (target: Target, measured: boolean): Promise<void> => {
     const sliceStart = process.hrtime.bigint();
     const sliceEnd = sliceStart + slice;
-    // A slice that began in the warmup is not measured, not even its part after it.
-    const measured = sliceStart >= windowStart;
-    const cpuBefore = process.cpuUsage();
+    const measureFrom = sliceStart + slice / 10n;
+    // The client's CPU over the measured part, read by timers at its start and end.
+    const ms = (at: bigint): number => Number((at - sliceStart) / 1_000_000n);
+    let cpuFrom: NodeJS.CpuUsage | undefined;
+    let cpuUsed: NodeJS.CpuUsage | undefined;
+    const cpuTimers = [
+      setTimeout(() => {
+        cpuFrom = process.cpuUsage();
+      }, ms(measureFrom)),
+      setTimeout(() => {
+        if (cpuFrom !== undefined) cpuUsed = process.cpuUsage(cpuFrom);
+      }, ms(sliceEnd)),
+    ];
+    let answers = 0;
     const worker = async (): Promise<void> => {
       while (process.hrtime.bigint() < sliceEnd) {
         const began = process.hrtime.bigint();
-        const error = await callOnce(target);
+        const { error, ended } = await callOnce(target);
         target.completed += 1;
         if (!measured) continue;
+        const counted = ended >= measureFrom && ended <= sliceEnd;
+        if (counted) answers += 1;
         if (error) {
-          target.errors += 1;
+          if (counted) target.errors += 1;
           const code = grpc.status[error.code];
           target.errorsByCode[code] = (target.errorsByCode[code] ?? 0) + 1;
           target.firstError ??= `${code}: ${error.details}`;
-        } else {
-          target.calls += 1;
-          target.samples.record(Number(process.hrtime.bigint() - began) / 1e6);
+          continue;
         }
+        if (counted) target.calls += 1;
+        if (began >= measureFrom) target.samples.record(Number(ended - began) / 1e6);
       }
     };
     await Promise.all(Array.from({ length: job.concurrency }, worker));
+    for (const timer of cpuTimers) clearTimeout(timer);
     if (measured) {
-      target.activeNs += process.hrtime.bigint() - sliceStart;
-      const used = process.cpuUsage(cpuBefore);
-      target.cpuMicros += used.user + used.system;
+      target.activeNs += sliceEnd - measureFrom;
+      if (cpuUsed !== undefined) {
+        target.cpuMicros += cpuUsed.user + cpuUsed.system;
+        target.cpuAnswers += answers;
+      }
     }
   };
 
-  // Whole pairs only, so that both targets get as many measured slices.
-  while (process.hrtime.bigint() < windowEnd) {
-    for (const target of targets) await runSlice(target);
+  // Pairs of slices, measured as pairs (both targets get as many), in turn order: echo first in
+  // one pair, the other first in the next, so a trend within the run weighs on both alike.
+  for (let pair = 0; process.hrtime.bigint() < windowEnd; pair += 1) {
+    const measured = process.hrtime.bigint() >= windowStart;
+    const order = pair % 2 === 0 ? targets : ([targets[1], targets[0]] as const);
+    for (const target of order) await runSlice(target, measured);
   }
   for (const target of targets) target.client.close();
   return { ...resultOf(targets[0]), alternate: resultOf(targets[1]) };

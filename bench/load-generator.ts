@@ -3,8 +3,9 @@
 //
 // It receives one LoadJob over IPC, keeps `concurrency` calls in flight on one channel until
 // warmup + duration have passed (alternating two variants of the call when the job names a
-// second one), measures only the calls that start and finish inside the
-// measured window, sends back one LoadReply and exits. The run is bounded: no new call starts
+// second one), measures only the calls that start and finish inside the measured window,
+// sends back one LoadReply and exits. A job with a second server to alternate with runs in
+// slices instead (alternating-load.ts). The run is bounded: no new call starts
 // after the window, each call has a deadline, and a watchdog ends the process if calls hang.
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
@@ -104,38 +105,33 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     });
 
   const worker = async (): Promise<void> => {
-    let turn = 0;
-    // The latency of this slot's last base call, while the variant call after it is pending.
-    let baseLatency: number | undefined;
-    while (process.hrtime.bigint() < windowEnd) {
-      const index = turn % variants.length;
-      turn += 1;
-      const variant = variants[index];
-      if (variant === undefined) break;
-      const { error, began, ended } = await callOnce(variant);
-      completedCalls += 1;
-      if (began < windowStart || ended > windowEnd) {
-        baseLatency = undefined;
-        continue; // warmup or spill-over
+    // With two variants, calls go in pairs, in turn order (base first in one pair, the variant
+    // first in the next): what a call leaves behind (e.g. work after its answer) then weighs on
+    // both variants alike. A pair's difference is taken once both answered in the window.
+    for (let pair = 0; process.hrtime.bigint() < windowEnd; pair += 1) {
+      const order = variants.length === 1 || pair % 2 === 0 ? [0, 1] : [1, 0];
+      const latencies: (number | undefined)[] = [];
+      for (const index of order) {
+        const variant = variants[index];
+        if (variant === undefined || process.hrtime.bigint() >= windowEnd) continue;
+        const { error, began, ended } = await callOnce(variant);
+        completedCalls += 1;
+        if (began < windowStart || ended > windowEnd) continue; // warmup or spill-over
+        if (ended > lastCompletion) lastCompletion = ended;
+        if (error) {
+          errorsOf[index] = (errorsOf[index] ?? 0) + 1;
+          const code = grpc.status[error.code];
+          errorsByCode[code] = (errorsByCode[code] ?? 0) + 1;
+          firstError ??= `${code}: ${error.details}`;
+          continue;
+        }
+        const latency = Number(ended - began) / 1e6;
+        samples[index]?.record(latency);
+        latencies[index] = latency;
+        if (index === 0) calls += 1;
       }
-      if (ended > lastCompletion) lastCompletion = ended;
-      if (error) {
-        errorsOf[index] = (errorsOf[index] ?? 0) + 1;
-        const code = grpc.status[error.code];
-        errorsByCode[code] = (errorsByCode[code] ?? 0) + 1;
-        firstError ??= `${code}: ${error.details}`;
-        baseLatency = undefined;
-        continue;
-      }
-      const latency = Number(ended - began) / 1e6;
-      samples[index]?.record(latency);
-      if (index === 0) {
-        calls += 1;
-        baseLatency = latency;
-      } else if (baseLatency !== undefined) {
-        pairDeltas.record(latency - baseLatency);
-        baseLatency = undefined;
-      }
+      const [base, variant] = latencies;
+      if (base !== undefined && variant !== undefined) pairDeltas.record(variant - base);
     }
   };
 
@@ -199,8 +195,13 @@ if (process.send) {
       reply({ type: 'failure', message: 'load generator: expected a job message' });
       return;
     }
-    // Watchdog: warmup + window + one deadline for the last calls + slack.
-    const bound = message.warmupMs + message.durationMs + message.callTimeoutMs + 10_000;
+    // Watchdog: warmup + window + one deadline for the last calls + slack (alternating: the
+    // last pair may run over by two slices and their drains).
+    const overrun =
+      message.alternate === undefined
+        ? message.callTimeoutMs
+        : 2 * (message.alternate.sliceMs + message.callTimeoutMs);
+    const bound = message.warmupMs + message.durationMs + overrun + 20_000;
     setTimeout(() => {
       const failure: LoadFailure = {
         type: 'failure',

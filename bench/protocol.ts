@@ -35,6 +35,11 @@ export interface LoadJob {
   callTimeoutMs: number;
 }
 
+/**
+ * One target's figures. In an alternating run (`LoadJob.alternate`) the measured window is
+ * the measured parts of that target's slices: calls, errors and CPU are the answers that came
+ * in them, `elapsedSeconds` their summed length.
+ */
 export interface LoadResult {
   type: 'result';
   /** Successful calls completed inside the measured window. */
@@ -80,7 +85,7 @@ export interface InterleavedResult {
   errors: number;
   p50Ms: number;
   p99Ms: number;
-  /** Median over consecutive (base, variant) pairs of one slot of variant minus base latency. */
+  /** Median over one slot's pairs of calls (in turn order) of variant minus base latency. */
   medianPairDeltaMs: number;
 }
 

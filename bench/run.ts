@@ -13,7 +13,7 @@
 //   BENCH_SLICE_MS=250          within a run, echo and scenario take turns in slices this long
 //                               (the machine's drift then weighs on both alike); 0 = the echo
 //                               run first, then the scenario's (always so with background load)
-//   BENCH_DURATION_MS=2000      measured window per run
+//   BENCH_DURATION_MS=2000      measured window per run (per target in alternating runs)
 //   BENCH_WARMUP_MS=500         unmeasured warmup per run
 //   BENCH_CALL_TIMEOUT_MS=5000  deadline of each call
 //   BENCH_SCENARIOS=a,b         only scenarios whose name contains one of these (case-insensitive)
@@ -511,7 +511,7 @@ interface Row {
 }
 
 function median(values: readonly number[]): number {
-  const sorted = [...values].filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  const sorted = [...values].filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1
@@ -751,6 +751,11 @@ async function main(): Promise<void> {
   }
 
   const rows: Row[] = [];
+  const comparedUnderLoad = new Set(
+    prepared.flatMap(({ scenario, background }) =>
+      background !== undefined && scenario.baseline !== undefined ? [scenario.baseline] : [],
+    ),
+  );
   // Scenarios may name their own in-flight levels (slow mutating RPCs run at 1 only, so their
   // queued calls never spill into the next scenario's window).
   const levelsOf = (scenario: Scenario): readonly number[] =>
@@ -793,8 +798,11 @@ async function main(): Promise<void> {
         metadata,
         freshMetadata,
       };
+      // A scenario compared with one under background load is measured as that one is.
+      const alternating =
+        config.sliceMs > 0 && background === undefined && !comparedUnderLoad.has(scenario.name);
       for (let round = 0; round < config.rounds; round += 1) {
-        if (background === undefined && config.sliceMs > 0) {
+        if (alternating) {
           // Echo and scenario in alternating slices of one run (twice the window: each gets
           // one window's worth of measured time).
           const both = await runLoad(
@@ -928,6 +936,7 @@ async function main(): Promise<void> {
           callTimeoutMs: config.callTimeoutMs,
           database: process.env.DATABASE_URL === undefined ? 'embedded' : 'DATABASE_URL',
           runtime: config.serviceAddress === undefined ? config.runtime : 'external',
+          sliceMs: config.sliceMs,
           redis: process.env.REDIS_URL === undefined ? 'none' : 'REDIS_URL',
         },
         rows,

@@ -11,6 +11,7 @@ import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../mothers/ten
 import { aUser } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { deferred } from '../support/deferred.js';
+import { eventually } from '../support/eventually.js';
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -290,9 +291,11 @@ describe('whether a request transaction would open at once (idle)', () => {
       expect(transactions.idle()).toBe(true);
 
       // Every connection busy, and one more query waiting for one.
-      const sleeping = busy(5, 0.2);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(transactions.idle()).toBe(false);
+      const sleeping = busy(5, 1);
+      await eventually(900, () => {
+        expect(transactions.idle()).toBe(false);
+        return Promise.resolve();
+      });
       await sleeping;
       expect(transactions.idle()).toBe(true);
     } finally {

@@ -674,6 +674,8 @@ const idempotencyModule = new ContainerModule(({ bind }) => {
         leaseMs: runtime.config.IDEMPOTENCY_LEASE_MS,
         pollMs: runtime.config.IDEMPOTENCY_WAIT_POLL_MS,
         storeIsCache: runtime.redis !== undefined,
+        // Immediates run after the response's frames are handed to the socket.
+        afterAnswer: (work) => setImmediate(work),
         hooks: failpointHooks(runtime.config.WEMASTER_FAILPOINT),
       }),
     [

@@ -49,6 +49,12 @@ export interface IdempotentRunnerOptions {
    * cache must not hold request slots. Default 50 ms.
    */
   readonly earlyClaimWaitMs?: number;
+  /**
+   * Runs work that the caller need not wait for (filling the fast store after a commit) once
+   * the answer has left, yet before the process reads anything new, so that a retry through
+   * this process still finds it: the gRPC composition passes `setImmediate`. Default: at once.
+   */
+  readonly afterAnswer?: (work: () => void) => void;
   /** Failpoints for crash tests only (see `WEMASTER_FAILPOINT`); never set in production. */
   readonly hooks?: IdempotentRunnerHooks;
 }
@@ -235,10 +241,11 @@ export class IdempotentRunner {
       if (outcome !== undefined && leaseToken !== undefined) {
         this.events.stored(outcome.body?.byteLength ?? 0);
         // The ledger has it; this fills the fast store (a no-op when the ledger is the store).
-        // Not awaited: the command is queued before the response leaves, so a retry through
-        // this process finds it, and a retry that overtakes it elsewhere is told IN_PROGRESS
-        // (retryable) or waits; the ledger, not the cache, is what keeps the effect single.
-        void this.keep(call, leaseToken, outcome);
+        // Sent once the answer has left (see `afterAnswer`); a retry that overtakes it is told
+        // IN_PROGRESS (retryable) or waits: the ledger, not the cache, keeps the effect single.
+        const kept = outcome;
+        const token = leaseToken;
+        (this.options.afterAnswer ?? runNow)(() => void this.keep(call, token, kept));
       }
       return { executed: true, result };
     } catch (error) {
@@ -352,6 +359,10 @@ export class IdempotentRunner {
     return this.store.complete({ scope, key, leaseToken, outcome, retentionMs }).catch(() => false);
   }
 }
+
+const runNow = (work: () => void): void => {
+  work();
+};
 
 type LedgerEntry = NonNullable<Awaited<ReturnType<IdempotencyLedger['find']>>>;
 type Begun = Awaited<ReturnType<IdempotencyStore['begin']>>;

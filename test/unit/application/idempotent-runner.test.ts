@@ -63,6 +63,7 @@ function fixture(
     replayCache?: boolean;
     transactions?: RequestTransactions;
     earlyClaimWaitMs?: number;
+    afterAnswer?: (work: () => void) => void;
   } = {},
 ) {
   const clock = new ManualClock();
@@ -81,6 +82,7 @@ function fixture(
       pollMs: 5,
       storeIsCache: options.storeIsCache ?? false,
       earlyClaimWaitMs: options.earlyClaimWaitMs,
+      afterAnswer: options.afterAnswer,
     },
   );
   let executions = 0;
@@ -118,6 +120,24 @@ describe('IdempotentRunner', () => {
       code: 'IDEMPOTENCY_KEY_REUSED',
     });
     expect(events.mismatches).toBe(1);
+  });
+
+  it('fills the fast store only through afterAnswer, after the call has its result', async () => {
+    const later: (() => void)[] = [];
+    const { runner, call, executions } = fixture({
+      storeIsCache: true,
+      afterAnswer: (work) => later.push(work),
+    });
+    expect(await runner.run(call())).toEqual({ executed: true, result: 'result-1' });
+    expect(later).toHaveLength(1);
+    // Before the deferred write the cache still holds the lease: a retry is told to wait...
+    await expect(runner.run(call())).rejects.toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
+    // ...and once it ran, the retry is answered from the cache without executing.
+    later[0]?.();
+    await eventually(1_000, async () => {
+      expect(await runner.run(call())).toEqual({ executed: false, replay: ok('result-1') });
+    });
+    expect(executions()).toBe(1);
   });
 
   describe('replayFromMemory', () => {

@@ -28,14 +28,23 @@ export class PgChannel {
     return this.connect();
   }
 
-  /** Fire and forget: a failed broadcast is logged; caches fall back on their TTL. */
+  /**
+   * Fire and forget: a failed broadcast is logged; caches fall back on their TTL. Sent once the
+   * current answer has left: other replicas hear of it a few milliseconds later anyway, and the
+   * caller should not wait for its round trip to start.
+   */
   publish(payload: string): void {
-    this.knex.raw('select pg_notify(?, ?)', [this.name, payload]).then(
-      () => undefined,
-      (error: unknown) => {
-        this.logger.warn({ err: error, channel: this.name }, 'could not broadcast a notification');
-      },
-    );
+    setImmediate(() => {
+      this.knex.raw('select pg_notify(?, ?)', [this.name, payload]).then(
+        () => undefined,
+        (error: unknown) => {
+          this.logger.warn(
+            { err: error, channel: this.name },
+            'could not broadcast a notification',
+          );
+        },
+      );
+    });
   }
 
   onMessage(listener: (payload: string) => void): void {

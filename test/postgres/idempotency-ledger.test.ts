@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../src/adapters/outbound/crypto/system-clock.js';
+import { createKnex } from '../../src/adapters/outbound/postgres/knex.factory.js';
 import { PgIdempotencyLedger } from '../../src/adapters/outbound/postgres/pg-idempotency.ledger.js';
 import { PgRequestTransactions } from '../../src/adapters/outbound/postgres/pg-request-transactions.js';
 import { PgUnitOfWork } from '../../src/adapters/outbound/postgres/pg-unit-of-work.js';
@@ -127,5 +128,83 @@ describe('PgIdempotencyLedger lookups outside a request transaction', () => {
     ).toBeUndefined();
     expect(withPool({}).findIfIdle(scope, 'k')).toBeUndefined();
     expect(withPool(undefined).findIfIdle(scope, 'k')).toBeUndefined();
+  });
+});
+
+describe('PgIdempotencyLedger records sent with the COMMIT', () => {
+  it('keeps every byte and character of a record, whatever the caller chose', async () => {
+    const odd = {
+      tenantId: TENANT_A_ID,
+      principalId: `o'brien \\ "quoted" ?`,
+      operation: '/svc/Odd?$1',
+    };
+    const key = `it's a \\x00 ? $1 ';-- key`;
+    const stored: StoredOutcome = {
+      code: 5,
+      body: new Uint8Array(Array.from({ length: 256 }, (_, i) => i)),
+      message: `ünïcode ' \\ ? $2 \n line`,
+      details: new Uint8Array([0, 39, 92, 63]),
+      truncated: true,
+    };
+    await new PgRequestTransactions(database.appKnex).run(
+      TENANT_A_ID,
+      () => Promise.resolve(),
+      () =>
+        ledger.recordWithinRequest({
+          scope: odd,
+          key,
+          fingerprint: `fp'?`,
+          leaseToken: `lease'?`,
+          outcome: stored,
+          retentionMs: 60_000,
+        }),
+    );
+    const found = await ledger.find(odd, key);
+    expect(found?.fingerprint).toBe(`fp'?`);
+    expect({
+      ...found?.outcome,
+      body: [...(found?.outcome.body ?? [])],
+      details: [...(found?.outcome.details ?? [])],
+    }).toEqual({ ...stored, body: [...stored.body!], details: [0, 39, 92, 63] });
+  });
+
+  it("refuses a key another caller completed: LEASE_LOST, and the request's writes roll back with it", async () => {
+    await complete(TENANT_A_ID, 'key-taken');
+    const single = createKnex(database.appUrl, { poolMax: 1 });
+    try {
+      const own = new PgIdempotencyLedger(single, new SystemClock(), 64 * 1024);
+      const record = (key: string) =>
+        own.recordWithinRequest({
+          scope: scopeOf(TENANT_A_ID),
+          key,
+          fingerprint: 'fp-second',
+          leaseToken: 'another-lease',
+          outcome,
+          retentionMs: 60_000,
+        });
+      const second = new PgRequestTransactions(single).run(
+        TENANT_A_ID,
+        // The request's own write, in its transaction.
+        () => record('key-side-effect'),
+        () => record('key-taken'),
+      );
+      await expect(second).rejects.toMatchObject({
+        code: 'IDEMPOTENCY_LEASE_LOST',
+        category: 'aborted',
+      });
+      expect(await own.find(scopeOf(TENANT_A_ID), 'key-side-effect')).toBeUndefined();
+      expect((await own.find(scopeOf(TENANT_A_ID), 'key-taken'))?.fingerprint).toBe(
+        `fp-${TENANT_A_ID}`,
+      );
+      // The one connection went back clean: the next request on it commits.
+      await new PgRequestTransactions(single).run(
+        TENANT_A_ID,
+        () => Promise.resolve(),
+        () => record('key-next'),
+      );
+      expect((await own.find(scopeOf(TENANT_A_ID), 'key-next'))?.fingerprint).toBe('fp-second');
+    } finally {
+      await single.destroy();
+    }
   });
 });

@@ -63,7 +63,10 @@ export interface IdempotentRunnerOptions {
 export interface IdempotentRunnerHooks {
   /** A new claim holds the lease; the call has not executed. */
   afterLock?(): void;
-  /** Inside the request transaction: the handler's writes and the ledger row are done, not committed. */
+  /**
+   * Inside the request transaction: the handler's writes are done and the ledger row is made
+   * (Postgres sends it with the COMMIT), nothing is committed.
+   */
   beforeCommit?(): void;
   /** Committed; the fast store has not heard of the outcome yet. */
   afterCommit?(): void;

@@ -1,5 +1,6 @@
 // knex is CommonJS without an exports map: only its default export is visible to ESM.
 import knexFactory, { type Knex } from 'knex';
+import { TenantScopedPgClient } from './tenant-transactions.js';
 
 export interface KnexOptions {
   /** Largest number of pooled connections. */
@@ -8,13 +9,16 @@ export interface KnexOptions {
   readonly applicationName?: string;
 }
 
-/** A knex instance on node-postgres for one connection URL. Call `destroy()` to close it. */
+/**
+ * A knex instance on node-postgres for one connection URL, whose transactions can open in a
+ * tenant (`tenantTransaction`). Call `destroy()` to close it.
+ */
 export function createKnex(
   url: string,
   { poolMax = 10, applicationName = 'wemaster-core' }: KnexOptions = {},
 ): Knex {
   return knexFactory({
-    client: 'pg',
+    client: TenantScopedPgClient,
     connection: { connectionString: url, application_name: applicationName },
     pool: { min: 0, max: poolMax },
   });

@@ -21,9 +21,9 @@ import {
   currentRequestTransaction,
   type AmbientTransaction,
   joinRequestTransaction,
-  setTenant,
 } from './pg-request-transactions.js';
 import { SCHEMA } from './pg-schema.js';
+import { setTenant, tenantTransaction } from './tenant-transactions.js';
 
 const TABLE = `${SCHEMA}.audit_events`;
 const HEADS = `${SCHEMA}.audit_chain_heads`;
@@ -255,10 +255,7 @@ export class PgAuditLog implements AuditLog {
 
   private read<T>(tenantId: string, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     if (!isUuid(tenantId)) throw new Error('audit log: the tenant id must be a UUID');
-    return this.db.transaction(async (trx) => {
-      await setTenant(trx, tenantId.toLowerCase());
-      return work(trx);
-    });
+    return tenantTransaction(this.db, tenantId.toLowerCase(), work);
   }
 
   /**

@@ -13,7 +13,7 @@ import {
 import { PLATFORM_TENANT_ID } from '../../../domain/shared/platform-tenant.js';
 import { sha256Hex } from '../shared/sha256.js';
 import { type AuditRow, chainedEventOfRow } from './pg-audit-log.js';
-import { setTenant } from './pg-request-transactions.js';
+import { tenantTransaction } from './tenant-transactions.js';
 import { SCHEMA } from './pg-schema.js';
 
 const EVENTS = `${SCHEMA}.audit_events`;
@@ -63,10 +63,7 @@ interface ExportedTenant {
 const inTenantOf =
   (owner: Knex, tenantId: string) =>
   <T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> =>
-    owner.transaction(async (trx) => {
-      await setTenant(trx, tenantId);
-      return work(trx);
-    });
+    tenantTransaction(owner, tenantId, work);
 
 /**
  * Export-then-prune of the audit log, run as the database OWNER (the app role can neither
@@ -91,10 +88,9 @@ export async function pruneAuditLog(
 ): Promise<TenantPrune[]> {
   const batchSize = options.batchSize ?? 1000;
   const sha256 = options.sha256 ?? sha256Hex;
-  const tenants = await owner.transaction(async (trx) => {
-    await setTenant(trx, PLATFORM_TENANT_ID);
-    return trx<{ id: string }>(`${SCHEMA}.tenants`).select('id').orderBy('id');
-  });
+  const tenants = await tenantTransaction(owner, PLATFORM_TENANT_ID, (trx) =>
+    trx<{ id: string }>(`${SCHEMA}.tenants`).select('id').orderBy('id'),
+  );
 
   const skipped: TenantPrune[] = [];
   const exported: ExportedTenant[] = [];

@@ -8,7 +8,7 @@ import type {
   OutgoingMail,
 } from '../../../domain/notification/notifier.port.js';
 import { isUuid } from '../../../domain/shared/uuid.js';
-import { setTenant } from './pg-request-transactions.js';
+import { tenantTransaction } from './tenant-transactions.js';
 import { SCHEMA } from './pg-schema.js';
 
 const TABLE = `${SCHEMA}.outbox_messages`;
@@ -95,10 +95,7 @@ export class PgOutboxQueue implements OutboxQueue {
     work: (trx: Knex.Transaction) => Promise<unknown>,
   ): Promise<void> {
     if (!isUuid(tenantId)) throw new Error('outbox: the tenant id must be a UUID');
-    await this.db.transaction(async (trx) => {
-      await setTenant(trx, tenantId);
-      await work(trx);
-    });
+    await tenantTransaction(this.db, tenantId, work);
   }
 }
 

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { RequestTransactions } from '../../../domain/shared/request-transactions.port.js';
 import { isUuid } from '../../../domain/shared/uuid.js';
 import { poolIsIdle } from './pg-pool-idle.js';
-import { TENANT_SETTING } from './pg-schema.js';
+import { setTenant, tenantTransaction, type FinalStatement } from './tenant-transactions.js';
 
 /** The transaction a request runs in, for the adapters that join it. */
 export interface AmbientTransaction {
@@ -30,6 +30,11 @@ export interface AmbientTransaction {
    * connection taken while the request still holds one.
    */
   readonly afterEnd: (() => Promise<void>)[];
+  /**
+   * Statements sent with the COMMIT, after everything else (see `FinalStatement`): a write whose
+   * result is only "it succeeded" costs no round trip of its own there.
+   */
+  readonly finalStatements: FinalStatement[];
   /** The request's work is over: anything it left running must not join any more. */
   ended: boolean;
 }
@@ -47,10 +52,6 @@ export function currentRequestTransaction(): AmbientTransaction | undefined {
   const ambient = ambientTransaction.getStore();
   return ambient === undefined || ambient.ended ? undefined : ambient;
 }
-
-export const setTenant = async (trx: Knex.Transaction, tenantId: string): Promise<void> => {
-  await trx.raw('select set_config(?, ?, true)', [TENANT_SETTING, tenantId]);
-};
 
 /** Which serializer's exclusive section the current async flow is inside, if any. */
 const holding = new AsyncLocalStorage<object>();
@@ -128,31 +129,37 @@ export class PgRequestTransactions implements RequestTransactions {
     beforeCommit: (result: T) => Promise<void>,
     afterEnd: (() => Promise<void>)[],
   ): Promise<T> {
-    return this.db.transaction(async (trx) => {
-      await setTenant(trx, tenantId);
-      const ambient: AmbientTransaction = {
-        trx,
-        tenantId,
-        exclusive: serialized(),
-        failure: undefined,
-        atCommit: [],
-        afterEnd,
-        ended: false,
-      };
-      return whileAmbient(() =>
-        ambientTransaction.run(ambient, async () => {
-          try {
-            const result = await work();
-            if (ambient.failure !== undefined) throw ambient.failure.error;
-            for (const write of ambient.atCommit) await write();
-            await ambient.exclusive(() => beforeCommit(result));
-            return result;
-          } finally {
-            ambient.ended = true;
-          }
-        }),
-      );
-    });
+    const finalStatements: FinalStatement[] = [];
+    return tenantTransaction(
+      this.db,
+      tenantId,
+      (trx) => {
+        const ambient: AmbientTransaction = {
+          trx,
+          tenantId,
+          exclusive: serialized(),
+          failure: undefined,
+          atCommit: [],
+          afterEnd,
+          finalStatements,
+          ended: false,
+        };
+        return whileAmbient(() =>
+          ambientTransaction.run(ambient, async () => {
+            try {
+              const result = await work();
+              if (ambient.failure !== undefined) throw ambient.failure.error;
+              for (const write of ambient.atCommit) await write();
+              await ambient.exclusive(() => beforeCommit(result));
+              return result;
+            } finally {
+              ambient.ended = true;
+            }
+          }),
+        );
+      },
+      finalStatements,
+    );
   }
 }
 
@@ -263,11 +270,6 @@ export function inTenantTransaction<T>(
 ): Promise<T> {
   if (!isUuid(tenantId)) throw new Error('inTenant: the tenant id must be a UUID');
   const ambient = currentRequestTransaction();
-  if (ambient === undefined) {
-    return db.transaction(async (trx) => {
-      await setTenant(trx, tenantId);
-      return work(trx);
-    });
-  }
+  if (ambient === undefined) return tenantTransaction(db, tenantId, work);
   return joinRequestTransaction(ambient, tenantId, work);
 }

@@ -11,6 +11,7 @@ import * as auditChain from './009-audit-chain.migration.js';
 import * as outboxMaintenance from './010-outbox-maintenance.migration.js';
 import * as auditChainGuard from './011-audit-chain-guard.migration.js';
 import * as idempotencyCompletionLookup from './012-idempotency-completion-lookup.migration.js';
+import * as idempotencyCompletionRecord from './013-idempotency-completion-record.migration.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   outboxMaintenance,
   auditChainGuard,
   idempotencyCompletionLookup,
+  idempotencyCompletionRecord,
 ];
 
 export class ListMigrationSource implements Knex.MigrationSource<NamedMigration> {

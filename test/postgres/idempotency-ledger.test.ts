@@ -67,7 +67,6 @@ describe('PgIdempotencyLedger lookups outside a request transaction', () => {
       ...outcome,
       body: [8, 1],
     });
-    expect(await ledger.findIfIdle(scopeOf(TENANT_A_ID), 'key-a')).toEqual(found);
     // The same principal, operation and key under another tenant: not there.
     expect(await ledger.find(scopeOf(TENANT_B_ID), 'key-a')).toBeUndefined();
     // Expired completions are not answers.
@@ -115,23 +114,27 @@ describe('PgIdempotencyLedger lookups outside a request transaction', () => {
       },
     ]);
   });
-
-  it('starts no lookup while no connection is free, others wait, or the pool is not one it knows', () => {
-    const withPool = (pool: unknown) =>
-      new PgIdempotencyLedger({ client: { pool } } as never, new SystemClock(), 1024);
-    const scope = scopeOf(TENANT_A_ID);
-    expect(
-      withPool({ numFree: () => 0, numPendingAcquires: () => 0 }).findIfIdle(scope, 'k'),
-    ).toBeUndefined();
-    expect(
-      withPool({ numFree: () => 3, numPendingAcquires: () => 1 }).findIfIdle(scope, 'k'),
-    ).toBeUndefined();
-    expect(withPool({}).findIfIdle(scope, 'k')).toBeUndefined();
-    expect(withPool(undefined).findIfIdle(scope, 'k')).toBeUndefined();
-  });
 });
 
 describe('PgIdempotencyLedger records sent with the COMMIT', () => {
+  it('uses SECURITY INVOKER functions (row-level security applies) that only the app may run', async () => {
+    const { rows } = await database.ownerKnex.raw<{
+      rows: { name: string; definer: boolean; pub: boolean; app: boolean }[];
+    }>(
+      `select p.proname as name, p.prosecdef as definer,
+              has_function_privilege('public', p.oid, 'execute') as pub,
+              has_function_privilege('wemaster_core_app', p.oid, 'execute') as app
+         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+        where n.nspname = 'core'
+          and p.proname in ('record_idempotency_completion', 'idempotency_completion_in_transaction')
+        order by p.proname`,
+    );
+    expect(rows).toEqual([
+      { name: 'idempotency_completion_in_transaction', definer: false, pub: false, app: true },
+      { name: 'record_idempotency_completion', definer: false, pub: false, app: true },
+    ]);
+  });
+
   it('keeps every byte and character of a record, whatever the caller chose', async () => {
     const odd = {
       tenantId: TENANT_A_ID,
@@ -166,6 +169,23 @@ describe('PgIdempotencyLedger records sent with the COMMIT', () => {
       body: [...(found?.outcome.body ?? [])],
       details: [...(found?.outcome.details ?? [])],
     }).toEqual({ ...stored, body: [...stored.body!], details: [0, 39, 92, 63] });
+    // Read as a request transaction opens: the same record, in the BEGIN's round trip.
+    const transactions = new PgRequestTransactions(database.appKnex);
+    const opened = await transactions.run(
+      TENANT_A_ID,
+      (kept) => Promise.resolve(kept),
+      () => Promise.resolve(),
+      ledger.completionAtOpening(odd, key),
+    );
+    expect(opened).toEqual(found);
+    // Another tenant's transaction does not see it, even asked for it by name.
+    const elsewhere = await transactions.run(
+      TENANT_B_ID,
+      (kept) => Promise.resolve(kept),
+      () => Promise.resolve(),
+      ledger.completionAtOpening(odd, key),
+    );
+    expect(elsewhere).toBeUndefined();
   });
 
   it("refuses a key another caller completed: LEASE_LOST, and the request's writes roll back with it", async () => {

@@ -60,28 +60,77 @@ describe('tenantTransaction', () => {
     } finally {
       single.off('query', record);
     }
-    expect(sent).toHaveLength(3);
-    expect(sent[2]).toBe('COMMIT;');
-    expect(sent[0]).toMatch(
-      /^BEGIN; SELECT set_config\('app\.tenant_id', '[0-9a-f-]{36}', true\);$/,
-    );
+    // Through knex: the work's one statement and the COMMIT; the setting went with the BEGIN.
+    expect(sent).toEqual([expect.stringContaining('current_setting'), 'COMMIT;']);
     // Transaction-local: the pooled connection keeps no tenant.
     expect(await setting(single)).toBeNull();
   });
 
+  it('makes its opening read with the BEGIN, under its tenant, before the work starts', async () => {
+    await tenantTransaction(single, TENANT_B_ID, (trx) => trx.raw(marker(TENANT_B_ID, 'b-only')));
+    let taken: readonly unknown[] | undefined;
+    const seenByWork = await tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(taken), {
+      opening: {
+        // Row-level security: tenant B's row is not among them.
+        sql: `select idempotency_key, current_setting('app.tenant_id') as tenant
+                  from core.idempotency_keys where operation = '/test/Marker'
+                  and idempotency_key in ('b-only', 'it''s ?')`,
+        take: (rows) => {
+          taken = rows;
+        },
+      },
+    });
+    expect(seenByWork).toEqual([]);
+    await tenantTransaction(single, TENANT_A_ID, (trx) => trx.raw(marker(TENANT_A_ID, 'a-row')));
+    const rows = await tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(taken), {
+      opening: {
+        sql: `select idempotency_key, current_setting('app.tenant_id') as tenant
+                from core.idempotency_keys where idempotency_key = 'a-row'`,
+        take: (found) => {
+          taken = found;
+        },
+      },
+    });
+    expect(rows).toEqual([{ idempotency_key: 'a-row', tenant: TENANT_A_ID }]);
+  });
+
+  it('rolls back when its opening read fails, and hands back a clean connection', async () => {
+    let workRan = false;
+    await expect(
+      tenantTransaction(
+        single,
+        TENANT_A_ID,
+        () => {
+          workRan = true;
+          return Promise.resolve();
+        },
+        { opening: { sql: 'select 1/0', take: () => undefined } },
+      ),
+    ).rejects.toMatchObject({ code: '22012' });
+    expect(workRan).toBe(false);
+    const { rows } = await single.raw<{ rows: { outside: boolean }[] }>(
+      `select pg_current_xact_id_if_assigned() is null as outside`,
+    );
+    expect(rows[0]?.outside).toBe(true);
+    expect(await setting(single)).toBeNull();
+  });
+
   it('commits its final statements with the COMMIT, in order, under its tenant', async () => {
-    await tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), [
-      { sql: marker(TENANT_A_ID, 'final-1') },
-      { sql: marker(TENANT_A_ID, 'final-2') },
-    ]);
-    expect(await markers(single, TENANT_A_ID)).toEqual(['final-1', 'final-2']);
+    await tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), {
+      finalStatements: [
+        { sql: marker(TENANT_A_ID, 'final-1') },
+        { sql: marker(TENANT_A_ID, 'final-2') },
+      ],
+    });
+    const finals = (await markers(single, TENANT_A_ID)).filter((key) => key.startsWith('final-'));
+    expect(finals).toEqual(['final-1', 'final-2']);
     // Row-level security applied to them: another tenant's row cannot be written that way.
     await expect(
-      tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), [
-        { sql: marker(TENANT_B_ID, 'smuggled') },
-      ]),
+      tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), {
+        finalStatements: [{ sql: marker(TENANT_B_ID, 'smuggled') }],
+      }),
     ).rejects.toThrow(/row-level security/);
-    expect(await markers(single, TENANT_B_ID)).toEqual([]);
+    expect(await markers(single, TENANT_B_ID)).not.toContain('smuggled');
   });
 
   it('rolls back everything when a final statement fails, with the error it stands for, and hands back a clean connection', async () => {
@@ -92,32 +141,36 @@ describe('tenantTransaction', () => {
       async (trx) => {
         await trx.raw(marker(TENANT_A_ID, 'work-write'));
       },
-      [
-        { sql: marker(TENANT_A_ID, 'before-failure') },
-        {
-          sql: `select 1/0`,
-          explain: (error) => ((error as { code?: string }).code === '22012' ? meant : undefined),
-        },
-        { sql: marker(TENANT_A_ID, 'after-failure') },
-      ],
+      {
+        finalStatements: [
+          { sql: marker(TENANT_A_ID, 'before-failure') },
+          {
+            sql: `select 1/0`,
+            explain: (error) => ((error as { code?: string }).code === '22012' ? meant : undefined),
+          },
+          { sql: marker(TENANT_A_ID, 'after-failure') },
+        ],
+      },
     );
     await expect(failing).rejects.toBe(meant);
     expect(await markers(single, TENANT_A_ID)).not.toContain('work-write');
     expect(await markers(single, TENANT_A_ID)).not.toContain('before-failure');
     // The one connection is usable, outside any transaction, and a new transaction commits.
-    const { rows } = await single.raw<{ rows: { open: boolean }[] }>(
-      `select pg_current_xact_id_if_assigned() is null as open`,
+    const { rows } = await single.raw<{ rows: { outside: boolean }[] }>(
+      `select pg_current_xact_id_if_assigned() is null as outside`,
     );
-    expect(rows[0]?.open).toBe(true);
-    await tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), [
-      { sql: marker(TENANT_A_ID, 'next') },
-    ]);
+    expect(rows[0]?.outside).toBe(true);
+    await tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), {
+      finalStatements: [{ sql: marker(TENANT_A_ID, 'next') }],
+    });
     expect(await markers(single, TENANT_A_ID)).toContain('next');
   });
 
   it('keeps a failure of its own with the database error when nothing explains it', async () => {
     await expect(
-      tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), [{ sql: 'select 1/0' }]),
+      tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), {
+        finalStatements: [{ sql: 'select 1/0' }],
+      }),
     ).rejects.toMatchObject({ code: '22012' });
     expect(await setting(single)).toBeNull();
   });

@@ -111,14 +111,11 @@ export class IdempotentRunner {
     const started = this.clock.now().getTime();
     const first = this.begin(call);
     if (this.options.storeIsCache && this.transactions.idle()) {
-      // Nobody waits for Postgres: the request transaction opens and the ledger is asked while
-      // the cache answers the claim, instead of one after the other. A retry the cache answers
-      // then costs one rolled-back transaction and a lookup, only while Postgres is idle.
-      const early = this.ledger.findIfIdle(call.scope, call.key);
-      // A failure is seen where the lookup is awaited; never awaited, it is of no interest.
-      early?.catch(() => undefined);
+      // Nobody waits for Postgres: the request transaction opens (asking the ledger as it
+      // does) while the cache answers the claim, instead of one after the other. A retry the
+      // cache answers then costs one rolled-back transaction, only while Postgres is idle.
       try {
-        return await this.executeClaimed(call, this.claimedSoon(first), early);
+        return await this.executeClaimed(call, this.claimedSoon(first));
       } catch (error) {
         if (!(error instanceof NotClaimed)) throw error;
         return this.runClaimed(call, error.begun ?? (await first), started);
@@ -159,23 +156,15 @@ export class IdempotentRunner {
   ): Promise<IdempotentResult<T>> {
     const leaseToken = await this.claim(call, first, started);
     if (typeof leaseToken !== 'string') return leaseToken;
-    // The cache said "new". With a cache in front, the ledger has the last word on completions
-    // the cache may have lost: asked now, while the request transaction opens, when a
-    // connection is free at once; else in the transaction.
-    const early = this.options.storeIsCache
-      ? this.ledger.findIfIdle(call.scope, call.key)
-      : undefined;
-    early?.catch(() => undefined);
-    return this.executeClaimed(call, Promise.resolve(leaseToken), early);
+    return this.executeClaimed(call, Promise.resolve(leaseToken));
   }
 
   private async executeClaimed<T>(
     call: IdempotentCall<T>,
     claimed: Promise<string>,
-    early: Promise<LedgerEntry | undefined> | undefined,
   ): Promise<IdempotentResult<T>> {
     try {
-      return await this.execute(call, claimed, early);
+      return await this.execute(call, claimed);
     } catch (error) {
       if (!(error instanceof CompletedBeforeCache)) throw error;
       return this.replayFromLedger(call, error.leaseToken, error.kept);
@@ -189,7 +178,6 @@ export class IdempotentRunner {
   private async execute<T>(
     call: IdempotentCall<T>,
     claimed: Promise<string>,
-    early: Promise<LedgerEntry | undefined> | undefined,
   ): Promise<IdempotentResult<T>> {
     const hooks = this.options.hooks;
     let leaseToken: string | undefined;
@@ -215,13 +203,16 @@ export class IdempotentRunner {
     held.catch(() => undefined);
     try {
       let outcome: StoredOutcome | undefined;
+      // With a cache in front, the ledger has the last word on completions the cache may have
+      // lost: asked as the transaction opens.
+      const opening = this.options.storeIsCache
+        ? this.ledger.completionAtOpening(call.scope, call.key)
+        : undefined;
       const result = await this.transactions.run(
         call.scope.tenantId,
-        async () => {
+        async (kept: LedgerEntry | undefined) => {
           const token = await held;
-          // The ledger's answer, looked up while this transaction opened or now within it.
           if (this.options.storeIsCache) {
-            const kept = await (early ?? this.ledger.find(call.scope, call.key));
             if (kept !== undefined) throw new CompletedBeforeCache(kept, token);
             this.events.begun('new');
           }
@@ -239,6 +230,7 @@ export class IdempotentRunner {
           });
           hooks?.beforeCommit?.();
         },
+        opening,
       );
       hooks?.afterCommit?.();
       if (outcome !== undefined && leaseToken !== undefined) {

@@ -1,3 +1,4 @@
+import type { OpeningRead } from '../shared/request-transactions.port.js';
 import type { CompleteRequest, IdempotencyScope, StoredOutcome } from './idempotency-record.js';
 
 /**
@@ -15,13 +16,13 @@ export interface IdempotencyLedger {
   /** A completed, unexpired record (for a fast store that lost it, e.g. after a crash). */
   find(scope: IdempotencyScope, key: string): Promise<LedgerCompletion | undefined>;
   /**
-   * `find`, started now if it can start without waiting for capacity (a free connection);
-   * otherwise undefined, and the caller finds later. Never queued in front of real work.
+   * `find` as the opening read of the request transaction of the scope's tenant (see
+   * `RequestTransactions.run`): on Postgres it costs no round trip of its own.
    */
-  findIfIdle(
+  completionAtOpening(
     scope: IdempotencyScope,
     key: string,
-  ): Promise<LedgerCompletion | undefined> | undefined;
+  ): OpeningRead<LedgerCompletion | undefined>;
 }
 
 export interface LedgerCompletion {

@@ -4,10 +4,15 @@
  * them: the request's effects and `beforeCommit`'s writes commit together or not at all.
  */
 export interface RequestTransactions {
-  run<T>(
+  /**
+   * `opening`, if given, is read first and its answer handed to `work`: Postgres sends it with
+   * the transaction's BEGIN, in one round trip.
+   */
+  run<T, F = undefined>(
     tenantId: string,
-    work: () => Promise<T>,
+    work: (opened: F) => Promise<T>,
     beforeCommit: (result: T) => Promise<void>,
+    opening?: OpeningRead<F>,
   ): Promise<T>;
   /**
    * Whether a transaction opened now would start at once, taking capacity nobody waits for:
@@ -15,6 +20,16 @@ export interface RequestTransactions {
    * False where opening costs nothing to begin with.
    */
   idle(): boolean;
+}
+
+/**
+ * A read a request transaction makes as it opens, before its work (see `RequestTransactions`),
+ * made by an adapter of the same kind (e.g. `IdempotencyLedger.completionAtOpening`). An
+ * adapter that cannot send it with the opening reads it as the transaction's first statement.
+ */
+export interface OpeningRead<F> {
+  /** The read on its own, inside the request's transaction. */
+  readInside(): Promise<F>;
 }
 
 /**

@@ -14,7 +14,10 @@ import type {
 import type { StoredOutcome } from '../../../src/domain/idempotency/idempotency-record.js';
 import type { IdempotencyStore } from '../../../src/domain/idempotency/idempotency-store.port.js';
 import { DomainError } from '../../../src/domain/shared/errors.js';
-import type { RequestTransactions } from '../../../src/domain/shared/request-transactions.port.js';
+import type {
+  OpeningRead,
+  RequestTransactions,
+} from '../../../src/domain/shared/request-transactions.port.js';
 import { ManualClock } from '../../contract/idempotency-store.contract.js';
 import { deferred } from '../../support/deferred.js';
 import { eventually } from '../../support/eventually.js';
@@ -302,7 +305,7 @@ describe('IdempotentRunner', () => {
     });
   });
 
-  it('with a cache in front, asks the ledger once the claim is new, while the transaction opens', async () => {
+  it('with a cache in front, asks the ledger as the transaction opens, once the claim is new', async () => {
     const order: string[] = [];
     const clockless = new InMemoryIdempotencyStore(new ManualClock());
     const store: IdempotencyStore = {
@@ -318,10 +321,12 @@ describe('IdempotentRunner', () => {
     const { runner, ledger, call } = fixture({ storeIsCache: true, store });
     let finds = 0;
     const find = ledger.find.bind(ledger);
-    ledger.findIfIdle = (scope, key) => {
-      order.push('ledger asked');
-      return find(scope, key);
-    };
+    ledger.completionAtOpening = (scope, key) => ({
+      readInside: () => {
+        order.push('ledger asked');
+        return find(scope, key);
+      },
+    });
     ledger.find = (scope, key) => {
       finds += 1;
       return find(scope, key);
@@ -332,32 +337,22 @@ describe('IdempotentRunner', () => {
     };
     await runner.run(call({ execute }));
     expect(order).toEqual(['claimed new', 'ledger asked', 'executed']);
-    expect(finds).toBe(0); // the early answer served; no second look in the transaction
+    expect(finds).toBe(0); // the opening read served; no second look in the transaction
     // A retry the cache answers costs the ledger nothing.
     await runner.run(call({ execute }));
     expect(order.slice(3)).toEqual(['claimed completed']);
   });
 
-  it('with a cache in front, looks in the transaction when no early lookup could start', async () => {
-    const { runner, ledger, call } = fixture({ storeIsCache: true });
-    let finds = 0;
-    const find = ledger.find.bind(ledger);
-    ledger.findIfIdle = () => undefined;
-    ledger.find = (scope, key) => {
-      finds += 1;
-      return find(scope, key);
-    };
-    expect((await runner.run(call())).executed).toBe(true);
-    expect(finds).toBe(1);
-  });
-
-  it('with a cache in front, a failed early lookup fails the call and frees the key', async () => {
+  it('with a cache in front, a failed ledger read fails the call and frees the key', async () => {
     const { runner, ledger, call, executions } = fixture({ storeIsCache: true });
-    ledger.findIfIdle = () => Promise.reject(new Error('ledger unavailable'));
+    const opening = ledger.completionAtOpening.bind(ledger);
+    ledger.completionAtOpening = () => ({
+      readInside: () => Promise.reject(new Error('ledger unavailable')),
+    });
     await expect(runner.run(call())).rejects.toThrow('ledger unavailable');
     expect(executions()).toBe(0);
     // Released: the retry claims the key again and runs.
-    ledger.findIfIdle = (scope, key) => ledger.find(scope, key);
+    ledger.completionAtOpening = opening;
     expect((await runner.run(call())).executed).toBe(true);
   });
 
@@ -409,15 +404,16 @@ describe('IdempotentRunner', () => {
       idle(): boolean {
         return true;
       }
-      async run<T>(
+      async run<T, F = undefined>(
         _tenantId: string,
-        work: () => Promise<T>,
+        work: (opened: F) => Promise<T>,
         beforeCommit: (result: T) => Promise<void>,
+        opening?: OpeningRead<F>,
       ): Promise<T> {
         this.log.push('transaction opened');
         if (this.failToOpen !== undefined) throw this.failToOpen;
         try {
-          const result = await work();
+          const result = await work((await opening?.readInside()) as F);
           await beforeCommit(result);
           this.log.push('committed');
           return result;
@@ -469,10 +465,12 @@ describe('IdempotentRunner', () => {
         earlyClaimWaitMs,
       });
       const find = parts.ledger.find.bind(parts.ledger);
-      parts.ledger.findIfIdle = (scope, key) => {
-        transactions.log.push('ledger asked');
-        return find(scope, key);
-      };
+      parts.ledger.completionAtOpening = (scope, key) => ({
+        readInside: () => {
+          transactions.log.push('ledger asked');
+          return find(scope, key);
+        },
+      });
       const execute = () => {
         transactions.log.push('executed');
         return Promise.resolve('done');
@@ -482,12 +480,12 @@ describe('IdempotentRunner', () => {
 
     const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
 
-    it('opens the transaction and asks the ledger while the claim is on its way', async () => {
+    it('opens the transaction, asking the ledger, while the claim is on its way', async () => {
       const { runner, call, log, letGo, execute } = idleFixture();
       const running = runner.run(call({ execute }));
       await settle();
       // Nothing runs before the cache has answered, but everything else has started.
-      expect(log).toEqual(['claim asked', 'ledger asked', 'transaction opened']);
+      expect(log).toEqual(['claim asked', 'transaction opened', 'ledger asked']);
       letGo();
       expect(await running).toEqual({ executed: true, result: 'done' });
       expect(log.slice(3)).toEqual(['claimed new', 'executed', 'committed']);
@@ -504,8 +502,8 @@ describe('IdempotentRunner', () => {
       });
       expect(log).toEqual([
         'claim asked',
-        'ledger asked',
         'transaction opened',
+        'ledger asked',
         'claimed completed',
         'rolled back',
       ]);
@@ -531,8 +529,8 @@ describe('IdempotentRunner', () => {
       // The early transaction was given back at the first "in progress"; the retry now polls.
       expect(log.slice(0, 5)).toEqual([
         'claim asked',
-        'ledger asked',
         'transaction opened',
+        'ledger asked',
         'claimed in_progress',
         'rolled back',
       ]);
@@ -562,7 +560,7 @@ describe('IdempotentRunner', () => {
       const running = runner.run(call({ execute }));
       // Past earlyClaimWaitMs: the early transaction is rolled back.
       await eventually(5_000, () => {
-        expect(log).toEqual(['claim asked', 'ledger asked', 'transaction opened', 'rolled back']);
+        expect(log).toEqual(['claim asked', 'transaction opened', 'ledger asked', 'rolled back']);
         return Promise.resolve();
       });
       letGo();
@@ -570,8 +568,8 @@ describe('IdempotentRunner', () => {
       // The late answer served: one claim, then a lookup and a transaction after it.
       expect(log.slice(4)).toEqual([
         'claimed new',
-        'ledger asked',
         'transaction opened',
+        'ledger asked',
         'executed',
         'committed',
       ]);
@@ -588,7 +586,7 @@ describe('IdempotentRunner', () => {
       });
     });
 
-    it('replays what the early lookup found, and fills the cache with it', async () => {
+    it('replays what the ledger read at the opening found, and fills the cache with it', async () => {
       const { runner, call, letGo, execute, ledger, shared, log } = idleFixture();
       await ledger.recordWithinRequest({
         scope: SCOPE,
@@ -614,7 +612,7 @@ describe('IdempotentRunner', () => {
       await expect(runner.run(call({ execute }))).rejects.toMatchObject({
         code: 'IDEMPOTENCY_STORE_UNAVAILABLE',
       });
-      expect(log).toEqual(['ledger asked', 'transaction opened', 'rolled back']);
+      expect(log).toEqual(['transaction opened', 'ledger asked', 'rolled back']);
     });
   });
 });

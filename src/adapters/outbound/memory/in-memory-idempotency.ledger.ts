@@ -7,6 +7,7 @@ import {
 } from '../../../domain/idempotency/idempotency-record.js';
 import { idempotencyLeaseLost } from '../../../domain/idempotency/idempotency.errors.js';
 import type { Clock } from '../../../domain/shared/clock.port.js';
+import type { OpeningRead } from '../../../domain/shared/request-transactions.port.js';
 
 interface Entry {
   readonly fingerprint: string;
@@ -50,11 +51,11 @@ export class InMemoryIdempotencyLedger implements IdempotencyLedger {
     return Promise.resolve(live ? entry : undefined);
   }
 
-  /** Memory is never busy. */
-  findIfIdle(
+  /** Nothing to send it with: read as the transaction's first step. */
+  completionAtOpening(
     scope: IdempotencyScope,
     key: string,
-  ): Promise<{ fingerprint: string; outcome: StoredOutcome } | undefined> | undefined {
-    return this.find(scope, key);
+  ): OpeningRead<{ fingerprint: string; outcome: StoredOutcome } | undefined> {
+    return { readInside: () => this.find(scope, key) };
   }
 }

@@ -1,4 +1,7 @@
-import type { JoinedTransactions } from '../../../domain/shared/request-transactions.port.js';
+import type {
+  JoinedTransactions,
+  OpeningRead,
+} from '../../../domain/shared/request-transactions.port.js';
 
 /**
  * Runs the work, then `beforeCommit`, for one-process use and tests. Unlike Postgres it does
@@ -14,12 +17,13 @@ export class InMemoryRequestTransactions implements JoinedTransactions {
     return false;
   }
 
-  async run<T>(
+  async run<T, F = undefined>(
     _tenantId: string,
-    work: () => Promise<T>,
+    work: (opened: F) => Promise<T>,
     beforeCommit: (result: T) => Promise<void>,
+    opening?: OpeningRead<F>,
   ): Promise<T> {
-    const result = await work();
+    const result = await work((await opening?.readInside()) as F);
     await beforeCommit(result);
     return result;
   }

@@ -9,8 +9,11 @@ import {
 } from '../../../domain/idempotency/idempotency-record.js';
 import { idempotencyLeaseLost } from '../../../domain/idempotency/idempotency.errors.js';
 import type { Clock } from '../../../domain/shared/clock.port.js';
-import { poolIsIdle } from './pg-pool-idle.js';
-import { currentRequestTransaction, joinRequestTransaction } from './pg-request-transactions.js';
+import {
+  currentRequestTransaction,
+  joinRequestTransaction,
+  PgOpeningRead,
+} from './pg-request-transactions.js';
 import { LEASE_LOST_SQLSTATE, SCHEMA, TABLE } from './pg-schema.js';
 
 // Literals for a statement that travels with the COMMIT (no parameters in that message).
@@ -36,6 +39,15 @@ const completionOf = (row: LedgerRow): { fingerprint: string; outcome: StoredOut
     truncated: row.outcome_truncated,
   },
 });
+
+const COLUMNS = [
+  'fingerprint',
+  'outcome_code',
+  'outcome_body',
+  'outcome_message',
+  'outcome_details',
+  'outcome_truncated',
+] as const;
 
 interface LedgerRow {
   fingerprint: string;
@@ -109,11 +121,24 @@ export class PgIdempotencyLedger implements IdempotencyLedger {
     return this.findAlone(scope, key);
   }
 
-  findIfIdle(
+  completionAtOpening(
     scope: IdempotencyScope,
     key: string,
-  ): Promise<{ fingerprint: string; outcome: StoredOutcome } | undefined> | undefined {
-    return poolIsIdle(this.db) ? this.findAlone(scope, key) : undefined;
+  ): PgOpeningRead<{ fingerprint: string; outcome: StoredOutcome } | undefined> {
+    // Under row-level security in the request's tenant, like `findIn`; a function, so that
+    // its plan is kept (migration 013).
+    const sql = `select * from ${SCHEMA}.idempotency_completion_in_transaction(
+       ${text(scope.tenantId)}::uuid,
+       ${text(scope.principalId)}, ${text(scope.operation)}, ${text(key)},
+       ${timestamp(this.clock.now())})`;
+    return new PgOpeningRead(
+      sql,
+      (rows) => {
+        const [row] = rows as LedgerRow[];
+        return row === undefined ? undefined : completionOf(row);
+      },
+      () => this.find(scope, key),
+    );
   }
 
   /** Not async: the connection is asked for before this returns, so a check above holds. */
@@ -141,14 +166,7 @@ export class PgIdempotencyLedger implements IdempotencyLedger {
     key: string,
   ): Promise<{ fingerprint: string; outcome: StoredOutcome } | undefined> {
     const row = (await trx(TABLE.idempotencyKeys)
-      .first(
-        'fingerprint',
-        'outcome_code',
-        'outcome_body',
-        'outcome_message',
-        'outcome_details',
-        'outcome_truncated',
-      )
+      .first(...COLUMNS)
       .where({
         principal_id: scope.principalId,
         operation: scope.operation,

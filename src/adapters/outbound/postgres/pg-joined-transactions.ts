@@ -1,5 +1,6 @@
 import type {
   JoinedTransactions,
+  OpeningRead,
   RequestTransactions,
 } from '../../../domain/shared/request-transactions.port.js';
 import { currentRequestTransaction } from './pg-request-transactions.js';
@@ -19,15 +20,16 @@ export class PgJoinedTransactions implements JoinedTransactions {
     return this.fresh.idle();
   }
 
-  async run<T>(
+  async run<T, F = undefined>(
     tenantId: string,
-    work: () => Promise<T>,
+    work: (opened: F) => Promise<T>,
     beforeCommit: (result: T) => Promise<void>,
+    opening?: OpeningRead<F>,
   ): Promise<T> {
     if (currentRequestTransaction() === undefined) {
-      return this.fresh.run(tenantId, work, beforeCommit);
+      return this.fresh.run(tenantId, work, beforeCommit, opening);
     }
-    const result = await work();
+    const result = await work((await opening?.readInside()) as F);
     await beforeCommit(result);
     return result;
   }

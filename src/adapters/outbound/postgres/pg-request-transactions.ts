@@ -1,6 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Knex } from 'knex';
-import type { RequestTransactions } from '../../../domain/shared/request-transactions.port.js';
+import type {
+  OpeningRead,
+  RequestTransactions,
+} from '../../../domain/shared/request-transactions.port.js';
 import { isUuid } from '../../../domain/shared/uuid.js';
 import { poolIsIdle } from './pg-pool-idle.js';
 import { setTenant, tenantTransaction, type FinalStatement } from './tenant-transactions.js';
@@ -93,10 +96,11 @@ export class PgRequestTransactions implements RequestTransactions {
     return this.slots.available > 1 && poolIsIdle(this.db);
   }
 
-  async run<T>(
+  async run<T, F = undefined>(
     tenantId: string,
-    work: () => Promise<T>,
+    work: (opened: F) => Promise<T>,
     beforeCommit: (result: T) => Promise<void>,
+    opening?: OpeningRead<F>,
   ): Promise<T> {
     if (!isUuid(tenantId)) throw new Error('request transaction: the tenant id must be a UUID');
     // A transaction opened from inside another already holds a slot through it.
@@ -105,7 +109,8 @@ export class PgRequestTransactions implements RequestTransactions {
     const afterEnd: (() => Promise<void>)[] = [];
     let outcome: { ok: true; value: T } | { ok: false; error: unknown };
     try {
-      outcome = { ok: true, value: await this.transaction(tenantId, work, beforeCommit, afterEnd) };
+      const value = await this.transaction(tenantId, work, beforeCommit, afterEnd, opening);
+      outcome = { ok: true, value };
     } catch (error) {
       outcome = { ok: false, error };
     } finally {
@@ -123,13 +128,25 @@ export class PgRequestTransactions implements RequestTransactions {
     return outcome.value;
   }
 
-  private transaction<T>(
+  private transaction<T, F>(
     tenantId: string,
-    work: () => Promise<T>,
+    work: (opened: F) => Promise<T>,
     beforeCommit: (result: T) => Promise<void>,
     afterEnd: (() => Promise<void>)[],
+    opening: OpeningRead<F> | undefined,
   ): Promise<T> {
     const finalStatements: FinalStatement[] = [];
+    // A read of this adapter's own travels with the BEGIN; any other is the first statement.
+    let opened: { value: F } | undefined;
+    const openingStatement =
+      opening instanceof PgOpeningRead
+        ? {
+            sql: opening.sql,
+            take: (rows: readonly unknown[]) => {
+              opened = { value: (opening as PgOpeningRead<F>).parse(rows) };
+            },
+          }
+        : undefined;
     return tenantTransaction(
       this.db,
       tenantId,
@@ -147,7 +164,8 @@ export class PgRequestTransactions implements RequestTransactions {
         return whileAmbient(() =>
           ambientTransaction.run(ambient, async () => {
             try {
-              const result = await work();
+              const first = opened ?? { value: (await opening?.readInside()) as F };
+              const result = await work(first.value);
               if (ambient.failure !== undefined) throw ambient.failure.error;
               for (const write of ambient.atCommit) await write();
               await ambient.exclusive(() => beforeCommit(result));
@@ -158,9 +176,22 @@ export class PgRequestTransactions implements RequestTransactions {
           }),
         );
       },
-      finalStatements,
+      { finalStatements, opening: openingStatement },
     );
   }
+}
+
+/**
+ * An opening read made by a Postgres adapter: `sql` (literals escaped, no parameters) is sent
+ * with the request transaction's BEGIN, and `parse` makes the answer of its rows.
+ */
+export class PgOpeningRead<F> implements OpeningRead<F> {
+  constructor(
+    readonly sql: string,
+    readonly parse: (rows: readonly unknown[]) => F,
+    /** The same read as a statement of its own (for request transactions of another kind). */
+    readonly readInside: () => Promise<F>,
+  ) {}
 }
 
 let ambientRuns = 0;

@@ -72,6 +72,8 @@ export function idempotencyInterceptor(
       operation: method.path,
     };
     const { waitForResult } = method.idempotency;
+    // The response's bytes as kept in the ledger: sent as they are, not encoded a second time.
+    const encoded: { response?: unknown; bytes?: Buffer } = {};
     // Most retries of a completed call are answered from memory: no awaits, no call object.
     const remembered = runner.replayFromMemory(scope, key, fingerprint, waitForResult);
     if (remembered !== undefined) return replay(ctx, remembered);
@@ -86,15 +88,17 @@ export function idempotencyInterceptor(
         return ctx.signal;
       },
       execute: next,
-      outcomeOf: (response) => ({
-        code: status.OK,
-        body: ctx.codec.responseSerialize(response),
-        message: '',
-        details: undefined,
-        truncated: false,
-      }),
+      outcomeOf: (response) => {
+        const bytes = ctx.codec.responseSerialize(response);
+        encoded.response = response;
+        encoded.bytes = bytes;
+        return { code: status.OK, body: bytes, message: '', details: undefined, truncated: false };
+      },
       failureOutcomeOf,
     });
-    return ran.executed ? ran.result : replay(ctx, ran.replay);
+    if (!ran.executed) return replay(ctx, ran.replay);
+    return encoded.bytes !== undefined && encoded.response === ran.result
+      ? new SerializedResponse(encoded.bytes)
+      : ran.result;
   };
 }

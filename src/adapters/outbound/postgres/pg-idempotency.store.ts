@@ -15,7 +15,8 @@ import {
 } from '../../../domain/idempotency/idempotency-store.port.js';
 import type { Clock } from '../../../domain/shared/clock.port.js';
 import { isUuid } from '../../../domain/shared/uuid.js';
-import { SCHEMA, TABLE, TENANT_SETTING } from './pg-schema.js';
+import { SCHEMA, TABLE } from './pg-schema.js';
+import { tenantTransaction } from './tenant-transactions.js';
 
 export interface PgIdempotencyStoreOptions {
   /** Bodies above this many bytes are not kept (status only). */
@@ -211,10 +212,7 @@ export class PgIdempotencyStore implements IdempotencyStore {
     work: (trx: Knex.Transaction) => Promise<T>,
   ): Promise<T> {
     if (!isUuid(scope.tenantId)) throw new Error('idempotency: the tenant id must be a UUID');
-    return this.appKnex.transaction(async (trx) => {
-      await trx.raw('select set_config(?, ?, true)', [TENANT_SETTING, scope.tenantId]);
-      return work(trx);
-    });
+    return tenantTransaction(this.appKnex, scope.tenantId, work);
   }
 }
 

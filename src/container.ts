@@ -674,7 +674,7 @@ const idempotencyModule = new ContainerModule(({ bind }) => {
         leaseMs: runtime.config.IDEMPOTENCY_LEASE_MS,
         pollMs: runtime.config.IDEMPOTENCY_WAIT_POLL_MS,
         storeIsCache: runtime.redis !== undefined,
-        // Immediates run after the response's frames are handed to the socket.
+        // After the callbacks now running: the answer is handed to grpc-js first.
         afterAnswer: (work) => setImmediate(work),
         hooks: failpointHooks(runtime.config.WEMASTER_FAILPOINT),
       }),

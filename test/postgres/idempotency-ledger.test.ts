@@ -116,8 +116,8 @@ describe('PgIdempotencyLedger lookups outside a request transaction', () => {
   });
 });
 
-describe('PgIdempotencyLedger records sent with the COMMIT', () => {
-  it('uses SECURITY INVOKER functions (row-level security applies) that only the app may run', async () => {
+describe('PgIdempotencyLedger records, and reads as a request transaction opens', () => {
+  it('reads at the opening through a SECURITY INVOKER function that only the app may run', async () => {
     const { rows } = await database.ownerKnex.raw<{
       rows: { name: string; definer: boolean; pub: boolean; app: boolean }[];
     }>(
@@ -126,12 +126,11 @@ describe('PgIdempotencyLedger records sent with the COMMIT', () => {
               has_function_privilege('wemaster_core_app', p.oid, 'execute') as app
          from pg_proc p join pg_namespace n on n.oid = p.pronamespace
         where n.nspname = 'core'
-          and p.proname in ('record_idempotency_completion', 'idempotency_completion_in_transaction')
+          and p.proname = 'idempotency_completion_in_transaction'
         order by p.proname`,
     );
     expect(rows).toEqual([
       { name: 'idempotency_completion_in_transaction', definer: false, pub: false, app: true },
-      { name: 'record_idempotency_completion', definer: false, pub: false, app: true },
     ]);
   });
 
@@ -141,6 +140,7 @@ describe('PgIdempotencyLedger records sent with the COMMIT', () => {
       principalId: `o'brien \\ "quoted" ?`,
       operation: '/svc/Odd?$1',
     };
+    // Printable ASCII, as keys are (a backslash, not a NUL byte: text cannot hold one).
     const key = `it's a \\x00 ? $1 ';-- key`;
     const stored: StoredOutcome = {
       code: 5,

@@ -7,9 +7,9 @@ import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
 import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../mothers/tenant.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
-// A tenant transaction sets the tenant in its BEGIN's round trip and sends its final statements
-// with its COMMIT. On one pooled connection, so that what a transaction leaves behind would
-// show in the next one.
+// A tenant transaction sets the tenant, and makes its opening read, in the message of its
+// BEGIN. On one pooled connection, so that what a transaction leaves behind would show in the
+// next one.
 
 let database: TestDatabase;
 let single: Knex;
@@ -21,19 +21,21 @@ const setting = async (db: Knex | Knex.Transaction): Promise<string | null> => {
   return rows[0]?.tenant ?? null;
 };
 
-const markers = async (db: Knex, tenantId: string): Promise<string[]> =>
-  tenantTransaction(db, tenantId, async (trx) => {
-    const rows = await trx('core.idempotency_keys')
-      .where({ operation: '/test/Marker' })
-      .orderBy('idempotency_key')
-      .select<{ idempotency_key: string }[]>('idempotency_key');
-    return rows.map((row) => row.idempotency_key);
-  });
+/** Outside a transaction block, every statement is its own transaction: its start is now. */
+const outsideAnyTransaction = async (db: Knex): Promise<boolean> => {
+  const { rows } = await db.raw<{ rows: { outside: boolean }[] }>(
+    `select now() = statement_timestamp() as outside`,
+  );
+  return rows[0]?.outside === true;
+};
 
 const marker = (tenantId: string, key: string): string =>
   `insert into core.idempotency_keys (tenant_id, principal_id, operation, idempotency_key,
      fingerprint, state, expires_at) values ('${tenantId}', 'p', '/test/Marker', '${key}', 'f',
      'completed', now() + interval '1 hour')`;
+
+const markersOf = `select idempotency_key, current_setting('app.tenant_id', true) as tenant
+  from core.idempotency_keys where operation = '/test/Marker' order by idempotency_key`;
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -42,6 +44,8 @@ beforeAll(async () => {
     await tenants.insert(aTenant());
     await tenants.insert(anotherTenant());
   });
+  await tenantTransaction(single, TENANT_A_ID, (trx) => trx.raw(marker(TENANT_A_ID, 'a-row')));
+  await tenantTransaction(single, TENANT_B_ID, (trx) => trx.raw(marker(TENANT_B_ID, 'b-row')));
 });
 
 afterAll(async () => {
@@ -64,34 +68,30 @@ describe('tenantTransaction', () => {
     expect(sent).toEqual([expect.stringContaining('current_setting'), 'COMMIT;']);
     // Transaction-local: the pooled connection keeps no tenant.
     expect(await setting(single)).toBeNull();
+    expect(await outsideAnyTransaction(single)).toBe(true);
   });
 
   it('makes its opening read with the BEGIN, under its tenant, before the work starts', async () => {
-    await tenantTransaction(single, TENANT_B_ID, (trx) => trx.raw(marker(TENANT_B_ID, 'b-only')));
     let taken: readonly unknown[] | undefined;
     const seenByWork = await tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(taken), {
-      opening: {
-        // Row-level security: tenant B's row is not among them.
-        sql: `select idempotency_key, current_setting('app.tenant_id') as tenant
-                  from core.idempotency_keys where operation = '/test/Marker'
-                  and idempotency_key in ('b-only', 'it''s ?')`,
-        take: (rows) => {
-          taken = rows;
-        },
+      sql: markersOf,
+      take: (rows) => {
+        taken = rows;
       },
     });
-    expect(seenByWork).toEqual([]);
-    await tenantTransaction(single, TENANT_A_ID, (trx) => trx.raw(marker(TENANT_A_ID, 'a-row')));
-    const rows = await tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(taken), {
-      opening: {
-        sql: `select idempotency_key, current_setting('app.tenant_id') as tenant
-                from core.idempotency_keys where idempotency_key = 'a-row'`,
-        take: (found) => {
-          taken = found;
-        },
+    // Row-level security: tenant B's row is not among them.
+    expect(seenByWork).toEqual([{ idempotency_key: 'a-row', tenant: TENANT_A_ID }]);
+  });
+
+  it('keeps a `?` in an opening read as it is (no placeholders in that message)', async () => {
+    let taken: readonly unknown[] = [];
+    await tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), {
+      sql: `select 'it''s ? $1' as text`,
+      take: (rows) => {
+        taken = rows;
       },
     });
-    expect(rows).toEqual([{ idempotency_key: 'a-row', tenant: TENANT_A_ID }]);
+    expect(taken).toEqual([{ text: "it's ? $1" }]);
   });
 
   it('rolls back when its opening read fails, and hands back a clean connection', async () => {
@@ -104,81 +104,41 @@ describe('tenantTransaction', () => {
           workRan = true;
           return Promise.resolve();
         },
-        { opening: { sql: 'select 1/0', take: () => undefined } },
+        { sql: 'select 1/0', take: () => undefined },
       ),
     ).rejects.toMatchObject({ code: '22012' });
     expect(workRan).toBe(false);
-    const { rows } = await single.raw<{ rows: { outside: boolean }[] }>(
-      `select pg_current_xact_id_if_assigned() is null as outside`,
-    );
-    expect(rows[0]?.outside).toBe(true);
+    expect(await outsideAnyTransaction(single)).toBe(true);
     expect(await setting(single)).toBeNull();
   });
 
-  it('commits its final statements with the COMMIT, in order, under its tenant', async () => {
-    await tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), {
-      finalStatements: [
-        { sql: marker(TENANT_A_ID, 'final-1') },
-        { sql: marker(TENANT_A_ID, 'final-2') },
-      ],
-    });
-    const finals = (await markers(single, TENANT_A_ID)).filter((key) => key.startsWith('final-'));
-    expect(finals).toEqual(['final-1', 'final-2']);
-    // Row-level security applied to them: another tenant's row cannot be written that way.
+  it('rolls back when taking the opening read fails, and hands back a clean connection', async () => {
+    const refused = new Error('could not make sense of the rows');
     await expect(
       tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), {
-        finalStatements: [{ sql: marker(TENANT_B_ID, 'smuggled') }],
+        sql: markersOf,
+        take: () => {
+          throw refused;
+        },
       }),
-    ).rejects.toThrow(/row-level security/);
-    expect(await markers(single, TENANT_B_ID)).not.toContain('smuggled');
-  });
-
-  it('rolls back everything when a final statement fails, with the error it stands for, and hands back a clean connection', async () => {
-    const meant = new Error('the statement meant this');
-    const failing = tenantTransaction(
-      single,
-      TENANT_A_ID,
-      async (trx) => {
-        await trx.raw(marker(TENANT_A_ID, 'work-write'));
-      },
-      {
-        finalStatements: [
-          { sql: marker(TENANT_A_ID, 'before-failure') },
-          {
-            sql: `select 1/0`,
-            explain: (error) => ((error as { code?: string }).code === '22012' ? meant : undefined),
-          },
-          { sql: marker(TENANT_A_ID, 'after-failure') },
-        ],
-      },
-    );
-    await expect(failing).rejects.toBe(meant);
-    expect(await markers(single, TENANT_A_ID)).not.toContain('work-write');
-    expect(await markers(single, TENANT_A_ID)).not.toContain('before-failure');
-    // The one connection is usable, outside any transaction, and a new transaction commits.
-    const { rows } = await single.raw<{ rows: { outside: boolean }[] }>(
-      `select pg_current_xact_id_if_assigned() is null as outside`,
-    );
-    expect(rows[0]?.outside).toBe(true);
-    await tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), {
-      finalStatements: [{ sql: marker(TENANT_A_ID, 'next') }],
-    });
-    expect(await markers(single, TENANT_A_ID)).toContain('next');
-  });
-
-  it('keeps a failure of its own with the database error when nothing explains it', async () => {
-    await expect(
-      tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), {
-        finalStatements: [{ sql: 'select 1/0' }],
-      }),
-    ).rejects.toMatchObject({ code: '22012' });
+    ).rejects.toBe(refused);
+    expect(await outsideAnyTransaction(single)).toBe(true);
     expect(await setting(single)).toBeNull();
+    // Nothing of tenant A is visible to a statement with no tenant set.
+    const { rows } = await single.raw<{ rows: unknown[] }>(markersOf);
+    expect(rows).toEqual([]);
   });
 
-  it('refuses a tenant that is not a UUID and a knex instance not made by createKnex', async () => {
+  it('refuses a tenant that is not a UUID, a transaction, and a knex instance not made by createKnex', async () => {
     expect(() =>
       tenantTransaction(single, "x'; drop table core.tenants; --", () => Promise.resolve()),
     ).toThrow(/UUID/);
+    await tenantTransaction(single, TENANT_A_ID, (trx) => {
+      expect(() => tenantTransaction(trx, TENANT_B_ID, () => Promise.resolve())).toThrow(
+        /createKnex/,
+      );
+      return Promise.resolve();
+    });
     const plain = knexFactory({ client: 'pg', connection: database.appUrl });
     try {
       expect(() => tenantTransaction(plain, TENANT_A_ID, () => Promise.resolve())).toThrow(

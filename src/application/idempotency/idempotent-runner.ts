@@ -50,9 +50,10 @@ export interface IdempotentRunnerOptions {
    */
   readonly earlyClaimWaitMs?: number;
   /**
-   * Runs work that the caller need not wait for (filling the fast store after a commit) once
-   * the answer has left, yet before the process reads anything new, so that a retry through
-   * this process still finds it: the gRPC composition passes `setImmediate`. Default: at once.
+   * Runs work that the caller need not wait for (filling the fast store after a commit) after
+   * the answer has been handed over: the gRPC composition passes `setImmediate`. A retry that
+   * overtakes it meanwhile is told IDEMPOTENCY_IN_PROGRESS (retryable) or waits. Default: at
+   * once.
    */
   readonly afterAnswer?: (work: () => void) => void;
   /** Failpoints for crash tests only (see `WEMASTER_FAILPOINT`); never set in production. */
@@ -63,10 +64,7 @@ export interface IdempotentRunnerOptions {
 export interface IdempotentRunnerHooks {
   /** A new claim holds the lease; the call has not executed. */
   afterLock?(): void;
-  /**
-   * Inside the request transaction: the handler's writes are done and the ledger row is made
-   * (Postgres sends it with the COMMIT), nothing is committed.
-   */
+  /** Inside the request transaction: the handler's writes and the ledger row are done, not committed. */
   beforeCommit?(): void;
   /** Committed; the fast store has not heard of the outcome yet. */
   afterCommit?(): void;
@@ -236,8 +234,8 @@ export class IdempotentRunner {
       if (outcome !== undefined && leaseToken !== undefined) {
         this.events.stored(outcome.body?.byteLength ?? 0);
         // The ledger has it; this fills the fast store (a no-op when the ledger is the store).
-        // Sent once the answer has left (see `afterAnswer`); a retry that overtakes it is told
-        // IN_PROGRESS (retryable) or waits: the ledger, not the cache, keeps the effect single.
+        // Sent after the answer (see `afterAnswer`): the ledger, not the cache, keeps the effect
+        // single.
         const kept = outcome;
         const token = leaseToken;
         (this.options.afterAnswer ?? runNow)(() => void this.keep(call, token, kept));

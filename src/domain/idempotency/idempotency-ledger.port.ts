@@ -7,10 +7,9 @@ import type { CompleteRequest, IdempotencyScope, StoredOutcome } from './idempot
  */
 export interface IdempotencyLedger {
   /**
-   * Must run inside `RequestTransactions.run`. Records the outcome for the current lease; when
-   * the key is completed or held by someone else, the request fails with
-   * `IDEMPOTENCY_LEASE_LOST` and rolls back: thrown here, or (an adapter may hold the write back
-   * until the commit) by `RequestTransactions.run`.
+   * Must run inside `RequestTransactions.run`. Records the outcome for the current lease, or
+   * throws `IDEMPOTENCY_LEASE_LOST` (rolling the request back) when the key is completed or
+   * held by someone else.
    */
   recordWithinRequest(request: CompleteRequest & { readonly fingerprint: string }): Promise<void>;
   /** A completed, unexpired record (for a fast store that lost it, e.g. after a crash). */

@@ -29,9 +29,9 @@ export class PgChannel {
   }
 
   /**
-   * Fire and forget: a failed broadcast is logged; caches fall back on their TTL. Sent once the
-   * current answer has left: other replicas hear of it a few milliseconds later anyway, and the
-   * caller should not wait for its round trip to start.
+   * Fire and forget: a failed broadcast is logged; caches fall back on their TTL. Sent after
+   * the callbacks now running (setImmediate), so that the caller's answer is not held up by
+   * starting it: other replicas hear of it a few milliseconds later anyway.
    */
   publish(payload: string): void {
     setImmediate(() => {

@@ -14,20 +14,11 @@ import {
   joinRequestTransaction,
   PgOpeningRead,
 } from './pg-request-transactions.js';
-import { LEASE_LOST_SQLSTATE, SCHEMA, TABLE } from './pg-schema.js';
+import { SCHEMA, TABLE } from './pg-schema.js';
 
-// Literals for a statement that travels with the COMMIT (no parameters in that message).
+// Literals for the lookup that travels with the BEGIN (no parameters in that message).
 const text = (value: string): string => pg.escapeLiteral(value);
-const bytes = (value: Uint8Array | undefined): string =>
-  value === undefined
-    ? 'null'
-    : `decode('${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}', 'hex')`;
 const timestamp = (value: Date): string => `'${value.toISOString()}'::timestamptz`;
-const integer = (value: number): string => {
-  if (!Number.isSafeInteger(value))
-    throw new Error('idempotency ledger: a code must be an integer');
-  return String(value);
-};
 
 const completionOf = (row: LedgerRow): { fingerprint: string; outcome: StoredOutcome } => ({
   fingerprint: row.fingerprint,
@@ -70,40 +61,49 @@ export class PgIdempotencyLedger implements IdempotencyLedger {
     private readonly maxResponseBytes: number,
   ) {}
 
-  /**
-   * Sent with the request's COMMIT (see `FinalStatement`): no round trip of its own. When the
-   * key belongs to someone else, the statement fails, the request rolls back, and the request
-   * fails with IDEMPOTENCY_LEASE_LOST.
-   */
-  recordWithinRequest(request: CompleteRequest & { readonly fingerprint: string }): Promise<void> {
+  async recordWithinRequest(
+    request: CompleteRequest & { readonly fingerprint: string },
+  ): Promise<void> {
     const ambient = currentRequestTransaction();
     if (ambient === undefined) throw new Error('recordWithinRequest needs a request transaction');
     const { scope, key, leaseToken, fingerprint, retentionMs } = request;
     const outcome = withinSizeLimit(request.outcome, this.maxResponseBytes);
     const now = this.clock.now();
-    const args = [
-      `${text(scope.tenantId)}::uuid`,
-      text(scope.principalId),
-      text(scope.operation),
-      text(key),
-      text(fingerprint),
-      integer(outcome.code),
-      bytes(outcome.body),
-      text(outcome.message),
-      bytes(outcome.details),
-      outcome.truncated ? 'true' : 'false',
-      timestamp(new Date(now.getTime() + retentionMs)),
-      timestamp(now),
-      text(leaseToken),
-    ];
-    ambient.finalStatements.push({
-      sql: `select ${SCHEMA}.record_idempotency_completion(${args.join(', ')})`,
-      explain: (error) =>
-        (error as { code?: unknown } | null)?.code === LEASE_LOST_SQLSTATE
-          ? idempotencyLeaseLost()
-          : undefined,
-    });
-    return Promise.resolve();
+    // Takes a fresh key, the caller's own lease (Postgres store), or an expired record;
+    // anything else is someone else's and must not be overwritten.
+    const result = await ambient.trx.raw<{ rowCount: number }>(
+      `insert into ${TABLE.idempotencyKeys} as k
+         (tenant_id, principal_id, operation, idempotency_key, fingerprint, state,
+          lease_token, lease_expires_at, outcome_code, outcome_body, outcome_message,
+          outcome_details, outcome_truncated, expires_at, updated_at)
+       values (:tenantId, :principalId, :operation, :key, :fingerprint, 'completed',
+          null, null, :code, :body, :message, :details, :truncated, :expiresAt, :now)
+       on conflict (tenant_id, principal_id, operation, idempotency_key) do update set
+          fingerprint = excluded.fingerprint, state = 'completed', lease_token = null,
+          lease_expires_at = null, outcome_code = excluded.outcome_code,
+          outcome_body = excluded.outcome_body, outcome_message = excluded.outcome_message,
+          outcome_details = excluded.outcome_details,
+          outcome_truncated = excluded.outcome_truncated,
+          expires_at = excluded.expires_at, updated_at = excluded.updated_at
+       where (k.state = 'in_progress' and k.lease_token = :leaseToken) or k.expires_at <= :now
+       returning 1`,
+      {
+        tenantId: scope.tenantId,
+        principalId: scope.principalId,
+        operation: scope.operation,
+        key,
+        fingerprint,
+        code: outcome.code,
+        body: outcome.body === undefined ? null : Buffer.from(outcome.body),
+        message: outcome.message,
+        details: outcome.details === undefined ? null : Buffer.from(outcome.details),
+        truncated: outcome.truncated,
+        expiresAt: new Date(now.getTime() + retentionMs),
+        now,
+        leaseToken,
+      },
+    );
+    if (result.rowCount !== 1) throw idempotencyLeaseLost();
   }
 
   /**

@@ -6,7 +6,7 @@ import type {
 } from '../../../domain/shared/request-transactions.port.js';
 import { isUuid } from '../../../domain/shared/uuid.js';
 import { poolIsIdle } from './pg-pool-idle.js';
-import { setTenant, tenantTransaction, type FinalStatement } from './tenant-transactions.js';
+import { setTenant, tenantTransaction } from './tenant-transactions.js';
 
 /** The transaction a request runs in, for the adapters that join it. */
 export interface AmbientTransaction {
@@ -33,11 +33,6 @@ export interface AmbientTransaction {
    * connection taken while the request still holds one.
    */
   readonly afterEnd: (() => Promise<void>)[];
-  /**
-   * Statements sent with the COMMIT, after everything else (see `FinalStatement`): a write whose
-   * result is only "it succeeded" costs no round trip of its own there.
-   */
-  readonly finalStatements: FinalStatement[];
   /** The request's work is over: anything it left running must not join any more. */
   ended: boolean;
 }
@@ -135,7 +130,6 @@ export class PgRequestTransactions implements RequestTransactions {
     afterEnd: (() => Promise<void>)[],
     opening: OpeningRead<F> | undefined,
   ): Promise<T> {
-    const finalStatements: FinalStatement[] = [];
     // A read of this adapter's own travels with the BEGIN; any other is the first statement.
     let opened: { value: F } | undefined;
     const openingStatement =
@@ -158,7 +152,6 @@ export class PgRequestTransactions implements RequestTransactions {
           failure: undefined,
           atCommit: [],
           afterEnd,
-          finalStatements,
           ended: false,
         };
         return whileAmbient(() =>
@@ -176,7 +169,7 @@ export class PgRequestTransactions implements RequestTransactions {
           }),
         );
       },
-      { finalStatements, opening: openingStatement },
+      openingStatement,
     );
   }
 }

@@ -21,9 +21,3 @@ export const TABLE = {
 
 /** The transaction-local setting the row-level security policies read. */
 export const TENANT_SETTING = 'app.tenant_id';
-
-/**
- * Raised by `core.record_idempotency_completion` when a key's record belongs to another caller
- * (migration 013).
- */
-export const LEASE_LOST_SQLSTATE = 'WM001';

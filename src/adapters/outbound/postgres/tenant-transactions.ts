@@ -5,66 +5,50 @@ import { isUuid } from '../../../domain/shared/uuid.js';
 import { TENANT_SETTING } from './pg-schema.js';
 
 /**
- * Statements a transaction sends in one message with its COMMIT: they cost no round trip of
- * their own. If one fails, the transaction rolls back and `explain` may name the failure.
- * Only statements made by this service's own code, with literals escaped, belong here.
- */
-export interface FinalStatement {
-  readonly sql: string;
-  /** The error a failure of this statement stands for (e.g. a lost lease), or undefined. */
-  readonly explain?: (error: unknown) => Error | undefined;
-}
-
-/**
- * A read sent in the message of the BEGIN (literals escaped, made by this service's own code);
- * `take` receives its rows before the transaction's work starts.
+ * A read sent in the message of the BEGIN (literals escaped, made by this service's own code:
+ * a message of several statements takes no parameters); `take` receives its rows before the
+ * transaction's work starts.
  */
 export interface OpeningStatement {
   readonly sql: string;
   readonly take: (rows: readonly unknown[]) => void;
 }
 
-export interface TenantTransactionExtras {
-  /** Read when the work is done, so the work may still add to them. */
-  readonly finalStatements?: readonly FinalStatement[];
-  readonly opening?: OpeningStatement;
-}
-
 /** What `tenantTransaction` asks the client for, passed through knex's transaction config. */
-interface TenantTransactionOptions extends TenantTransactionExtras {
+interface TenantTransactionOptions {
   readonly tenantId: string;
+  readonly opening?: OpeningStatement;
 }
 
 const OPTIONS = 'wemasterTenant';
 
 // knex keeps its dialects CommonJS without type declarations: only what is used is typed here.
 interface KnexTransactionBase {
-  _completed: boolean;
-  _resolver(value: unknown): void;
-  query(connection: unknown, sql: string, status?: number, value?: unknown): Promise<unknown>;
+  isolationLevel?: string;
+  readOnly?: boolean;
   begin(connection: unknown): Promise<unknown>;
-  commit(connection: unknown, value: unknown): Promise<unknown>;
-  rollback(connection: unknown, error: unknown): Promise<unknown>;
-  _evaluateContainer(config: Record<string, unknown>, container: unknown): Promise<unknown>;
 }
-type KnexTransactionClass = new (...args: unknown[]) => KnexTransactionBase;
+type KnexTransactionClass = new (
+  client: unknown,
+  container: unknown,
+  config: unknown,
+  outerTx: unknown,
+) => KnexTransactionBase;
 
 const require = createRequire(import.meta.url);
 const PgClient = require('knex/lib/dialects/postgres/index.js') as typeof Knex.Client;
 const PgTransaction =
   require('knex/lib/dialects/postgres/execution/pg-transaction.js') as KnexTransactionClass;
 
-/**
- * A knex transaction that sets the tenant (and makes an opening read) in the round trip of its
- * BEGIN, and sends its final statements with its COMMIT.
- */
+/** A knex transaction that sets the tenant (and makes an opening read) in its BEGIN's message. */
 class TenantTransaction extends PgTransaction {
-  private tenant: TenantTransactionOptions | undefined;
+  private readonly tenant: TenantTransactionOptions | undefined;
 
-  // Called by knex's constructor before any statement: the only place to see the config.
-  override _evaluateContainer(config: Record<string, unknown>, container: unknown) {
-    this.tenant = config[OPTIONS] as TenantTransactionOptions | undefined;
-    return super._evaluateContainer(config, container);
+  constructor(client: unknown, container: unknown, config: unknown, outerTx: unknown) {
+    super(client, container, config, outerTx);
+    // knex begins only once it has a connection, in a later job: this is set by then.
+    this.tenant = (config as Record<string, unknown> | undefined)?.[OPTIONS] as
+      TenantTransactionOptions | undefined;
   }
 
   override begin(connection: unknown): Promise<unknown> {
@@ -74,43 +58,30 @@ class TenantTransaction extends PgTransaction {
     if (!isUuid(tenant.tenantId)) {
       return Promise.reject(new Error('tenant transaction: the tenant id must be a UUID'));
     }
+    if (this.isolationLevel !== undefined || this.readOnly === true) {
+      return Promise.reject(new Error('tenant transaction: no isolation level or read only'));
+    }
     const { opening } = tenant;
     const sql =
       `BEGIN; SELECT set_config('${TENANT_SETTING}', '${tenant.tenantId}', true);` +
       (opening === undefined ? '' : `\n${opening.sql};`);
     // Straight to node-postgres: knex would read every `?` in a literal as a placeholder.
-    const client = connection as pg.ClientBase;
-    return client.query(sql).then(
-      (results: unknown) => {
+    const client = connection as pg.ClientBase & { __knex__disposed?: unknown };
+    return client
+      .query(sql)
+      .then((results: unknown) => {
         const last = Array.isArray(results) ? (results.at(-1) as pg.QueryResult) : undefined;
         opening?.take(last?.rows ?? []);
-      },
-      async (error: unknown) => {
-        // A failure after BEGIN leaves the transaction open: never hand such a connection back.
-        await client.query('ROLLBACK').catch(() => undefined);
+      })
+      .catch(async (error: unknown) => {
+        // Whatever failed after BEGIN ran, the transaction is open: never hand such a
+        // connection back. One that cannot even roll back is thrown away (knex's pool checks
+        // the mark before lending a connection again).
+        await client.query('ROLLBACK').catch((rollbackFailure: unknown) => {
+          client.__knex__disposed = rollbackFailure;
+        });
         throw error;
-      },
-    );
-  }
-
-  override commit(connection: unknown, value: unknown): Promise<unknown> {
-    const final = this.tenant?.finalStatements ?? [];
-    if (final.length === 0) return super.commit(connection, value);
-    const sql = `${final.map((statement) => statement.sql).join(';\n')};\nCOMMIT;`;
-    // Straight to node-postgres: knex would read every `?` in a literal as a placeholder.
-    return (connection as pg.ClientBase).query(sql).then(
-      () => {
-        this._completed = true;
-        this._resolver(value);
-      },
-      (error: unknown) => {
-        // The failed statement skipped the COMMIT behind it: the transaction is still open (and
-        // aborted). Roll it back before the connection goes back to the pool, and fail with
-        // what the statement meant.
-        const meant = final.map((statement) => statement.explain?.(error)).find(Boolean);
-        return this.rollback(connection, meant ?? error);
-      },
-    );
+      });
   }
 }
 
@@ -128,19 +99,20 @@ export const setTenant = async (trx: Knex.Transaction, tenantId: string): Promis
 
 /**
  * A transaction confined to `tenantId` from its first statement on (row-level security reads
- * the setting): the setting and `extras.opening` travel with the BEGIN, and
- * `extras.finalStatements` with the COMMIT. `db` must be made by `createKnex`.
+ * the setting): the setting and `opening` travel in the message of its BEGIN, one round trip.
+ * `db` must be a knex instance made by `createKnex`, not a transaction (whose nested one would
+ * be a savepoint, where the tenant cannot be set this way).
  */
 export function tenantTransaction<T>(
   db: Knex,
   tenantId: string,
   work: (trx: Knex.Transaction) => Promise<T>,
-  extras: TenantTransactionExtras = {},
+  opening?: OpeningStatement,
 ): Promise<T> {
   if (!isUuid(tenantId)) throw new Error('tenant transaction: the tenant id must be a UUID');
-  if (!(db.client instanceof TenantScopedPgClient)) {
-    throw new Error('tenant transaction: the knex instance must come from createKnex');
+  if (!(db.client instanceof TenantScopedPgClient) || db.isTransaction === true) {
+    throw new Error('tenant transaction: needs a knex instance from createKnex');
   }
-  const options: TenantTransactionOptions = { tenantId, ...extras };
+  const options: TenantTransactionOptions = { tenantId, opening };
   return db.transaction(work, { [OPTIONS]: options } as Knex.TransactionConfig);
 }

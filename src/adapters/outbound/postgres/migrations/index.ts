@@ -11,7 +11,7 @@ import * as auditChain from './009-audit-chain.migration.js';
 import * as outboxMaintenance from './010-outbox-maintenance.migration.js';
 import * as auditChainGuard from './011-audit-chain-guard.migration.js';
 import * as idempotencyCompletionLookup from './012-idempotency-completion-lookup.migration.js';
-import * as idempotencyCompletionRecord from './013-idempotency-completion-record.migration.js';
+import * as idempotencyCompletionInTransaction from './013-idempotency-completion-in-transaction.migration.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -30,7 +30,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   outboxMaintenance,
   auditChainGuard,
   idempotencyCompletionLookup,
-  idempotencyCompletionRecord,
+  idempotencyCompletionInTransaction,
 ];
 
 export class ListMigrationSource implements Knex.MigrationSource<NamedMigration> {

@@ -1,5 +1,6 @@
 import knexFactory, { type Knex } from 'knex';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createKnex } from '../../src/adapters/outbound/postgres/knex.factory.js';
 import { PgUnitOfWork } from '../../src/adapters/outbound/postgres/pg-unit-of-work.js';
 import { tenantTransaction } from '../../src/adapters/outbound/postgres/tenant-transactions.js';
@@ -127,6 +128,39 @@ describe('tenantTransaction', () => {
     // Nothing of tenant A is visible to a statement with no tenant set.
     const { rows } = await single.raw<{ rows: unknown[] }>(markersOf);
     expect(rows).toEqual([]);
+  });
+
+  it('throws away a connection that cannot even roll back', async () => {
+    const backend = async (): Promise<number | undefined> => {
+      const { rows } = await single.raw<{ rows: { pid: number }[] }>(
+        'select pg_backend_pid() as pid',
+      );
+      return rows[0]?.pid;
+    };
+    const before = await backend();
+    const query = Reflect.get(pg.Client.prototype, 'query') as (...args: unknown[]) => unknown;
+    function refuseRollback(this: pg.Client, ...args: unknown[]): unknown {
+      if (args[0] === 'ROLLBACK') return Promise.reject(new Error('the connection is gone'));
+      return query.apply(this, args);
+    }
+    const refusing = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(refuseRollback);
+    const refused = new Error('could not make sense of the rows');
+    try {
+      await expect(
+        tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), {
+          sql: markersOf,
+          take: () => {
+            throw refused;
+          },
+        }),
+      ).rejects.toBe(refused);
+    } finally {
+      refusing.mockRestore();
+    }
+    // The pool lent a new connection: outside any transaction, no tenant set.
+    expect(await backend()).not.toBe(before);
+    expect(await outsideAnyTransaction(single)).toBe(true);
+    expect(await setting(single)).toBeNull();
   });
 
   it('refuses a tenant that is not a UUID, a transaction, and a knex instance not made by createKnex', async () => {

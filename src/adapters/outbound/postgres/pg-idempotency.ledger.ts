@@ -20,6 +20,10 @@ import { SCHEMA, TABLE } from './pg-schema.js';
 const text = (value: string): string => pg.escapeLiteral(value);
 const timestamp = (value: Date): string => `'${value.toISOString()}'::timestamptz`;
 
+/** A view, not a copy: a kept response can be as large as the size limit. */
+const bufferView = (bytes: Uint8Array | undefined): Buffer | null =>
+  bytes === undefined ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
 const completionOf = (row: LedgerRow): { fingerprint: string; outcome: StoredOutcome } => ({
   fingerprint: row.fingerprint,
   outcome: {
@@ -94,9 +98,9 @@ export class PgIdempotencyLedger implements IdempotencyLedger {
         key,
         fingerprint,
         code: outcome.code,
-        body: outcome.body === undefined ? null : Buffer.from(outcome.body),
+        body: bufferView(outcome.body),
         message: outcome.message,
-        details: outcome.details === undefined ? null : Buffer.from(outcome.details),
+        details: bufferView(outcome.details),
         truncated: outcome.truncated,
         expiresAt: new Date(now.getTime() + retentionMs),
         now,

@@ -17,6 +17,7 @@ import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
 import { aTenant, TENANT_A_ID } from '../mothers/tenant.mother.js';
 import { aUser } from '../mothers/user.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { anOkOutcome } from '../mothers/stored-outcome.mother.js';
 
 // The runner on real Postgres with a cache in front (an in-memory store standing in for
 // Redis): the ledger read as the request transaction opens, the outcome row in that
@@ -34,13 +35,7 @@ const SCOPE = {
 const text = (outcome: StoredOutcome | undefined): string =>
   new TextDecoder().decode(outcome?.body);
 
-const ok = (text: string): StoredOutcome => ({
-  code: 0,
-  body: new TextEncoder().encode(text),
-  message: '',
-  details: undefined,
-  truncated: false,
-});
+const ok = anOkOutcome;
 
 class RecordingEvents implements IdempotencyEvents {
   readonly begins: BeginOutcome[] = [];

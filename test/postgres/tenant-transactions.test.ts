@@ -38,6 +38,15 @@ const marker = (tenantId: string, key: string): string =>
 const markersOf = `select idempotency_key, current_setting('app.tenant_id', true) as tenant
   from core.idempotency_keys where operation = '/test/Marker' order by idempotency_key`;
 
+/** A transaction whose opening read's rows cannot be taken: `take` throws `refused`. */
+const openingNotTaken = (refused: Error): Promise<void> =>
+  tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), {
+    sql: markersOf,
+    take: () => {
+      throw refused;
+    },
+  });
+
 beforeAll(async () => {
   database = await createTestDatabase();
   single = createKnex(database.appUrl, { poolMax: 1 });
@@ -115,14 +124,7 @@ describe('tenantTransaction', () => {
 
   it('rolls back when taking the opening read fails, and hands back a clean connection', async () => {
     const refused = new Error('could not make sense of the rows');
-    await expect(
-      tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), {
-        sql: markersOf,
-        take: () => {
-          throw refused;
-        },
-      }),
-    ).rejects.toBe(refused);
+    await expect(openingNotTaken(refused)).rejects.toBe(refused);
     expect(await outsideAnyTransaction(single)).toBe(true);
     expect(await setting(single)).toBeNull();
     // Nothing of tenant A is visible to a statement with no tenant set.
@@ -146,14 +148,7 @@ describe('tenantTransaction', () => {
     const refusing = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(refuseRollback);
     const refused = new Error('could not make sense of the rows');
     try {
-      await expect(
-        tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), {
-          sql: markersOf,
-          take: () => {
-            throw refused;
-          },
-        }),
-      ).rejects.toBe(refused);
+      await expect(openingNotTaken(refused)).rejects.toBe(refused);
     } finally {
       refusing.mockRestore();
     }

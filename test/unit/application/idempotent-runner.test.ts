@@ -11,7 +11,6 @@ import type {
   BeginOutcome,
   IdempotencyEvents,
 } from '../../../src/domain/idempotency/idempotency-events.port.js';
-import type { StoredOutcome } from '../../../src/domain/idempotency/idempotency-record.js';
 import type { IdempotencyStore } from '../../../src/domain/idempotency/idempotency-store.port.js';
 import { DomainError } from '../../../src/domain/shared/errors.js';
 import type {
@@ -21,6 +20,7 @@ import type {
 import { ManualClock } from '../../contract/idempotency-store.contract.js';
 import { deferred } from '../../support/deferred.js';
 import { eventually } from '../../support/eventually.js';
+import { anOkOutcome } from '../../mothers/stored-outcome.mother.js';
 
 const SCOPE = {
   tenantId: '0190a5e2-0000-7000-8000-000000000001',
@@ -51,13 +51,7 @@ class RecordingEvents implements IdempotencyEvents {
   }
 }
 
-const ok = (text: string): StoredOutcome => ({
-  code: 0,
-  body: new TextEncoder().encode(text),
-  message: '',
-  details: undefined,
-  truncated: false,
-});
+const ok = anOkOutcome;
 
 function fixture(
   options: {

@@ -117,7 +117,7 @@ describe('PgIdempotencyLedger lookups outside a request transaction', () => {
 });
 
 describe('PgIdempotencyLedger records, and reads as a request transaction opens', () => {
-  it('reads at the opening through a SECURITY INVOKER function that only the app may run', async () => {
+  it('reads at the opening, and records, through SECURITY INVOKER functions only the app may run', async () => {
     const { rows } = await database.ownerKnex.raw<{
       rows: { name: string; definer: boolean; pub: boolean; app: boolean }[];
     }>(
@@ -126,11 +126,13 @@ describe('PgIdempotencyLedger records, and reads as a request transaction opens'
               has_function_privilege('wemaster_core_app', p.oid, 'execute') as app
          from pg_proc p join pg_namespace n on n.oid = p.pronamespace
         where n.nspname = 'core'
-          and p.proname = 'idempotency_completion_in_transaction'
+          and p.proname in ('idempotency_completion_in_transaction',
+                            'idempotency_record_completion')
         order by p.proname`,
     );
     expect(rows).toEqual([
       { name: 'idempotency_completion_in_transaction', definer: false, pub: false, app: true },
+      { name: 'idempotency_record_completion', definer: false, pub: false, app: true },
     ]);
   });
 

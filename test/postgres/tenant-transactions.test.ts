@@ -158,6 +158,76 @@ describe('tenantTransaction', () => {
     expect(await setting(single)).toBeNull();
   });
 
+  it('sends the writes given to sendWithCommit with its COMMIT, with their values as parameters', async () => {
+    const sent: string[] = [];
+    const record = (query: { sql: string }) => sent.push(query.sql);
+    single.on('query', record);
+    try {
+      await tenantTransaction(single, TENANT_A_ID, async (trx, sendWithCommit) => {
+        await trx.raw(marker(TENANT_A_ID, 'with-commit-work'));
+        sendWithCommit({
+          text: `insert into core.idempotency_keys (tenant_id, principal_id, operation,
+                   idempotency_key, fingerprint, state, expires_at)
+                 values ($1, 'p', '/test/Marker', $2, 'f', 'completed', now() + interval '1 hour')`,
+          values: [TENANT_A_ID, `with-commit 'it''s' ? $1`],
+        });
+      });
+    } finally {
+      single.off('query', record);
+    }
+    // knex sent the work's statement only: the write and the COMMIT went straight to the client.
+    expect(sent).toEqual([expect.stringContaining('with-commit-work')]);
+    const { rows } = await tenantTransaction(single, TENANT_A_ID, (trx) =>
+      trx.raw<{ rows: { idempotency_key: string }[] }>(markersOf),
+    );
+    expect(rows.map((row) => row.idempotency_key)).toEqual([
+      'a-row',
+      `with-commit 'it''s' ? $1`,
+      'with-commit-work',
+    ]);
+    expect(await outsideAnyTransaction(single)).toBe(true);
+    expect(await setting(single)).toBeNull();
+  });
+
+  it('rolls the whole transaction back when a write sent with its COMMIT fails, failing as told', async () => {
+    const told = new Error('the record was refused');
+    const failure = vi.fn(() => told);
+    await expect(
+      tenantTransaction(single, TENANT_A_ID, async (trx, sendWithCommit) => {
+        await trx.raw(marker(TENANT_A_ID, 'rolled-back-work'));
+        sendWithCommit({ text: 'select 1', values: [] });
+        sendWithCommit({ text: 'select 1 / $1::int', values: [0], failure });
+        sendWithCommit({ text: 'select 2', values: [] });
+      }),
+    ).rejects.toBe(told);
+    expect(failure).toHaveBeenCalledWith(expect.objectContaining({ code: '22012' }));
+    expect(await outsideAnyTransaction(single)).toBe(true);
+    expect(await setting(single)).toBeNull();
+    // The one connection is usable, and nothing of the failed transaction was kept.
+    const { rows } = await tenantTransaction(single, TENANT_A_ID, (trx) =>
+      trx.raw<{ rows: { idempotency_key: string }[] }>(markersOf),
+    );
+    expect(rows.map((row) => row.idempotency_key)).not.toContain('rolled-back-work');
+  });
+
+  it('does not commit a transaction that failed before its COMMIT, and takes no write once it is sent', async () => {
+    let late: ((statement: { text: string; values: unknown[] }) => void) | undefined;
+    await expect(
+      tenantTransaction(single, TENANT_A_ID, async (trx, sendWithCommit) => {
+        await trx.raw(marker(TENANT_A_ID, 'swallowed-failure'));
+        await trx.raw('select 1/0').catch(() => undefined);
+        sendWithCommit({ text: 'select 1', values: [] });
+        late = sendWithCommit;
+      }),
+    ).rejects.toMatchObject({ code: '25P02' });
+    expect(() => late?.({ text: 'select 1', values: [] })).toThrow(/COMMIT has been sent/);
+    expect(await outsideAnyTransaction(single)).toBe(true);
+    const { rows } = await tenantTransaction(single, TENANT_A_ID, (trx) =>
+      trx.raw<{ rows: { idempotency_key: string }[] }>(markersOf),
+    );
+    expect(rows.map((row) => row.idempotency_key)).not.toContain('swallowed-failure');
+  });
+
   it('refuses a tenant that is not a UUID, a transaction, and a knex instance not made by createKnex', async () => {
     expect(() =>
       tenantTransaction(single, "x'; drop table core.tenants; --", () => Promise.resolve()),

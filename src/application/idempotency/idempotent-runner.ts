@@ -64,7 +64,7 @@ export interface IdempotentRunnerOptions {
 export interface IdempotentRunnerHooks {
   /** A new claim holds the lease; the call has not executed. */
   afterLock?(): void;
-  /** Inside the request transaction: the handler's writes and the ledger row are done, not committed. */
+  /** Inside the request transaction: the handler's writes are done and the ledger row given, not committed. */
   beforeCommit?(): void;
   /** Committed; the fast store has not heard of the outcome yet. */
   afterCommit?(): void;

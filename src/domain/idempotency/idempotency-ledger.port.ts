@@ -8,8 +8,9 @@ import type { CompleteRequest, IdempotencyScope, StoredOutcome } from './idempot
 export interface IdempotencyLedger {
   /**
    * Must run inside `RequestTransactions.run`. Records the outcome for the current lease, or
-   * throws `IDEMPOTENCY_LEASE_LOST` (rolling the request back) when the key is completed or
-   * held by someone else.
+   * fails with `IDEMPOTENCY_LEASE_LOST` (rolling the request back) when the key is completed or
+   * held by someone else: here, or, where the record travels with the commit (Postgres), as
+   * the failure `RequestTransactions.run` rejects with.
    */
   recordWithinRequest(request: CompleteRequest & { readonly fingerprint: string }): Promise<void>;
   /** A completed, unexpired record (for a fast store that lost it, e.g. after a crash). */

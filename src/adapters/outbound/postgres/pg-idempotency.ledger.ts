@@ -20,6 +20,9 @@ import { SCHEMA, TABLE } from './pg-schema.js';
 const text = (value: string): string => pg.escapeLiteral(value);
 const timestamp = (value: Date): string => `'${value.toISOString()}'::timestamptz`;
 
+/** The SQLSTATE of `idempotency_record_completion` for a key that is someone else's. */
+const LEASE_LOST = 'WM001';
+
 /** A view, not a copy: a kept response can be as large as the size limit. */
 const bufferView = (bytes: Uint8Array | undefined): Buffer | null =>
   bytes === undefined ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -54,7 +57,8 @@ interface LedgerRow {
 }
 
 /**
- * Completed outcomes in `core.idempotency_keys`, written in the request's own transaction.
+ * Completed outcomes in `core.idempotency_keys`, written in the request's own transaction, with
+ * its COMMIT.
  * The row's primary key is the last line of defence: whatever the fast store said, a second
  * completion of one key cannot commit, so the effect it carries is rolled back with it.
  */
@@ -65,49 +69,43 @@ export class PgIdempotencyLedger implements IdempotencyLedger {
     private readonly maxResponseBytes: number,
   ) {}
 
-  async recordWithinRequest(
-    request: CompleteRequest & { readonly fingerprint: string },
-  ): Promise<void> {
+  /**
+   * Sends the row with the request's COMMIT (one round trip for both): the function fails with
+   * `WM001` when the key is someone else's, so the COMMIT rolls back and the request's
+   * transaction fails with IDEMPOTENCY_LEASE_LOST.
+   */
+  recordWithinRequest(request: CompleteRequest & { readonly fingerprint: string }): Promise<void> {
     const ambient = currentRequestTransaction();
-    if (ambient === undefined) throw new Error('recordWithinRequest needs a request transaction');
+    if (ambient === undefined) {
+      return Promise.reject(new Error('recordWithinRequest needs a request transaction'));
+    }
     const { scope, key, leaseToken, fingerprint, retentionMs } = request;
     const outcome = withinSizeLimit(request.outcome, this.maxResponseBytes);
     const now = this.clock.now();
-    // Takes a fresh key, the caller's own lease (Postgres store), or an expired record;
-    // anything else is someone else's and must not be overwritten.
-    const result = await ambient.trx.raw<{ rowCount: number }>(
-      `insert into ${TABLE.idempotencyKeys} as k
-         (tenant_id, principal_id, operation, idempotency_key, fingerprint, state,
-          lease_token, lease_expires_at, outcome_code, outcome_body, outcome_message,
-          outcome_details, outcome_truncated, expires_at, updated_at)
-       values (:tenantId, :principalId, :operation, :key, :fingerprint, 'completed',
-          null, null, :code, :body, :message, :details, :truncated, :expiresAt, :now)
-       on conflict (tenant_id, principal_id, operation, idempotency_key) do update set
-          fingerprint = excluded.fingerprint, state = 'completed', lease_token = null,
-          lease_expires_at = null, outcome_code = excluded.outcome_code,
-          outcome_body = excluded.outcome_body, outcome_message = excluded.outcome_message,
-          outcome_details = excluded.outcome_details,
-          outcome_truncated = excluded.outcome_truncated,
-          expires_at = excluded.expires_at, updated_at = excluded.updated_at
-       where (k.state = 'in_progress' and k.lease_token = :leaseToken) or k.expires_at <= :now
-       returning 1`,
-      {
-        tenantId: scope.tenantId,
-        principalId: scope.principalId,
-        operation: scope.operation,
+    ambient.sendWithCommit({
+      text: `select ${SCHEMA}.idempotency_record_completion(
+        $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      values: [
+        scope.tenantId,
+        scope.principalId,
+        scope.operation,
         key,
         fingerprint,
-        code: outcome.code,
-        body: bufferView(outcome.body),
-        message: outcome.message,
-        details: bufferView(outcome.details),
-        truncated: outcome.truncated,
-        expiresAt: new Date(now.getTime() + retentionMs),
+        outcome.code,
+        bufferView(outcome.body),
+        outcome.message,
+        bufferView(outcome.details),
+        outcome.truncated,
+        new Date(now.getTime() + retentionMs),
         now,
         leaseToken,
-      },
-    );
-    if (result.rowCount !== 1) throw idempotencyLeaseLost();
+      ],
+      failure: (error) =>
+        (error as { code?: unknown } | undefined)?.code === LEASE_LOST
+          ? idempotencyLeaseLost()
+          : error,
+    });
+    return Promise.resolve();
   }
 
   /**

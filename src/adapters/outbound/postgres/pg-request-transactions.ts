@@ -6,7 +6,7 @@ import type {
 } from '../../../domain/shared/request-transactions.port.js';
 import { isUuid } from '../../../domain/shared/uuid.js';
 import { poolIsIdle } from './pg-pool-idle.js';
-import { setTenant, tenantTransaction } from './tenant-transactions.js';
+import { setTenant, tenantTransaction, type SendWithCommit } from './tenant-transactions.js';
 
 /** The transaction a request runs in, for the adapters that join it. */
 export interface AmbientTransaction {
@@ -35,6 +35,11 @@ export interface AmbientTransaction {
   readonly afterEnd: (() => Promise<void>)[];
   /** The request's work is over: anything it left running must not join any more. */
   ended: boolean;
+  /**
+   * A write sent with the request's COMMIT, in the same round trip; its failure rolls the
+   * request back and is what `RequestTransactions.run` rejects with.
+   */
+  readonly sendWithCommit: SendWithCommit;
 }
 
 export const ambientTransaction = new AsyncLocalStorage<AmbientTransaction>();
@@ -144,7 +149,7 @@ export class PgRequestTransactions implements RequestTransactions {
     return tenantTransaction(
       this.db,
       tenantId,
-      (trx) => {
+      (trx, sendWithCommit) => {
         const ambient: AmbientTransaction = {
           trx,
           tenantId,
@@ -153,6 +158,7 @@ export class PgRequestTransactions implements RequestTransactions {
           atCommit: [],
           afterEnd,
           ended: false,
+          sendWithCommit,
         };
         return whileAmbient(() =>
           ambientTransaction.run(ambient, async () => {

@@ -14,10 +14,43 @@ export interface OpeningStatement {
   readonly take: (rows: readonly unknown[]) => void;
 }
 
+/**
+ * A write sent in one message with the transaction's COMMIT (extended protocol, with
+ * parameters: when it fails, Postgres logs the statement's text, never its values). It must
+ * fail, not merely write nothing, when the transaction must not commit: a failed transaction's
+ * COMMIT rolls back.
+ */
+export interface CommitStatement {
+  readonly text: string;
+  readonly values: readonly unknown[];
+  /** What the transaction fails with when this statement fails; the error itself if unset. */
+  readonly failure?: (error: unknown) => unknown;
+}
+
+/** Takes the writes a tenant transaction sends with its COMMIT, until the COMMIT is sent. */
+export type SendWithCommit = (statement: CommitStatement) => void;
+
+/** The writes waiting for a transaction's COMMIT. */
+class CommitCarriage {
+  readonly statements: CommitStatement[] = [];
+  private sealed = false;
+
+  readonly carry: SendWithCommit = (statement) => {
+    if (this.sealed) throw new Error('tenant transaction: its COMMIT has been sent');
+    this.statements.push(statement);
+  };
+
+  seal(): readonly CommitStatement[] {
+    this.sealed = true;
+    return this.statements;
+  }
+}
+
 /** What `tenantTransaction` asks the client for, passed through knex's transaction config. */
 interface TenantTransactionOptions {
   readonly tenantId: string;
   readonly opening?: OpeningStatement;
+  readonly atCommit: CommitCarriage;
 }
 
 const OPTIONS = 'wemasterTenant';
@@ -26,7 +59,11 @@ const OPTIONS = 'wemasterTenant';
 interface KnexTransactionBase {
   isolationLevel?: string;
   readOnly?: boolean;
+  _completed: boolean;
+  _resolver(value: unknown): void;
+  _rejecter(error: unknown): void;
   begin(connection: unknown): Promise<unknown>;
+  commit(connection: unknown, value: unknown): Promise<unknown>;
 }
 type KnexTransactionClass = new (
   client: unknown,
@@ -83,6 +120,64 @@ class TenantTransaction extends PgTransaction {
         throw error;
       });
   }
+
+  override commit(connection: unknown, value: unknown): Promise<unknown> {
+    const statements = this.tenant?.atCommit.seal() ?? [];
+    if (statements.length === 0) return super.commit(connection, value);
+    // As knex's own commit does: no query of the transaction may follow, and the transaction's
+    // promise settles with the outcome (this one never rejects).
+    this._completed = true;
+    return commitWith(connection as PipelinedClient, statements).then(
+      () => {
+        this._resolver(value);
+      },
+      (error: unknown) => {
+        this._rejecter(error);
+      },
+    );
+  }
+}
+
+/** node-postgres' client, with what its pipeline mode needs (pg 8.23). */
+type PipelinedClient = pg.ClientBase & {
+  pipeline: boolean;
+  readonly connection: { readonly stream: { cork(): void; uncork(): void } };
+};
+
+/**
+ * Sends `statements` and the COMMIT in one write and waits for all of their answers: one round
+ * trip. Each statement is synced on its own (node-postgres' pipeline mode, switched on for
+ * these alone: the connection is the transaction's, nothing else is sent on it meanwhile).
+ * After a failed statement the server skips nothing but marks the transaction failed, so what
+ * follows fails too and the COMMIT rolls back.
+ */
+async function commitWith(
+  client: PipelinedClient,
+  statements: readonly CommitStatement[],
+): Promise<void> {
+  const sent: Promise<pg.QueryResult>[] = [];
+  client.pipeline = true;
+  const { stream } = client.connection;
+  stream.cork();
+  try {
+    for (const { text, values } of statements)
+      sent.push(client.query({ text, values: [...values] }));
+    sent.push(client.query('COMMIT'));
+  } finally {
+    stream.uncork();
+  }
+  const answers = await Promise.allSettled(sent);
+  client.pipeline = false;
+  const failed = answers.findIndex((answer) => answer.status === 'rejected');
+  if (failed !== -1) {
+    const reason: unknown = (answers[failed] as PromiseRejectedResult).reason;
+    throw statements[failed]?.failure?.(reason) ?? reason;
+  }
+  const committed = answers.at(-1) as PromiseFulfilledResult<pg.QueryResult>;
+  // Whatever else made the server answer ROLLBACK, it is never taken for a commit.
+  if (committed.value.command !== 'COMMIT') {
+    throw new Error('tenant transaction: it had failed before its COMMIT and was rolled back');
+  }
 }
 
 /** knex's Postgres client, with transactions that can open in a tenant (`tenantTransaction`). */
@@ -99,20 +194,22 @@ export const setTenant = async (trx: Knex.Transaction, tenantId: string): Promis
 
 /**
  * A transaction confined to `tenantId` from its first statement on (row-level security reads
- * the setting): the setting and `opening` travel in the message of its BEGIN, one round trip.
- * `db` must be a knex instance made by `createKnex`, not a transaction (whose nested one would
+ * the setting): the setting and `opening` travel in the message of its BEGIN, one round trip,
+ * and the writes given to `sendWithCommit` travel with its COMMIT. `db` must be a knex instance made by `createKnex`, not a transaction (whose nested one would
  * be a savepoint, where the tenant cannot be set this way).
  */
 export function tenantTransaction<T>(
   db: Knex,
   tenantId: string,
-  work: (trx: Knex.Transaction) => Promise<T>,
+  work: (trx: Knex.Transaction, sendWithCommit: SendWithCommit) => Promise<T>,
   opening?: OpeningStatement,
 ): Promise<T> {
   if (!isUuid(tenantId)) throw new Error('tenant transaction: the tenant id must be a UUID');
   if (!(db.client instanceof TenantScopedPgClient) || db.isTransaction === true) {
     throw new Error('tenant transaction: needs a knex instance from createKnex');
   }
-  const options: TenantTransactionOptions = { tenantId, opening };
-  return db.transaction(work, { [OPTIONS]: options } as Knex.TransactionConfig);
+  const options: TenantTransactionOptions = { tenantId, opening, atCommit: new CommitCarriage() };
+  return db.transaction((trx) => work(trx, options.atCommit.carry), {
+    [OPTIONS]: options,
+  } as Knex.TransactionConfig);
 }

@@ -12,6 +12,7 @@ import * as outboxMaintenance from './010-outbox-maintenance.migration.js';
 import * as auditChainGuard from './011-audit-chain-guard.migration.js';
 import * as idempotencyCompletionLookup from './012-idempotency-completion-lookup.migration.js';
 import * as idempotencyCompletionInTransaction from './013-idempotency-completion-in-transaction.migration.js';
+import * as idempotencyCompletionRecord from './014-idempotency-completion-record.migration.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   auditChainGuard,
   idempotencyCompletionLookup,
   idempotencyCompletionInTransaction,
+  idempotencyCompletionRecord,
 ];
 
 export class ListMigrationSource implements Knex.MigrationSource<NamedMigration> {

@@ -35,6 +35,12 @@ const marker = (tenantId: string, key: string): string =>
      fingerprint, state, expires_at) values ('${tenantId}', 'p', '/test/Marker', '${key}', 'f',
      'completed', now() + interval '1 hour')`;
 
+/** The server process of the one pooled connection: another one means it was thrown away. */
+const backend = async (): Promise<number | undefined> => {
+  const { rows } = await single.raw<{ rows: { pid: number }[] }>('select pg_backend_pid() as pid');
+  return rows[0]?.pid;
+};
+
 const markersOf = `select idempotency_key, current_setting('app.tenant_id', true) as tenant
   from core.idempotency_keys where operation = '/test/Marker' order by idempotency_key`;
 
@@ -133,12 +139,6 @@ describe('tenantTransaction', () => {
   });
 
   it('throws away a connection that cannot even roll back', async () => {
-    const backend = async (): Promise<number | undefined> => {
-      const { rows } = await single.raw<{ rows: { pid: number }[] }>(
-        'select pg_backend_pid() as pid',
-      );
-      return rows[0]?.pid;
-    };
     const before = await backend();
     const query = Reflect.get(pg.Client.prototype, 'query') as (...args: unknown[]) => unknown;
     function refuseRollback(this: pg.Client, ...args: unknown[]): unknown {
@@ -226,6 +226,61 @@ describe('tenantTransaction', () => {
       trx.raw<{ rows: { idempotency_key: string }[] }>(markersOf),
     );
     expect(rows.map((row) => row.idempotency_key)).not.toContain('swallowed-failure');
+  });
+
+  it('rolls back, sending nothing, when a value given for its COMMIT cannot be converted', async () => {
+    const backendBefore = await backend();
+    const unconvertible = {
+      toPostgres: () => {
+        throw new Error('not a Postgres value');
+      },
+    };
+    await expect(
+      tenantTransaction(single, TENANT_A_ID, async (trx, sendWithCommit) => {
+        await trx.raw(marker(TENANT_A_ID, 'unconvertible-work'));
+        sendWithCommit({ text: 'select $1::text', values: [unconvertible] });
+      }),
+    ).rejects.toThrow('not a Postgres value');
+    // Rolled back on the same connection, which is clean and back in pipeline-free use.
+    expect(await backend()).toBe(backendBefore);
+    expect(await outsideAnyTransaction(single)).toBe(true);
+    expect(await setting(single)).toBeNull();
+    const { rows } = await tenantTransaction(single, TENANT_A_ID, (trx) =>
+      trx.raw<{ rows: { idempotency_key: string }[] }>(markersOf),
+    );
+    expect(rows.map((row) => row.idempotency_key)).not.toContain('unconvertible-work');
+  });
+
+  it('drops what was given for its COMMIT when the work rolls back, and sends it once when the work commits', async () => {
+    // Each time it runs, the carried statement appends an x to a session setting: one that
+    // ran outside its transaction, or twice, would show there.
+    const carried = {
+      text: `select set_config('wemaster_test.carried',
+               coalesce(current_setting('wemaster_test.carried', true), '') || $1, false)`,
+      values: ['x'],
+    };
+    const carriedSoFar = async (): Promise<string> => {
+      const { rows } = await single.raw<{ rows: { carried: string | null }[] }>(
+        `select current_setting('wemaster_test.carried', true) as carried`,
+      );
+      return rows[0]?.carried ?? '';
+    };
+    const changedMind = new Error('changed my mind');
+    await expect(
+      tenantTransaction(single, TENANT_A_ID, async (trx, sendWithCommit) => {
+        sendWithCommit(carried);
+        await trx.rollback(changedMind);
+      }),
+    ).rejects.toBe(changedMind);
+    expect(await carriedSoFar()).toBe('');
+    // The work commits by itself, then returns: knex asks for a COMMIT once more.
+    await tenantTransaction(single, TENANT_A_ID, async (trx, sendWithCommit) => {
+      sendWithCommit(carried);
+      await trx.commit();
+    });
+    expect(await carriedSoFar()).toBe('x');
+    expect(await outsideAnyTransaction(single)).toBe(true);
+    expect(await setting(single)).toBeNull();
   });
 
   it('refuses a tenant that is not a UUID, a transaction, and a knex instance not made by createKnex', async () => {

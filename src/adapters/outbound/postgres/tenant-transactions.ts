@@ -16,9 +16,10 @@ export interface OpeningStatement {
 
 /**
  * A write sent in one message with the transaction's COMMIT (extended protocol, with
- * parameters: when it fails, Postgres logs the statement's text, never its values). It must
- * fail, not merely write nothing, when the transaction must not commit: a failed transaction's
- * COMMIT rolls back.
+ * parameters: when it fails, Postgres' error log has the statement's text, not its values;
+ * statement logging such as `log_statement = 'all'` would still show them). It must fail, not
+ * merely write nothing, when the transaction must not commit: a failed transaction's COMMIT
+ * rolls back.
  */
 export interface CommitStatement {
   readonly text: string;
@@ -40,9 +41,10 @@ class CommitCarriage {
     this.statements.push(statement);
   };
 
+  /** Hands the statements over once: a second COMMIT, or one after a rollback, sends none. */
   seal(): readonly CommitStatement[] {
     this.sealed = true;
-    return this.statements;
+    return this.statements.splice(0);
   }
 }
 
@@ -64,6 +66,7 @@ interface KnexTransactionBase {
   _rejecter(error: unknown): void;
   begin(connection: unknown): Promise<unknown>;
   commit(connection: unknown, value: unknown): Promise<unknown>;
+  rollback(connection: unknown, error: unknown): Promise<unknown>;
 }
 type KnexTransactionClass = new (
   client: unknown,
@@ -76,6 +79,10 @@ const require = createRequire(import.meta.url);
 const PgClient = require('knex/lib/dialects/postgres/index.js') as typeof Knex.Client;
 const PgTransaction =
   require('knex/lib/dialects/postgres/execution/pg-transaction.js') as KnexTransactionClass;
+// How node-postgres turns a parameter into what it sends (a string, a Buffer or null).
+const { prepareValue } = require('pg/lib/utils.js') as {
+  prepareValue: (value: unknown) => unknown;
+};
 
 /** A knex transaction that sets the tenant (and makes an opening read) in its BEGIN's message. */
 class TenantTransaction extends PgTransaction {
@@ -123,7 +130,8 @@ class TenantTransaction extends PgTransaction {
 
   override commit(connection: unknown, value: unknown): Promise<unknown> {
     const statements = this.tenant?.atCommit.seal() ?? [];
-    if (statements.length === 0) return super.commit(connection, value);
+    // A completed transaction's commit is knex's to refuse.
+    if (statements.length === 0 || this._completed) return super.commit(connection, value);
     // As knex's own commit does: no query of the transaction may follow, and the transaction's
     // promise settles with the outcome (this one never rejects).
     this._completed = true;
@@ -136,12 +144,20 @@ class TenantTransaction extends PgTransaction {
       },
     );
   }
+
+  override rollback(connection: unknown, error: unknown): Promise<unknown> {
+    // What was given for the COMMIT goes with the transaction, never out on its own.
+    this.tenant?.atCommit.seal();
+    return super.rollback(connection, error);
+  }
 }
 
 /** node-postgres' client, with what its pipeline mode needs (pg 8.23). */
 type PipelinedClient = pg.ClientBase & {
   pipeline: boolean;
   readonly connection: { readonly stream: { cork(): void; uncork(): void } };
+  /** knex's mark for a connection its pool must not lend again. */
+  __knex__disposed?: unknown;
 };
 
 /**
@@ -155,27 +171,58 @@ async function commitWith(
   client: PipelinedClient,
   statements: readonly CommitStatement[],
 ): Promise<void> {
-  const sent: Promise<pg.QueryResult>[] = [];
-  client.pipeline = true;
-  const { stream } = client.connection;
-  stream.cork();
+  let queries: pg.QueryConfig[];
   try {
-    for (const { text, values } of statements)
-      sent.push(client.query({ text, values: [...values] }));
-    sent.push(client.query('COMMIT'));
-  } finally {
-    stream.uncork();
+    // Every value as node-postgres would send it, before anything is sent: one it cannot
+    // convert (a throwing toPostgres, a circular object) fails on the client side, where the
+    // server never hears of it and the COMMIT after it would go through.
+    queries = statements.map(({ text, values }) => ({
+      text,
+      values: values.map((value) => prepareValue(value)),
+      queryMode: 'extended',
+    }));
+  } catch (error) {
+    await client.query('ROLLBACK').catch((rollbackFailure: unknown) => {
+      client.__knex__disposed = rollbackFailure;
+    });
+    throw error;
   }
-  const answers = await Promise.allSettled(sent);
-  client.pipeline = false;
+  const sent: Promise<pg.QueryResult>[] = [];
+  let answers: PromiseSettledResult<pg.QueryResult>[];
+  client.pipeline = true;
+  try {
+    const { stream } = client.connection;
+    stream.cork();
+    try {
+      for (const query of queries) sent.push(client.query(query));
+      sent.push(client.query('COMMIT'));
+    } catch (error) {
+      // Some statements may be on their way without the COMMIT: the connection holds an open
+      // transaction and is never lent again (closing it rolls back).
+      client.__knex__disposed = error;
+      throw error;
+    } finally {
+      stream.uncork();
+    }
+  } finally {
+    // Out of pipeline mode only once every answer is in: the client reads them in that mode.
+    answers = await Promise.allSettled(sent);
+    client.pipeline = false;
+  }
+  // The COMMIT's answer is the last one.
+  const committed = answers.at(-1);
   const failed = answers.findIndex((answer) => answer.status === 'rejected');
   if (failed !== -1) {
+    if (committed?.status === 'fulfilled' && committed.value.command === 'COMMIT') {
+      // Only a failure the server never saw can get here; the values checked above make that
+      // impossible, and if it ever happens it must not pass for an ordinary failure.
+      throw new Error('tenant transaction: committed without a statement given for its COMMIT');
+    }
     const reason: unknown = (answers[failed] as PromiseRejectedResult).reason;
     throw statements[failed]?.failure?.(reason) ?? reason;
   }
-  const committed = answers.at(-1) as PromiseFulfilledResult<pg.QueryResult>;
   // Whatever else made the server answer ROLLBACK, it is never taken for a commit.
-  if (committed.value.command !== 'COMMIT') {
+  if (committed?.status !== 'fulfilled' || committed.value.command !== 'COMMIT') {
     throw new Error('tenant transaction: it had failed before its COMMIT and was rolled back');
   }
 }

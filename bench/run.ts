@@ -603,6 +603,11 @@ interface AddedLatency {
   pairDeltaMs: number[];
   /** Failed calls over the interleaved runs, base and variant. */
   errors: number;
+  /**
+   * The echo floor's p50 at the same level in this run: the added time in bare round trips,
+   * a figure that carries over between machines better than milliseconds do.
+   */
+  echoP50Ms: number | undefined;
 }
 
 /**
@@ -656,6 +661,9 @@ async function measureAddedLatency(
         interleavedMs: runs.map((run) => (run.interleaved?.p50Ms ?? Number.NaN) - run.p50Ms),
         pairDeltaMs: runs.map((run) => run.interleaved?.medianPairDeltaMs ?? Number.NaN),
         errors: runs.reduce((sum, run) => sum + run.errors + (run.interleaved?.errors ?? 0), 0),
+        echoP50Ms: rows.find(
+          (r) => r.scenario === echoScenario.name && r.concurrency === row.concurrency,
+        )?.result.p50Ms,
       });
     }
   }
@@ -670,7 +678,11 @@ function printAddedLatency(added: readonly AddedLatency[]): void {
         `"${a.addsTo}", calls interleaved one by one (per run: ` +
         `${a.interleavedMs.map(signed).join(', ')}; median pair difference ` +
         `${signed(median(a.pairDeltaMs))} ms; ${a.errors} errors); separate runs above: ` +
-        `${signed(a.separateRunsMs)} ms`,
+        `${signed(a.separateRunsMs)} ms` +
+        (a.echoP50Ms === undefined || a.echoP50Ms <= 0
+          ? ''
+          : `; ${fmt(median(a.interleavedMs) / a.echoP50Ms, 1)}x the echo floor's p50 ` +
+            `(${fmt(a.echoP50Ms, 2)} ms)`),
     );
   }
 }

@@ -622,7 +622,13 @@ const idempotencyModule = new ContainerModule(({ bind }) => {
       const options = { maxResponseBytes: config.IDEMPOTENCY_MAX_RESPONSE_BYTES };
       const shared = (): IdempotencyStore => {
         if (redis === undefined) return new PgIdempotencyStore(knex, clock, options);
-        const primary = new RedisIdempotencyStore(redis, clock, options);
+        // The store bounds each script with a timer of its own: node-redis' per-command
+        // AbortSignal timeout is switched off for its commands only.
+        const primary = new RedisIdempotencyStore(
+          redis.withCommandOptions({ timeout: 0 }),
+          clock,
+          options,
+        );
         if (config.IDEMPOTENCY_REDIS_FALLBACK === 'none') return primary;
         const fallback = new PgIdempotencyStore(knex, clock, {
           ...options,

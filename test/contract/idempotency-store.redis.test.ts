@@ -4,7 +4,10 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { ReplayCachingIdempotencyStore } from '../../src/adapters/outbound/memory/replay-caching-idempotency-store.js';
-import { RedisIdempotencyStore } from '../../src/adapters/outbound/redis/redis-idempotency.store.js';
+import {
+  RedisIdempotencyStore,
+  RedisScriptTimeoutError,
+} from '../../src/adapters/outbound/redis/redis-idempotency.store.js';
 import { TENANT_A_ID } from '../mothers/tenant.mother.js';
 import '../support/provided-context.js';
 import {
@@ -80,6 +83,24 @@ describe.skipIf(!available)('RedisIdempotencyStore', () => {
       });
       expect(result.state).toBe('new');
       expect(evals).toBe(1);
+    });
+
+    it('fails a script Redis does not answer in time, by its own timer, and works once Redis answers again', async () => {
+      // As the service wires it: node-redis' per-command timeout off, the store's timer on.
+      const untimed = client.withCommandOptions({ timeout: 0 });
+      const store = new RedisIdempotencyStore(untimed, new ManualClock(), {
+        keyPrefix: PREFIX,
+        commandTimeoutMs: 50,
+      });
+      const begin = () =>
+        store.begin({ scope: SCOPE, key: freshKey(), fingerprint: 'fp', leaseMs: 5000 });
+      // Redis holds every client's commands for 400 ms.
+      await client.sendCommand(['CLIENT', 'PAUSE', '400', 'ALL']);
+      const started = Date.now();
+      await expect(begin()).rejects.toBeInstanceOf(RedisScriptTimeoutError);
+      expect(Date.now() - started).toBeLessThan(400);
+      await client.sendCommand(['CLIENT', 'UNPAUSE']);
+      expect((await begin()).state).toBe('new');
     });
   });
 });

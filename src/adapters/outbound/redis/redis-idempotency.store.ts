@@ -31,6 +31,22 @@ export interface RedisIdempotencyStoreOptions {
    * Redis never drops a record Redis-side before the clock says it ended. Default 60 s.
    */
   readonly ttlMarginMs?: number;
+  /**
+   * How long a script may take before the call fails (a Redis that stopped answering must not
+   * hold requests). Default 5 s, node-redis' own default. The store keeps this bound with one
+   * plain timer per script, so the client given to it may have its own timeouts switched off
+   * (`withCommandOptions({ timeout: 0 })`): node-redis makes an AbortSignal.timeout with
+   * listeners for each command, a measurable share of a keyed call on a slow machine.
+   */
+  readonly commandTimeoutMs?: number;
+}
+
+/** A script Redis did not answer within the store's `commandTimeoutMs`. */
+export class RedisScriptTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`redis did not answer an idempotency script within ${String(timeoutMs)} ms`);
+    this.name = 'RedisScriptTimeoutError';
+  }
 }
 
 /*
@@ -141,6 +157,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   private readonly maxResponseBytes: number;
   private readonly keyPrefix: string;
   private readonly ttlMarginMs: number;
+  private readonly commandTimeoutMs: number;
 
   constructor(
     private readonly client: RedisScriptClient,
@@ -150,6 +167,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.keyPrefix = options.keyPrefix ?? 'wm:idem:';
     this.ttlMarginMs = options.ttlMarginMs ?? 60_000;
+    this.commandTimeoutMs = options.commandTimeoutMs ?? 5_000;
   }
 
   /** The Redis key of one (scope, key). */
@@ -252,13 +270,26 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   /** EVALSHA, falling back to EVAL (which caches the script) when Redis does not have it. */
-  private async run(script: Script, key: string, args: string[]): Promise<unknown> {
+  private run(script: Script, key: string, args: string[]): Promise<unknown> {
     const options = { keys: [key], arguments: args };
-    try {
-      return await this.client.evalSha(script.sha1, options);
-    } catch (error) {
+    const answer = this.client.evalSha(script.sha1, options).catch((error: unknown) => {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
       return this.client.eval(script.source, options);
-    }
+    });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new RedisScriptTimeoutError(this.commandTimeoutMs));
+      }, this.commandTimeoutMs);
+      answer.then(
+        (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
   }
 }

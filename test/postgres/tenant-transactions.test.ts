@@ -44,6 +44,14 @@ const backend = async (): Promise<number | undefined> => {
 const markersOf = `select idempotency_key, current_setting('app.tenant_id', true) as tenant
   from core.idempotency_keys where operation = '/test/Marker' order by idempotency_key`;
 
+/** The markers tenant A sees, read in a tenant transaction of their own. */
+const markerKeysOfA = async (): Promise<string[]> => {
+  const { rows } = await tenantTransaction(single, TENANT_A_ID, (trx) =>
+    trx.raw<{ rows: { idempotency_key: string }[] }>(markersOf),
+  );
+  return rows.map((row) => row.idempotency_key);
+};
+
 /** A transaction whose opening read's rows cannot be taken: `take` throws `refused`. */
 const openingNotTaken = (refused: Error): Promise<void> =>
   tenantTransaction(single, TENANT_A_ID, () => Promise.resolve(), {
@@ -177,10 +185,7 @@ describe('tenantTransaction', () => {
     }
     // knex sent the work's statement only: the write and the COMMIT went straight to the client.
     expect(sent).toEqual([expect.stringContaining('with-commit-work')]);
-    const { rows } = await tenantTransaction(single, TENANT_A_ID, (trx) =>
-      trx.raw<{ rows: { idempotency_key: string }[] }>(markersOf),
-    );
-    expect(rows.map((row) => row.idempotency_key)).toEqual([
+    expect(await markerKeysOfA()).toEqual([
       'a-row',
       `with-commit 'it''s' ? $1`,
       'with-commit-work',
@@ -204,10 +209,7 @@ describe('tenantTransaction', () => {
     expect(await outsideAnyTransaction(single)).toBe(true);
     expect(await setting(single)).toBeNull();
     // The one connection is usable, and nothing of the failed transaction was kept.
-    const { rows } = await tenantTransaction(single, TENANT_A_ID, (trx) =>
-      trx.raw<{ rows: { idempotency_key: string }[] }>(markersOf),
-    );
-    expect(rows.map((row) => row.idempotency_key)).not.toContain('rolled-back-work');
+    expect(await markerKeysOfA()).not.toContain('rolled-back-work');
   });
 
   it('does not commit a transaction that failed before its COMMIT, and takes no write once it is sent', async () => {
@@ -222,10 +224,7 @@ describe('tenantTransaction', () => {
     ).rejects.toMatchObject({ code: '25P02' });
     expect(() => late?.({ text: 'select 1', values: [] })).toThrow(/COMMIT has been sent/);
     expect(await outsideAnyTransaction(single)).toBe(true);
-    const { rows } = await tenantTransaction(single, TENANT_A_ID, (trx) =>
-      trx.raw<{ rows: { idempotency_key: string }[] }>(markersOf),
-    );
-    expect(rows.map((row) => row.idempotency_key)).not.toContain('swallowed-failure');
+    expect(await markerKeysOfA()).not.toContain('swallowed-failure');
   });
 
   it('rolls back, sending nothing, when a value given for its COMMIT cannot be converted', async () => {
@@ -245,10 +244,7 @@ describe('tenantTransaction', () => {
     expect(await backend()).toBe(backendBefore);
     expect(await outsideAnyTransaction(single)).toBe(true);
     expect(await setting(single)).toBeNull();
-    const { rows } = await tenantTransaction(single, TENANT_A_ID, (trx) =>
-      trx.raw<{ rows: { idempotency_key: string }[] }>(markersOf),
-    );
-    expect(rows.map((row) => row.idempotency_key)).not.toContain('unconvertible-work');
+    expect(await markerKeysOfA()).not.toContain('unconvertible-work');
   });
 
   it('drops what was given for its COMMIT when the work rolls back, and sends it once when the work commits', async () => {

@@ -160,6 +160,18 @@ describe('tenantTransaction', () => {
     } finally {
       refusing.mockRestore();
     }
+    // Closed at once: its server process (which had the transaction open) is gone before the
+    // pool is asked for a connection again.
+    const gone = async (): Promise<boolean> => {
+      const { rows } = await database.ownerKnex.raw<{ rows: unknown[] }>(
+        'select 1 from pg_stat_activity where pid = ?',
+        [before ?? -1],
+      );
+      return rows.length === 0;
+    };
+    await vi.waitFor(async () => {
+      expect(await gone()).toBe(true);
+    });
     // The pool lent a new connection: outside any transaction, no tenant set.
     expect(await backend()).not.toBe(before);
     expect(await outsideAnyTransaction(single)).toBe(true);

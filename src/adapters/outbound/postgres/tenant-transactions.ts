@@ -110,7 +110,7 @@ class TenantTransaction extends PgTransaction {
       `BEGIN; SELECT set_config('${TENANT_SETTING}', '${tenant.tenantId}', true);` +
       (opening === undefined ? '' : `\n${opening.sql};`);
     // Straight to node-postgres: knex would read every `?` in a literal as a placeholder.
-    const client = connection as pg.ClientBase & { __knex__disposed?: unknown };
+    const client = connection as PgConnection;
     return client
       .query(sql)
       .then((results: unknown) => {
@@ -119,11 +119,8 @@ class TenantTransaction extends PgTransaction {
       })
       .catch(async (error: unknown) => {
         // Whatever failed after BEGIN ran, the transaction is open: never hand such a
-        // connection back. One that cannot even roll back is thrown away (knex's pool checks
-        // the mark before lending a connection again).
-        await client.query('ROLLBACK').catch((rollbackFailure: unknown) => {
-          client.__knex__disposed = rollbackFailure;
-        });
+        // connection back. One that cannot even roll back is thrown away.
+        await rollBackOrDiscard(client);
         throw error;
       });
   }
@@ -135,7 +132,7 @@ class TenantTransaction extends PgTransaction {
     // As knex's own commit does: no query of the transaction may follow, and the transaction's
     // promise settles with the outcome (this one never rejects).
     this._completed = true;
-    return commitWith(connection as PipelinedClient, statements).then(
+    return commitWith(connection as PgConnection, statements).then(
       () => {
         this._resolver(value);
       },
@@ -152,13 +149,30 @@ class TenantTransaction extends PgTransaction {
   }
 }
 
-/** node-postgres' client, with what its pipeline mode needs (pg 8.23). */
-type PipelinedClient = pg.ClientBase & {
+/** node-postgres' client as knex lends it, with what its pipeline mode needs (pg 8.23). */
+type PgConnection = pg.ClientBase & {
   pipeline: boolean;
-  readonly connection: { readonly stream: { cork(): void; uncork(): void } };
+  readonly connection: {
+    readonly stream: { cork(): void; uncork(): void; destroy(): void };
+  };
   /** knex's mark for a connection its pool must not lend again. */
   __knex__disposed?: unknown;
 };
+
+/**
+ * Never lends `client` again, and closes it now: Postgres rolls back what it had open and frees
+ * its locks (a tenant row, an audit chain head) at once, not when the pool next looks at it.
+ */
+function discard(client: PgConnection, reason: unknown): void {
+  client.__knex__disposed = reason;
+  client.connection.stream.destroy();
+}
+
+async function rollBackOrDiscard(client: PgConnection): Promise<void> {
+  await client.query('ROLLBACK').catch((rollbackFailure: unknown) => {
+    discard(client, rollbackFailure);
+  });
+}
 
 /**
  * Sends `statements` and the COMMIT in one write and waits for all of their answers: one round
@@ -168,7 +182,7 @@ type PipelinedClient = pg.ClientBase & {
  * follows fails too and the COMMIT rolls back.
  */
 async function commitWith(
-  client: PipelinedClient,
+  client: PgConnection,
   statements: readonly CommitStatement[],
 ): Promise<void> {
   let queries: pg.QueryConfig[];
@@ -182,9 +196,7 @@ async function commitWith(
       queryMode: 'extended',
     }));
   } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackFailure: unknown) => {
-      client.__knex__disposed = rollbackFailure;
-    });
+    await rollBackOrDiscard(client);
     throw error;
   }
   const sent: Promise<pg.QueryResult>[] = [];
@@ -198,8 +210,8 @@ async function commitWith(
       sent.push(client.query('COMMIT'));
     } catch (error) {
       // Some statements may be on their way without the COMMIT: the connection holds an open
-      // transaction and is never lent again (closing it rolls back).
-      client.__knex__disposed = error;
+      // transaction, and closing it rolls that back.
+      discard(client, error);
       throw error;
     } finally {
       stream.uncork();

@@ -88,8 +88,9 @@ describe('tenantTransaction', () => {
     } finally {
       single.off('query', record);
     }
-    // Through knex: the work's one statement and the COMMIT; the setting went with the BEGIN.
-    expect(sent).toEqual([expect.stringContaining('current_setting'), 'COMMIT;']);
+    // Through knex: the work's one statement only; the setting went with the BEGIN, and the
+    // COMMIT went straight to the client (to read its answer).
+    expect(sent).toEqual([expect.stringContaining('current_setting')]);
     // Transaction-local: the pooled connection keeps no tenant.
     expect(await setting(single)).toBeNull();
     expect(await outsideAnyTransaction(single)).toBe(true);
@@ -289,6 +290,17 @@ describe('tenantTransaction', () => {
     expect(await carriedSoFar()).toBe('x');
     expect(await outsideAnyTransaction(single)).toBe(true);
     expect(await setting(single)).toBeNull();
+  });
+
+  it('does not report a commit for a transaction Postgres rolled back at its COMMIT', async () => {
+    await expect(
+      tenantTransaction(single, TENANT_A_ID, async (trx) => {
+        await trx.raw(marker(TENANT_A_ID, 'swallowed-without-carried'));
+        await trx.raw('select 1/0').catch(() => undefined);
+      }),
+    ).rejects.toThrow(/rolled back/);
+    expect(await outsideAnyTransaction(single)).toBe(true);
+    expect(await markerKeysOfA()).not.toContain('swallowed-without-carried');
   });
 
   it('refuses a tenant that is not a UUID, a transaction, and a knex instance not made by createKnex', async () => {

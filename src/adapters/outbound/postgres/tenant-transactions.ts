@@ -126,9 +126,12 @@ class TenantTransaction extends PgTransaction {
   }
 
   override commit(connection: unknown, value: unknown): Promise<unknown> {
-    const statements = this.tenant?.atCommit.seal() ?? [];
+    const tenant = this.tenant;
     // A completed transaction's commit is knex's to refuse.
-    if (statements.length === 0 || this._completed) return super.commit(connection, value);
+    if (tenant === undefined || this._completed) return super.commit(connection, value);
+    const statements = tenant.atCommit.seal();
+    // Sent here, not through knex, even with nothing carried: knex would take the ROLLBACK
+    // Postgres answers for a transaction with a failed statement for a commit.
     // As knex's own commit does: no query of the transaction may follow, and the transaction's
     // promise settles with the outcome (this one never rejects).
     this._completed = true;
@@ -185,6 +188,11 @@ async function commitWith(
   client: PgConnection,
   statements: readonly CommitStatement[],
 ): Promise<void> {
+  if (statements.length === 0) {
+    const answer = await client.query('COMMIT');
+    if (answer.command !== 'COMMIT') throw rolledBackAtCommit();
+    return;
+  }
   let queries: pg.QueryConfig[];
   try {
     // Every value as node-postgres would send it, before anything is sent: one it cannot
@@ -235,9 +243,13 @@ async function commitWith(
   }
   // Whatever else made the server answer ROLLBACK, it is never taken for a commit.
   if (committed?.status !== 'fulfilled' || committed.value.command !== 'COMMIT') {
-    throw new Error('tenant transaction: it had failed before its COMMIT and was rolled back');
+    throw rolledBackAtCommit();
   }
 }
+
+/** Postgres answered a COMMIT with ROLLBACK: a statement had failed (and was swallowed). */
+const rolledBackAtCommit = (): Error =>
+  new Error('tenant transaction: it had failed before its COMMIT and was rolled back');
 
 /** knex's Postgres client, with transactions that can open in a tenant (`tenantTransaction`). */
 export class TenantScopedPgClient extends PgClient {

@@ -303,6 +303,20 @@ describe('tenantTransaction', () => {
     expect(await markerKeysOfA()).not.toContain('swallowed-without-carried');
   });
 
+  it('fails, commits nothing and lends a new connection when the server process dies before its COMMIT', async () => {
+    const before = await backend();
+    await expect(
+      tenantTransaction(single, TENANT_A_ID, async (trx, sendWithCommit) => {
+        await trx.raw(marker(TENANT_A_ID, 'died-before-commit'));
+        sendWithCommit({ text: 'select $1::text', values: ['carried'] });
+        await database.ownerKnex.raw('select pg_terminate_backend(?)', [before ?? -1]);
+      }),
+    ).rejects.toThrow();
+    expect(await backend()).not.toBe(before);
+    expect(await outsideAnyTransaction(single)).toBe(true);
+    expect(await markerKeysOfA()).not.toContain('died-before-commit');
+  });
+
   it('refuses a tenant that is not a UUID, a transaction, and a knex instance not made by createKnex', async () => {
     expect(() =>
       tenantTransaction(single, "x'; drop table core.tenants; --", () => Promise.resolve()),

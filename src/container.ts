@@ -622,8 +622,8 @@ const idempotencyModule = new ContainerModule(({ bind }) => {
       const options = { maxResponseBytes: config.IDEMPOTENCY_MAX_RESPONSE_BYTES };
       const shared = (): IdempotencyStore => {
         if (redis === undefined) return new PgIdempotencyStore(knex, clock, options);
-        // The store bounds each script with a timer of its own: node-redis' per-command
-        // AbortSignal timeout is switched off for its commands only.
+        // The store bounds each script's answer with a timer of its own; node-redis' command
+        // timeout (writing only, an AbortSignal per command) is switched off for its commands.
         const primary = new RedisIdempotencyStore(
           redis.withCommandOptions({ timeout: 0 }),
           clock,

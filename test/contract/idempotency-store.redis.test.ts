@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { createClient } from 'redis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 
 import { ReplayCachingIdempotencyStore } from '../../src/adapters/outbound/memory/replay-caching-idempotency-store.js';
 import {
@@ -85,22 +85,26 @@ describe.skipIf(!available)('RedisIdempotencyStore', () => {
       expect(evals).toBe(1);
     });
 
-    it('fails a script Redis does not answer in time, by its own timer, and works once Redis answers again', async () => {
-      // As the service wires it: node-redis' per-command timeout off, the store's timer on.
+    it('fails a script Redis does not answer in time, frees a key the late script took, and works once Redis answers again', async () => {
+      // As the service wires it: node-redis' command timeout off, the store's timer on.
       const untimed = client.withCommandOptions({ timeout: 0 });
       const store = new RedisIdempotencyStore(untimed, new ManualClock(), {
         keyPrefix: PREFIX,
         commandTimeoutMs: 50,
       });
-      const begin = () =>
-        store.begin({ scope: SCOPE, key: freshKey(), fingerprint: 'fp', leaseMs: 5000 });
+      const key = freshKey();
+      const begin = () => store.begin({ scope: SCOPE, key, fingerprint: 'fp', leaseMs: 5000 });
       // Redis holds every client's commands for 400 ms.
       await client.sendCommand(['CLIENT', 'PAUSE', '400', 'ALL']);
       const started = Date.now();
       await expect(begin()).rejects.toBeInstanceOf(RedisScriptTimeoutError);
       expect(Date.now() - started).toBeLessThan(400);
       await client.sendCommand(['CLIENT', 'UNPAUSE']);
-      expect((await begin()).state).toBe('new');
+      // The late script took the key for a lease nobody holds: it is freed, so the retry is new
+      // (not IDEMPOTENCY_IN_PROGRESS until the lease ends).
+      await vi.waitFor(async () => {
+        expect((await begin()).state).toBe('new');
+      });
     });
   });
 });

@@ -32,11 +32,12 @@ export interface RedisIdempotencyStoreOptions {
    */
   readonly ttlMarginMs?: number;
   /**
-   * How long a script may take before the call fails (a Redis that stopped answering must not
-   * hold requests). Default 5 s, node-redis' own default. The store keeps this bound with one
-   * plain timer per script, so the client given to it may have its own timeouts switched off
-   * (`withCommandOptions({ timeout: 0 })`): node-redis makes an AbortSignal.timeout with
-   * listeners for each command, a measurable share of a keyed call on a slow machine.
+   * How long the store waits for a script's answer before the call fails: a Redis that stopped
+   * answering must not hold requests. Default 5 s. node-redis' own command timeout does not do
+   * this (it only covers a command still waiting to be written) and costs an
+   * AbortSignal.timeout with listeners per command, so the service gives this store a client
+   * with it switched off (`withCommandOptions({ timeout: 0 })`). A script Redis runs after its
+   * call gave up is undone when it took a key (see `begin`).
    */
   readonly commandTimeoutMs?: number;
 }
@@ -182,13 +183,24 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     const now = this.clock.now().getTime();
     const leaseToken = randomUUID();
     const expiresAt = now + request.leaseMs;
-    const reply = await this.run(SCRIPTS.begin, this.keyOf(request.scope, request.key), [
-      String(now),
-      request.fingerprint,
-      leaseToken,
-      String(expiresAt),
-      String(this.ttl(request.leaseMs)),
-    ]);
+    const reply = await this.run(
+      SCRIPTS.begin,
+      this.keyOf(request.scope, request.key),
+      [
+        String(now),
+        request.fingerprint,
+        leaseToken,
+        String(expiresAt),
+        String(this.ttl(request.leaseMs)),
+      ],
+      // Taken after the call gave up on the answer: nobody holds this lease, so free the key
+      // instead of leaving retries IN_PROGRESS until the lease ends.
+      (late) => {
+        if (Array.isArray(late) && late[0] === 'new') {
+          this.release(request.scope, request.key, leaseToken).catch(() => false);
+        }
+      },
+    );
     if (!Array.isArray(reply)) throw new Error('idempotency begin: unexpected Redis reply');
     const values: unknown[] = reply;
     switch (values[0]) {
@@ -269,21 +281,37 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     return Math.max(1, Math.ceil(ms)) + this.ttlMarginMs;
   }
 
-  /** EVALSHA, falling back to EVAL (which caches the script) when Redis does not have it. */
-  private run(script: Script, key: string, args: string[]): Promise<unknown> {
+  /**
+   * EVALSHA, falling back to EVAL (which caches the script) when Redis does not have it, bounded
+   * by `commandTimeoutMs`. An answer that comes after that goes to `late`.
+   */
+  private run(
+    script: Script,
+    key: string,
+    args: string[],
+    late?: (reply: unknown) => void,
+  ): Promise<unknown> {
     const options = { keys: [key], arguments: args };
+    let timedOut = false;
     const answer = this.client.evalSha(script.sha1, options).catch((error: unknown) => {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      // A call that gave up sends nothing more.
+      if (timedOut || !(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) {
+        throw error;
+      }
       return this.client.eval(script.source, options);
     });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
+        timedOut = true;
         reject(new RedisScriptTimeoutError(this.commandTimeoutMs));
       }, this.commandTimeoutMs);
+      // A stalled Redis must not keep a stopping process alive for its sake.
+      timer.unref();
       answer.then(
         (reply) => {
           clearTimeout(timer);
-          resolve(reply);
+          if (timedOut) late?.(reply);
+          else resolve(reply);
         },
         (error: unknown) => {
           clearTimeout(timer);

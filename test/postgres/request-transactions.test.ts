@@ -187,18 +187,16 @@ describe('audit events appended inside a request transaction', () => {
       expect(tenantSwitches()).toBe(0);
 
       statements.length = 0;
-      const seenAtCommit = await new Promise<number>((resolve, reject) => {
-        new PgRequestTransactions(database.appKnex)
-          .run(
-            TENANT_A_ID,
-            () => audit.append([eventIn(TENANT_B_ID), eventIn(TENANT_A_ID)]),
-            // After the events are written: still in A (B has no users, A has one).
-            async () => {
-              resolve(await userCount(uow, TENANT_A_ID));
-            },
-          )
-          .catch(reject);
-      });
+      let seenAtCommit: number | undefined;
+      // Awaiting the run itself (not only the callback) so the listing below sees the commit.
+      await new PgRequestTransactions(database.appKnex).run(
+        TENANT_A_ID,
+        () => audit.append([eventIn(TENANT_B_ID), eventIn(TENANT_A_ID)]),
+        // After the events are written: still in A (B has no users, A has one).
+        async () => {
+          seenAtCommit = await userCount(uow, TENANT_A_ID);
+        },
+      );
       expect(seenAtCommit).toBe(1);
       // Opened in A; to B for its event, back to A for A's (the one switch back).
       expect(tenantSwitches()).toBe(2);

@@ -3,7 +3,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createKnex } from '../../src/adapters/outbound/postgres/knex.factory.js';
 import { PgUnitOfWork } from '../../src/adapters/outbound/postgres/pg-unit-of-work.js';
-import { tenantTransaction } from '../../src/adapters/outbound/postgres/tenant-transactions.js';
+import {
+  setTenant,
+  tenantTransaction,
+} from '../../src/adapters/outbound/postgres/tenant-transactions.js';
 import { PLATFORM_TENANT_ID } from '../../src/domain/shared/platform-tenant.js';
 import { aTenant, anotherTenant, TENANT_A_ID, TENANT_B_ID } from '../mothers/tenant.mother.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -335,5 +338,36 @@ describe('tenantTransaction', () => {
     } finally {
       await plain.destroy();
     }
+  });
+});
+
+describe('a transaction of a knex instance from createKnex, opened without a tenant', () => {
+  it('does not report a commit when Postgres rolled it back at its COMMIT', async () => {
+    await expect(
+      single.transaction(async (trx) => {
+        await setTenant(trx, TENANT_A_ID);
+        await trx.raw(marker(TENANT_A_ID, 'plain-swallowed'));
+        await trx.raw('select 1/0').catch(() => undefined);
+      }),
+    ).rejects.toThrow(/rolled back/);
+    expect(await outsideAnyTransaction(single)).toBe(true);
+    expect(await markerKeysOfA()).not.toContain('plain-swallowed');
+  });
+
+  it('commits after a savepoint that failed was rolled back to, as knex releases savepoints', async () => {
+    await single.transaction(async (trx) => {
+      await setTenant(trx, TENANT_A_ID);
+      await trx.raw(marker(TENANT_A_ID, 'plain-outer'));
+      await expect(
+        trx.transaction(async (savepoint) => {
+          await savepoint.raw(marker(TENANT_A_ID, 'plain-inner-failed'));
+          await savepoint.raw('select 1/0');
+        }),
+      ).rejects.toThrow(/division by zero/);
+      await trx.transaction((savepoint) => savepoint.raw(marker(TENANT_A_ID, 'plain-inner')));
+    });
+    expect(await outsideAnyTransaction(single)).toBe(true);
+    expect(await markerKeysOfA()).toEqual(expect.arrayContaining(['plain-outer', 'plain-inner']));
+    expect(await markerKeysOfA()).not.toContain('plain-inner-failed');
   });
 });

@@ -84,7 +84,10 @@ const { prepareValue } = require('pg/lib/utils.js') as {
   prepareValue: (value: unknown) => unknown;
 };
 
-/** A knex transaction that sets the tenant (and makes an opening read) in its BEGIN's message. */
+/**
+ * A knex transaction that sets the tenant (and makes an opening read) in its BEGIN's message,
+ * and whose COMMIT fails unless Postgres answers COMMIT.
+ */
 class TenantTransaction extends PgTransaction {
   private readonly tenant: TenantTransactionOptions | undefined;
 
@@ -125,13 +128,14 @@ class TenantTransaction extends PgTransaction {
       });
   }
 
+  /** Only a top-level transaction's: knex releases a savepoint through `release` instead. */
   override commit(connection: unknown, value: unknown): Promise<unknown> {
-    const tenant = this.tenant;
     // A completed transaction's commit is knex's to refuse.
-    if (tenant === undefined || this._completed) return super.commit(connection, value);
-    const statements = tenant.atCommit.seal();
-    // Sent here, not through knex, even with nothing carried: knex would take the ROLLBACK
-    // Postgres answers for a transaction with a failed statement for a commit.
+    if (this._completed) return super.commit(connection, value);
+    const statements = this.tenant?.atCommit.seal() ?? [];
+    // Sent here, not through knex, for every transaction (of a tenant or not, with something
+    // carried or not): knex would take the ROLLBACK Postgres answers for a transaction with a
+    // failed statement for a commit.
     // As knex's own commit does: no query of the transaction may follow, and the transaction's
     // promise settles with the outcome (this one never rejects).
     this._completed = true;
@@ -249,7 +253,7 @@ async function commitWith(
 
 /** Postgres answered a COMMIT with ROLLBACK: a statement had failed (and was swallowed). */
 const rolledBackAtCommit = (): Error =>
-  new Error('tenant transaction: it had failed before its COMMIT and was rolled back');
+  new Error('transaction: it had failed before its COMMIT and was rolled back');
 
 /** knex's Postgres client, with transactions that can open in a tenant (`tenantTransaction`). */
 export class TenantScopedPgClient extends PgClient {

@@ -228,6 +228,28 @@ describe('tenantTransaction', () => {
     expect(await markerKeysOfA()).not.toContain('rolled-back-work');
   });
 
+  it('rolls back, failing with the error of its COMMIT, when a carried write breaks a deferred constraint', async () => {
+    const failure = vi.fn((error: unknown) => error);
+    await expect(
+      tenantTransaction(single, TENANT_A_ID, async (trx, sendWithCommit) => {
+        await trx.raw(marker(TENANT_A_ID, 'deferred-work'));
+        await trx.raw(
+          'create temp table deferred_once (id int unique deferrable initially deferred) on commit drop',
+        );
+        // Accepted as a statement; the duplicate is found only when the COMMIT checks.
+        sendWithCommit({
+          text: 'insert into deferred_once values ($1), ($1)',
+          values: [1],
+          failure,
+        });
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(failure).not.toHaveBeenCalled();
+    expect(await outsideAnyTransaction(single)).toBe(true);
+    expect(await setting(single)).toBeNull();
+    expect(await markerKeysOfA()).not.toContain('deferred-work');
+  });
+
   it('does not commit a transaction that failed before its COMMIT, and takes no write once it is sent', async () => {
     let late: ((statement: { text: string; values: unknown[] }) => void) | undefined;
     await expect(

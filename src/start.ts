@@ -124,7 +124,7 @@ export async function startCore(config: Config, logger: Logger): Promise<Running
     if (config.MIGRATE_ON_START) {
       await runMigrations({ ownerUrl: database.ownerUrl, appUrl: database.appUrl });
     }
-    const knex = createKnex(database.appUrl, { poolMax: config.DATABASE_POOL_MAX });
+    const knex = createKnex(database.appUrl, { poolMax: config.DATABASE_POOL_MAX, logger });
     cleanups.push(() => knex.destroy());
     await assertIsolationHolds(knex);
 

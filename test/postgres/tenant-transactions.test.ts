@@ -1,5 +1,6 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createKnex } from '../../src/adapters/outbound/postgres/knex.factory.js';
 import { PgUnitOfWork } from '../../src/adapters/outbound/postgres/pg-unit-of-work.js';
@@ -391,5 +392,67 @@ describe('a transaction of a knex instance from createKnex, opened without a ten
     expect(await outsideAnyTransaction(single)).toBe(true);
     expect(await markerKeysOfA()).toEqual(expect.arrayContaining(['plain-outer', 'plain-inner']));
     expect(await markerKeysOfA()).not.toContain('plain-inner-failed');
+  });
+});
+
+describe("knex's own messages, given a logger", () => {
+  it('are JSON records of the knex component, and name why a connection was thrown away', async () => {
+    const records: { level: number; component?: string; msg: string }[] = [];
+    const logger = pino(
+      { level: 'debug' },
+      {
+        write: (line: string) => {
+          records.push(JSON.parse(line) as (typeof records)[number]);
+        },
+      },
+    );
+    const logged = createKnex(database.appUrl, { poolMax: 1, logger });
+    try {
+      const { rows } = await logged.raw<{ rows: { pid: number }[] }>(
+        'select pg_backend_pid() as pid',
+      );
+      const before = rows[0]?.pid ?? -1;
+      const query = Reflect.get(pg.Client.prototype, 'query') as (...args: unknown[]) => unknown;
+      const refusing = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
+        this: pg.Client,
+        ...args: unknown[]
+      ): unknown {
+        if (args[0] === 'ROLLBACK') return Promise.reject(new Error('secret-ish detail'));
+        return query.apply(this, args);
+      });
+      try {
+        await expect(
+          // Its opening read's rows are refused: the transaction must roll back, and cannot.
+          tenantTransaction(logged, TENANT_A_ID, () => Promise.resolve(), {
+            sql: 'select 1',
+            take: () => {
+              throw new Error('refused');
+            },
+          }),
+        ).rejects.toThrow();
+      } finally {
+        refusing.mockRestore();
+      }
+      // Closed, and ended on the client's side too, before the pool is asked again: the reason
+      // outlives knex's own "ended unexpectedly".
+      await vi.waitFor(async () => {
+        const { rows: left } = await database.ownerKnex.raw<{ rows: unknown[] }>(
+          'select 1 from pg_stat_activity where pid = ?',
+          [before],
+        );
+        expect(left).toEqual([]);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await vi.waitFor(async () => {
+        await logged.raw('select 1');
+        const warned = records.filter((r) => r.level === 40 && r.component === 'knex');
+        expect(warned.map((r) => r.msg)).toContain(
+          'Connection Error: discarded: its transaction could not be rolled back',
+        );
+      });
+      expect(JSON.stringify(records)).not.toContain('secret-ish detail');
+    } finally {
+      await logged.destroy();
+    }
   });
 });

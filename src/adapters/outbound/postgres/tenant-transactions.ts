@@ -169,15 +169,22 @@ type PgConnection = pg.ClientBase & {
 /**
  * Never lends `client` again, and closes it now: Postgres rolls back what it had open and frees
  * its locks (a tenant row, an audit chain head) at once, not when the pool next looks at it.
+ * `reason` is what knex logs when its pool drops the connection: fixed text, never an error's
+ * message (which might quote a value).
  */
-function discard(client: PgConnection, reason: unknown): void {
-  client.__knex__disposed = reason;
+function discard(client: PgConnection, reason: string): void {
+  const why = `discarded: ${reason}`;
+  client.__knex__disposed = why;
+  // knex's own listener marks an ended connection "ended unexpectedly"; this one runs after it.
+  client.once('end', () => {
+    client.__knex__disposed = why;
+  });
   client.connection.stream.destroy();
 }
 
 async function rollBackOrDiscard(client: PgConnection): Promise<void> {
-  await client.query('ROLLBACK').catch((rollbackFailure: unknown) => {
-    discard(client, rollbackFailure);
+  await client.query('ROLLBACK').catch(() => {
+    discard(client, 'its transaction could not be rolled back');
   });
 }
 
@@ -223,7 +230,7 @@ async function commitWith(
     } catch (error) {
       // Some statements may be on their way without the COMMIT: the connection holds an open
       // transaction, and closing it rolls that back.
-      discard(client, error);
+      discard(client, 'sending what goes with its COMMIT failed');
       throw error;
     } finally {
       stream.uncork();

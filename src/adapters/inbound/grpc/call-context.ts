@@ -29,6 +29,8 @@ export class CallContext {
     private readonly lifetime: { readonly over: boolean; readonly signal: AbortSignal },
     /** The request bytes did not decode; the chain refuses the call before the handler. */
     readonly malformedRequest: boolean,
+    /** `process.hrtime.bigint()` when the call arrived, before it waited for its start. */
+    readonly receivedAt: bigint,
   ) {}
 
   /** Cancelled by the client, or past its deadline. */

@@ -14,6 +14,7 @@ import { composeInterceptors, type Interceptor } from './interceptor.js';
 import { InvalidArgumentError } from '../../../domain/shared/errors.js';
 import type { RegisteredService } from './grpc-server.js';
 import type { MethodInfo } from './method-catalog.js';
+import type { PacedStarts } from './paced-starts.js';
 
 /** The handler shape application-facing code writes: no callbacks, a typed context. */
 export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
@@ -53,6 +54,8 @@ export class CallPipeline {
   constructor(
     private readonly catalog: ReadonlyMap<string, MethodInfo>,
     private readonly interceptors: readonly Interceptor[],
+    /** When each call's chain starts: a few per event-loop turn (see `PacedStarts`). */
+    private readonly starts: PacedStarts,
   ) {}
 
   /**
@@ -102,6 +105,7 @@ export class CallPipeline {
       return handler(request, ctx);
     });
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      const receivedAt = process.hrtime.bigint();
       const requestId = requestIdOf(call.metadata);
       const lifetime = new CallLifetime(call);
       const received = call.request as ReceivedRequest;
@@ -115,6 +119,7 @@ export class CallPipeline {
         call.getPeer(),
         lifetime,
         received.message === MALFORMED_REQUEST,
+        receivedAt,
       );
       const sendHeaders = (): void => {
         const headers = new Metadata();
@@ -122,18 +127,21 @@ export class CallPipeline {
         for (const [name, value] of Object.entries(ctx.responseHeaders)) headers.set(name, value);
         call.sendMetadata(headers);
       };
-      (async () => run(ctx, received.message))().then(
-        (response) => {
-          lifetime.dispose();
-          sendHeaders();
-          callback(null, response);
-        },
-        (error: unknown) => {
-          lifetime.dispose();
-          sendHeaders();
-          callback(toServiceError(error, requestId));
-        },
-      );
+      this.starts.start(() => {
+        // Never throws: whatever the chain throws, even synchronously, becomes the answer.
+        void (async () => run(ctx, received.message))().then(
+          (response) => {
+            lifetime.dispose();
+            sendHeaders();
+            callback(null, response);
+          },
+          (error: unknown) => {
+            lifetime.dispose();
+            sendHeaders();
+            callback(toServiceError(error, requestId));
+          },
+        );
+      });
     };
   }
 }

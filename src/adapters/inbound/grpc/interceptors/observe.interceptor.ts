@@ -10,7 +10,8 @@ import type { RpcMetrics } from '../rpc-metrics.js';
  */
 export function observeInterceptor(logger: Logger, metrics: RpcMetrics): Interceptor {
   return async (ctx, next) => {
-    const started = process.hrtime.bigint();
+    // From arrival: the time a call waited for its start is part of its latency.
+    const started = ctx.receivedAt;
     let code: status = status.OK;
     let failure: unknown;
     try {

@@ -1,0 +1,71 @@
+/**
+ * Starts calls at most `perTurn` per event-loop turn, first come first served.
+ *
+ * Node's HTTP/2 session writes what its streams have to send once per event-loop turn. Calls
+ * started straight from the read that brought them all answer in that one turn: the first
+ * answer of a burst of 30 waits for the 30th, and the client, with nothing to read meanwhile,
+ * sits idle while the server works, then the server while the client works. Started a few per
+ * turn, a burst's answers leave in small groups as they are ready, and client and server work
+ * at the same time (on the bench's two cores: about a third more calls per second at 16 and
+ * 64 in flight, for the same CPU per call).
+ */
+export class PacedStarts {
+  private queue: ((() => void) | undefined)[] = [];
+  private head = 0;
+  private scheduled = false;
+
+  /**
+   * `perTurn`: how many calls start per turn. One per turn would make a write per call; a few
+   * keep writes grouped. `onError` hears of a start that threw (the others still start).
+   */
+  constructor(
+    private readonly perTurn: number,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    if (!Number.isInteger(perTurn) || perTurn < 1) {
+      throw new Error('paced starts: perTurn must be a positive integer');
+    }
+  }
+
+  /** Runs `start` in this turn's check phase, or a later turn's when others are waiting. */
+  start(start: () => void): void {
+    this.queue.push(start);
+    if (!this.scheduled) this.schedule();
+  }
+
+  /** Calls waiting to start (for tests and metrics). */
+  get waiting(): number {
+    return this.queue.length - this.head;
+  }
+
+  private schedule(): void {
+    this.scheduled = true;
+    setImmediate(this.drain);
+  }
+
+  private readonly drain = (): void => {
+    this.scheduled = false;
+    const end = Math.min(this.queue.length, this.head + this.perTurn);
+    // Scheduled before any start runs: nothing a start does can leave the rest waiting.
+    if (end < this.queue.length) this.schedule();
+    while (this.head < end) {
+      const start = this.queue[this.head];
+      // Not kept alive by the queue once started.
+      this.queue[this.head] = undefined;
+      this.head += 1;
+      try {
+        start?.();
+      } catch (error) {
+        this.onError(error);
+      }
+    }
+    // Started entries are dropped in batches, not one shift (O(n)) at a time.
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head >= 1024) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  };
+}

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, expect, it, vi } from 'vitest';
 import { PacedStarts } from '../../../src/adapters/inbound/grpc/paced-starts.js';
 
@@ -64,6 +65,41 @@ describe('PacedStarts', () => {
     await nextTurn();
     expect(onError).toHaveBeenCalledExactlyOnceWith(failure);
     expect(started).toEqual([1, 2, 3, 4]);
+  });
+
+  it('still starts the others when the reporter of a failed start throws too', async () => {
+    const started: number[] = [];
+    const starts = new PacedStarts(4, () => {
+      throw new Error('the reporter failed');
+    });
+    starts.start(() => {
+      throw new Error('start failed');
+    });
+    for (let i = 1; i < 4; i += 1) starts.start(() => started.push(i));
+    await nextTurn();
+    expect(started).toEqual([1, 2, 3]);
+    expect(starts.waiting).toBe(0);
+  });
+
+  it('runs every call in the async context the pacer was made in, never in that of another call', async () => {
+    const storage = new AsyncLocalStorage<string>();
+    const seen: (string | undefined)[] = [];
+    const starts = new PacedStarts(1, () => undefined);
+    // The first call queued inside a context schedules the turns; the others are queued
+    // outside any, one of them from a timer.
+    storage.run('context of the first call', () => {
+      starts.start(() => seen.push(storage.getStore()));
+    });
+    starts.start(() => seen.push(storage.getStore()));
+    await new Promise<void>((resolve) => {
+      setTimeout(() => {
+        starts.start(() => seen.push(storage.getStore()));
+        resolve();
+      }, 0);
+    });
+    for (let turn = 0; turn < 3; turn += 1) await nextTurn();
+    expect(seen).toEqual([undefined, undefined, undefined]);
+    storage.disable();
   });
 
   it('keeps the order across the compaction of a long queue', async () => {

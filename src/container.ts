@@ -180,6 +180,15 @@ const HASH_THREAD_NICE = 19;
  */
 const CALLS_STARTED_PER_TURN = 4;
 
+/** The gRPC calls' starts, paced, with their queue's length in the metrics. */
+function pacedStarts(logger: Logger, metrics: RpcMetrics): PacedStarts {
+  const starts = new PacedStarts(CALLS_STARTED_PER_TURN, (error) => {
+    logger.error({ err: error }, 'a call could not be started');
+  });
+  metrics.watchWaitingStarts(starts);
+  return starts;
+}
+
 /** Send attempts per outbox message before it is given up (and reported). */
 const MAIL_MAX_ATTEMPTS = 10;
 
@@ -896,9 +905,7 @@ const grpcModule = new ContainerModule(({ bind }) => {
           authorizationInterceptor(checker),
           idempotencyInterceptor(runner, { defaultRetentionMs: config.IDEMPOTENCY_RETENTION_MS }),
         ],
-        new PacedStarts(CALLS_STARTED_PER_TURN, (error) => {
-          logger.error({ err: error }, 'a call could not be started');
-        }),
+        pacedStarts(logger, metrics),
       ),
     [
       TYPES.MethodCatalog,

@@ -27,4 +27,13 @@ describe('RpcMetrics', () => {
       expect(text).toMatch(/# TYPE grpc_server_handled_total counter/);
     }
   });
+
+  it('reports how many calls wait for their start, as it is when scraped', async () => {
+    const registry = new Registry();
+    const source = { waiting: 3 };
+    new RpcMetrics(registry).watchWaitingStarts(source);
+    expect(await registry.metrics()).toContain('grpc_server_calls_waiting_to_start 3');
+    source.waiting = 0;
+    expect(await registry.metrics()).toContain('grpc_server_calls_waiting_to_start 0');
+  });
 });

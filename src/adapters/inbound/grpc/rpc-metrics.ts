@@ -1,10 +1,10 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** RPC counts and latency by method and status, for `/metrics`. */
 export class RpcMetrics {
   private readonly latency: Histogram<'method' | 'code'>;
 
-  constructor(registry: Registry) {
+  constructor(private readonly registry: Registry) {
     this.latency = new Histogram({
       name: 'grpc_server_handling_seconds',
       help: 'RPC latency in seconds, by method and status code',
@@ -30,6 +30,18 @@ export class RpcMetrics {
           const { method, code } = sample.labels;
           this.inc({ method: String(method), code: String(code) }, sample.value);
         }
+      },
+    });
+  }
+
+  /** Reports, when scraped, how many calls wait for their start (see `PacedStarts`). */
+  watchWaitingStarts(source: { readonly waiting: number }): void {
+    new Gauge({
+      name: 'grpc_server_calls_waiting_to_start',
+      help: 'Calls received and not yet started (started a few per event-loop turn)',
+      registers: [this.registry],
+      collect(this: Gauge) {
+        this.set(source.waiting);
       },
     });
   }

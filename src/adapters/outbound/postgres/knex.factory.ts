@@ -19,20 +19,18 @@ export interface KnexOptions {
 function knexLog(logger: Logger): Knex.Config['log'] {
   const sink = logger.child({ component: 'knex' });
   // knex hands over strings, or an error it caught: logged as its text.
-  const text = (message: unknown): string =>
-    typeof message === 'string' ? message : String(message);
   return {
     debug: (message: unknown) => {
-      sink.debug(text(message));
+      sink.debug(String(message));
     },
     warn: (message: unknown) => {
-      sink.warn(text(message));
+      sink.warn(String(message));
     },
     error: (message: unknown) => {
-      sink.error(text(message));
+      sink.error(String(message));
     },
     deprecate: (message: unknown) => {
-      sink.warn(text(message));
+      sink.warn(String(message));
     },
   };
 }
